@@ -1,0 +1,34 @@
+// Read-only memory-mapped file; the owner of the bytes every zero-copy tensor view points into.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pocket/status.h"
+
+namespace pocket {
+
+class MappedFile {
+ public:
+  static Result<std::unique_ptr<MappedFile>> open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+// Whole-file read into memory, for small text files (JSON, tokenizer files).
+Result<std::string> read_text_file(const std::string& path, size_t max_bytes = size_t(1) << 31);
+
+}  // namespace pocket

@@ -1,0 +1,154 @@
+#include "engine/generator.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace pocket {
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Holds back text that might be the start of a stop string; reports when one is complete.
+class StopMatcher {
+ public:
+  explicit StopMatcher(const std::vector<std::string>& stops) : stops_(stops) {}
+  // Adds text; returns what can be printed now. Sets *stopped when a stop string appeared.
+  std::string feed(const std::string& text, bool* stopped) {
+    buf_ += text;
+    size_t first = std::string::npos;
+    for (const std::string& s : stops_) {
+      if (s.empty()) continue;
+      const size_t at = buf_.find(s);
+      if (at != std::string::npos) first = std::min(first, at);
+    }
+    if (first != std::string::npos) {
+      *stopped = true;
+      std::string out = buf_.substr(0, first);
+      buf_.clear();
+      return out;
+    }
+    size_t hold = 0;  // longest suffix of buf_ that is a proper prefix of some stop string
+    for (const std::string& s : stops_) {
+      for (size_t k = std::min(s.size() - (s.empty() ? 0 : 1), buf_.size()); k > hold; --k) {
+        if (buf_.compare(buf_.size() - k, k, s, 0, k) == 0) {
+          hold = k;
+          break;
+        }
+      }
+    }
+    std::string out = buf_.substr(0, buf_.size() - hold);
+    buf_.erase(0, buf_.size() - hold);
+    return out;
+  }
+  std::string flush() {
+    std::string out;
+    out.swap(buf_);
+    return out;
+  }
+
+ private:
+  const std::vector<std::string>& stops_;
+  std::string buf_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& opts) {
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_path));
+  return create(std::move(model), opts);
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, const EngineOptions& opts) {
+  if (opts.n_threads < 1 || opts.n_threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
+  if (opts.max_batch < 1 || opts.max_batch > 4096) return error(ErrorCode::kInvalidArgument, "--batch must be in 1..4096");
+  if (opts.n_ctx < 0) return error(ErrorCode::kInvalidArgument, "--ctx must be >= 0");
+  std::unique_ptr<Engine> e(new Engine());
+  const ModelConfig& c = model->config();
+  POCKET_ASSIGN_OR_RETURN(Vocab vocab, read_vocab(model->file()));
+  if (vocab.n_tokens() != c.n_vocab)
+    return error(ErrorCode::kFormatError, model->file().name() + ": tokenizer.ggml.tokens: " + std::to_string(vocab.n_tokens()) +
+                                              " tokens but the embedding has " + std::to_string(c.n_vocab) + " rows");
+  POCKET_ASSIGN_OR_RETURN(e->tokenizer_, Tokenizer::create(std::move(vocab)));
+  e->n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : (int)std::min<int64_t>(c.n_ctx_train, 1 << 20);
+  // The cache is allocated up front: refuse sizes that cannot be meant before touching memory.
+  const double kv_bytes = 2.0 * (double)c.n_layer * (double)c.kv_dim() * (double)e->n_ctx_ * sizeof(float);
+  if (kv_bytes > 64.0 * (1ull << 30))
+    return error(ErrorCode::kResourceLimit, "context " + std::to_string(e->n_ctx_) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
+  e->pool_ = std::make_unique<ThreadPool>(opts.n_threads);
+  e->kv_ = std::make_unique<ContiguousKvCache>((int)c.n_layer, c.kv_dim(), e->n_ctx_, 1);
+  e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->n_ctx_, opts.n_threads);
+  e->model_ = std::move(model);
+  return e;
+}
+
+Status Engine::eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo) {
+  return forward(*model_, batch, *kv_, *scratch_, *pool_, logits, fo);
+}
+
+Result<GenerateStats> Engine::generate(const std::string& prompt, const GenerateOptions& opts, const TextCallback& on_text,
+                                       std::vector<int32_t>* generated_ids) {
+  return generate_tokens(tokenizer_->encode(prompt, true, false), opts, on_text, generated_ids);
+}
+
+Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
+                                              const TextCallback& on_text, std::vector<int32_t>* generated_ids) {
+  POCKET_RETURN_IF_ERROR(opts.sampling.validate());
+  const ModelConfig& c = model_->config();
+  const Vocab& v = tokenizer_->vocab();
+  if (prompt.empty()) return error(ErrorCode::kInvalidArgument, "empty prompt: nothing to condition on (the model adds no BOS)");
+  if ((int)prompt.size() > n_ctx_)
+    return error(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (use --ctx)");
+  for (int32_t t : prompt) {
+    if (t < 0 || t >= c.n_vocab) return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
+  }
+  kv_->clear();
+  GenerateStats st;
+  st.n_prompt = (int)prompt.size();
+  Sampler sampler(opts.sampling, (int32_t)c.n_vocab);
+  for (int32_t t : prompt) sampler.accept(t);
+  StreamDecoder dec(*tokenizer_);
+  StopMatcher stop(opts.stop_strings);
+
+  // Prefill: the whole prompt in one batch, logits for the last position only.
+  Batch batch;
+  for (size_t i = 0; i < prompt.size(); ++i) batch.add(prompt[i], (int32_t)i, 0, i + 1 == prompt.size());
+  std::vector<float> logits;
+  double t0 = now_seconds();
+  POCKET_RETURN_IF_ERROR(eval(batch, &logits));
+  st.prompt_seconds = now_seconds() - t0;
+
+  t0 = now_seconds();
+  int32_t prev = prompt.back();
+  int pos = (int)prompt.size();
+  const int limit = opts.n_predict < 0 ? n_ctx_ : opts.n_predict;
+  auto emit = [&](const std::string& text) { return text.empty() || !on_text || on_text(text); };
+  st.stop_reason = "n_predict";
+  while (st.n_generated < limit) {
+    const int32_t tok = sampler.sample(logits.data());
+    sampler.accept(tok);
+    if (v.is_eog(tok)) { st.stop_reason = "eos"; break; }
+    if (opts.stop_on_bos && tok == v.bos) { st.stop_reason = "bos"; break; }
+    ++st.n_generated;
+    if (generated_ids) generated_ids->push_back(tok);
+    bool stopped = false;
+    const std::string text = stop.feed(dec.push(prev, tok), &stopped);
+    if (!emit(text)) { st.stop_reason = "callback"; break; }
+    if (stopped) { st.stop_reason = "stop_string"; break; }
+    prev = tok;
+    if (st.n_generated >= limit) break;
+    if (pos >= n_ctx_) { st.stop_reason = "context"; break; }
+    batch.clear();
+    batch.add(tok, pos++, 0, true);
+    POCKET_RETURN_IF_ERROR(eval(batch, &logits));
+  }
+  if (st.stop_reason != "stop_string" && st.stop_reason != "callback") {
+    bool stopped = false;
+    emit(stop.feed(dec.flush(), &stopped) + stop.flush());
+  }
+  st.generate_seconds = now_seconds() - t0;
+  return st;
+}
+
+}  // namespace pocket

@@ -1,0 +1,74 @@
+// Engine: a loaded model + tokenizer + one sequence's KV cache, scratch and thread pool;
+// generate() drives prefill -> decode -> sample -> stream.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kv/kv_cache.h"
+#include "model/forward.h"
+#include "model/model_weights.h"
+#include "model/scratch.h"
+#include "runtime/thread_pool.h"
+#include "sampling/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace pocket {
+
+struct EngineOptions {
+  int n_threads = 1;
+  int n_ctx = 0;        // 0: the model's training context
+  int max_batch = 64;   // prompt tokens per forward chunk
+};
+
+struct GenerateOptions {
+  int n_predict = 128;                   // new tokens at most; < 0: until the context is full
+  SamplingParams sampling;
+  std::vector<std::string> stop_strings; // generation ends before the first occurrence
+  bool stop_on_bos = true;               // a generated BOS ends the text (llama2.c-trained models' end of story)
+};
+
+struct GenerateStats {
+  int n_prompt = 0;
+  int n_generated = 0;
+  double prompt_seconds = 0.0;
+  double generate_seconds = 0.0;
+  std::string stop_reason;  // "eos", "bos", "stop_string", "n_predict", "context", "callback"
+};
+
+// Receives text as it becomes printable; return false to stop.
+using TextCallback = std::function<bool(const std::string& text)>;
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> load(const std::string& model_path, const EngineOptions& opts);
+  static Result<std::unique_ptr<Engine>> create(std::unique_ptr<Model> model, const EngineOptions& opts);
+
+  const Model& model() const { return *model_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  int n_ctx() const { return n_ctx_; }
+  KvCache& kv() { return *kv_; }
+  ThreadPool& pool() { return *pool_; }
+
+  // Evaluates a batch on this engine's cache (clear_kv() to start over).
+  Status eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo = {});
+  void clear_kv() { kv_->clear(); }
+
+  // Tokenizes prompt (with BOS when the vocabulary asks), runs it and generates.
+  Result<GenerateStats> generate(const std::string& prompt, const GenerateOptions& opts, const TextCallback& on_text,
+                                 std::vector<int32_t>* generated_ids = nullptr);
+  Result<GenerateStats> generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
+                                        const TextCallback& on_text, std::vector<int32_t>* generated_ids = nullptr);
+
+ private:
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<KvCache> kv_;
+  std::unique_ptr<Scratch> scratch_;
+  int n_ctx_ = 0;
+};
+
+}  // namespace pocket

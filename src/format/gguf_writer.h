@@ -1,0 +1,47 @@
+// GGUF v3 writer: metadata in insertion order, tensors aligned; the file appears atomically.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/gguf_value.h"
+#include "pocket/status.h"
+#include "quant/tensor_type.h"
+
+namespace pocket {
+
+class GgufWriter {
+ public:
+  explicit GgufWriter(size_t alignment = 32) : alignment_(alignment) {}
+
+  void set(const std::string& key, GgufValue v);  // replaces an existing key, keeps its position
+  // ne[0] is the contiguous dimension. The writer takes ownership of the bytes.
+  Status add_tensor(const std::string& name, TensorType type, std::vector<int64_t> ne, std::vector<uint8_t> data);
+  // Same, but borrows bytes that must stay valid until write() returns.
+  Status add_tensor_view(const std::string& name, TensorType type, std::vector<int64_t> ne, const uint8_t* data, size_t nbytes);
+
+  // Writes to a temporary file beside `path`, then renames it into place.
+  // An existing file is replaced only when overwrite is true.
+  Status write(const std::string& path, bool overwrite) const;
+  // Serializes into memory (tests, fuzz seeds).
+  std::vector<uint8_t> to_bytes() const;
+
+ private:
+  struct Tensor {
+    std::string name;
+    TensorType type;
+    std::vector<int64_t> ne;
+    std::vector<uint8_t> owned;
+    const uint8_t* data;
+    size_t nbytes;
+  };
+  template <typename Sink> void serialize(Sink& sink) const;
+
+  size_t alignment_;
+  std::vector<std::pair<std::string, GgufValue>> kv_;
+  std::vector<Tensor> tensors_;
+};
+
+}  // namespace pocket

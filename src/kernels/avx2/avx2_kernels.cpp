@@ -1,0 +1,211 @@
+// AVX2 + FMA + F16C kernels. Compiled with -mavx2 -mfma -mf16c; only called when the CPU has them.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "core/fp16.h"
+#include "kernels/kernel_table.h"
+#include "quant/block_formats.h"
+
+namespace pocket {
+namespace {
+
+inline float hsum256(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v);
+  __m128 hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+float vec_dot_f32(int64_t n, const void* w, const void* x) {
+  return dot_f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
+}
+
+float vec_dot_f16(int64_t n, const void* w, const void* x) {
+  const uint16_t* h = static_cast<const uint16_t*>(w);
+  const float* a = static_cast<const float*>(x);
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i)));
+    const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i + 8)));
+    s0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(a + i), s0);
+    s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(a + i + 8), s1);
+  }
+  float s = hsum256(_mm256_add_ps(s0, s1));
+  for (; i < n; ++i) s += fp16_to_float(h[i]) * a[i];
+  return s;
+}
+
+float vec_dot_bf16(int64_t n, const void* w, const void* x) {
+  const uint16_t* h = static_cast<const uint16_t*>(w);
+  const float* a = static_cast<const float*>(x);
+  __m256 s0 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i wi = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))), 16);
+    s0 = _mm256_fmadd_ps(_mm256_castsi256_ps(wi), _mm256_loadu_ps(a + i), s0);
+  }
+  float s = hsum256(s0);
+  for (; i < n; ++i) s += bf16_to_float(h[i]) * a[i];
+  return s;
+}
+
+// Sum of products of 32 signed bytes, as 8 int32 lanes converted to float.
+inline __m256 mul_sum_i8_pairs(__m256i a, __m256i b) {
+  const __m256i ax = _mm256_sign_epi8(a, a);   // |a|
+  const __m256i sy = _mm256_sign_epi8(b, a);   // b * sign(a)
+  const __m256i dot16 = _mm256_maddubs_epi16(ax, sy);
+  const __m256i dot32 = _mm256_madd_epi16(dot16, _mm256_set1_epi16(1));
+  return _mm256_cvtepi32_ps(dot32);
+}
+
+float vec_dot_q8_0(int64_t n, const void* w, const void* x) {
+  const BlockQ8_0* wb = static_cast<const BlockQ8_0*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const __m256 d = _mm256_set1_ps(fp16_to_float(wb[b].d) * fp16_to_float(xb[b].d));
+    const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs));
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs(qw, qx), acc);
+  }
+  return hsum256(acc);
+}
+
+inline __m256i unpack_nibbles(const uint8_t* qs) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);  // low 128: elements 0..15, high: 16..31
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+
+float vec_dot_q4_0(int64_t n, const void* w, const void* x) {
+  const BlockQ4_0* wb = static_cast<const BlockQ4_0*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i eight = _mm256_set1_epi8(8);
+  for (int64_t b = 0; b < n / kQK4_0; ++b) {
+    const __m256 d = _mm256_set1_ps(fp16_to_float(wb[b].d) * fp16_to_float(xb[b].d));
+    const __m256i qw = _mm256_sub_epi8(unpack_nibbles(wb[b].qs), eight);
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs(qw, qx), acc);
+  }
+  return hsum256(acc);
+}
+
+float vec_dot_q4_1(int64_t n, const void* w, const void* x) {
+  const BlockQ4_1* wb = static_cast<const BlockQ4_1*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  float macc = 0.0f;
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < n / kQK4_1; ++b) {
+    const float dx = fp16_to_float(xb[b].d);
+    const __m256i qw = unpack_nibbles(wb[b].qs);  // unsigned 0..15
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    const __m256i p16 = _mm256_maddubs_epi16(qw, qx);
+    const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_float(wb[b].d) * dx), p, acc);
+    const __m256i sx = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qx), _mm256_set1_epi16(1));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sx), _mm256_extracti128_si256(sx, 1));
+    s4 = _mm_hadd_epi32(s4, s4);
+    s4 = _mm_hadd_epi32(s4, s4);
+    macc += (float)_mm_cvtsi128_si32(s4) * (fp16_to_float(wb[b].m) * dx);
+  }
+  return hsum256(acc) + macc;
+}
+
+// Same rounding as quantize_row_q8_0_ref (round half away from zero), so both tables
+// produce bit-identical activation blocks.
+void quantize_q8_0(const float* x, void* y, int64_t n) {
+  BlockQ8_0* out = static_cast<BlockQ8_0*>(y);
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float* xb = x + b * kQK8_0;
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_loadu_ps(xb + 8 * k);
+      amax = _mm256_max_ps(_mm256_andnot_ps(sign_mask, v[k]), amax);  // NaN lanes keep amax, as the reference
+    }
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float d = _mm_cvtss_f32(m) / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[b].d = float_to_fp16(d);
+    const __m256 idv = _mm256_set1_ps(id);
+    __m256i q32[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256 s = _mm256_mul_ps(v[k], idv);
+      const __m256 a = _mm256_andnot_ps(sign_mask, s);
+      const __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __m256 up = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(a, t), _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_set1_ps(1.0f));
+      const __m256 r = _mm256_or_ps(_mm256_add_ps(t, up), _mm256_and_ps(sign_mask, s));
+      q32[k] = _mm256_cvtps_epi32(_mm256_and_ps(r, _mm256_cmp_ps(s, s, _CMP_ORD_Q)));  // NaN -> 0
+    }
+    const __m256i q16a = _mm256_packs_epi32(q32[0], q32[1]);
+    const __m256i q16b = _mm256_packs_epi32(q32[2], q32[3]);
+    __m256i q8 = _mm256_packs_epi16(q16a, q16b);
+    q8 = _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[b].qs), q8);
+  }
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  const float ss = dot_f32(x, x, n);
+  const float scale = 1.0f / std::sqrt(ss / (float)n + eps);
+  const __m256 sv = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(sv, _mm256_loadu_ps(x + i))));
+  for (; i < n; ++i) y[i] = w[i] * (scale * x[i]);
+}
+
+KernelTable make() {
+  KernelTable k = ref_kernels();  // anything not overridden stays the reference
+  k.name = "avx2";
+  k.vec_dot[(int)TensorType::F32] = vec_dot_f32;
+  k.vec_dot[(int)TensorType::F16] = vec_dot_f16;
+  k.vec_dot[(int)TensorType::BF16] = vec_dot_bf16;
+  k.vec_dot[(int)TensorType::Q8_0] = vec_dot_q8_0;
+  k.vec_dot[(int)TensorType::Q4_0] = vec_dot_q4_0;
+  k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
+  k.quantize_q8_0 = quantize_q8_0;
+  k.dot_f32 = dot_f32;
+  k.axpy_f32 = axpy;
+  k.rmsnorm = rmsnorm;
+  return k;
+}
+
+}  // namespace
+
+const KernelTable* avx2_kernels() {
+  static const KernelTable k = make();
+  return &k;
+}
+
+}  // namespace pocket

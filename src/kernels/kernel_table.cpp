@@ -1,0 +1,62 @@
+#include "kernels/kernel_table.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/cpu_features.h"
+#include "quant/block_formats.h"
+
+namespace pocket {
+
+TensorType act_type_for(TensorType weight_type) {
+  switch (weight_type) {
+    case TensorType::Q8_0:
+    case TensorType::Q4_0:
+    case TensorType::Q4_1:
+      return TensorType::Q8_0;
+    default:
+      return TensorType::F32;
+  }
+}
+
+size_t act_row_bytes(TensorType weight_type, int64_t n) {
+  return act_type_for(weight_type) == TensorType::Q8_0 ? (size_t)(n / kQK8_0) * sizeof(BlockQ8_0) : (size_t)n * sizeof(float);
+}
+
+namespace {
+
+bool avx2_usable() {
+  const CpuFeatures& f = cpu_features();
+  return avx2_kernels() != nullptr && f.avx2 && f.fma && f.f16c;
+}
+
+const KernelTable& choose() {
+  const char* env = std::getenv("POCKET_KERNELS");
+  if (env != nullptr && std::strcmp(env, "ref") == 0) return ref_kernels();
+  if (env != nullptr && std::strcmp(env, "avx2") == 0) {
+    if (avx2_usable()) return *avx2_kernels();
+    std::fprintf(stderr, "pocket: POCKET_KERNELS=avx2 but this CPU/build lacks AVX2+FMA+F16C; using ref\n");
+    return ref_kernels();
+  }
+  if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0)
+    std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|avx2|auto); using auto\n", env);
+  if (avx2_usable()) return *avx2_kernels();
+  return ref_kernels();
+}
+
+}  // namespace
+
+const KernelTable& kernels() {
+  static const KernelTable& k = choose();
+  return k;
+}
+
+int available_kernel_tables(const KernelTable** out, int max) {
+  int n = 0;
+  if (n < max) out[n++] = &ref_kernels();
+  if (n < max && avx2_usable()) out[n++] = avx2_kernels();
+  return n;
+}
+
+}  // namespace pocket

@@ -1,0 +1,42 @@
+// The kernel table: one struct of function pointers per ISA, chosen once at start-up.
+// Model code calls kt.vec_dot[type](...) and never sees an #if.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/tensor_type.h"
+
+namespace pocket {
+
+// Dot product of one weight row (n elements of the weight's type) with one activation row already in
+// the weight's activation format (see act_type_for).
+using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
+using QuantizeActFn = void (*)(const float* x, void* y, int64_t n);
+
+constexpr int kTypeSlots = 32;
+
+struct KernelTable {
+  const char* name = "";
+  VecDotFn vec_dot[kTypeSlots] = {};  // indexed by TensorType value; nullptr: unsupported
+  QuantizeActFn quantize_q8_0 = nullptr;  // activations -> Q8_0 blocks (same rounding as the reference)
+  float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;    // y += a * x
+  void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
+  void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;         // gate = silu(gate) * up
+};
+
+// Activation format a weight type's vec_dot expects: F32, or Q8_0 for the integer-dot quant types.
+TensorType act_type_for(TensorType weight_type);
+// Bytes one activation row of n elements takes in act_type_for(weight_type).
+size_t act_row_bytes(TensorType weight_type, int64_t n);
+
+const KernelTable& ref_kernels();
+const KernelTable* avx2_kernels();  // nullptr when not compiled in
+
+// The table for this process: POCKET_KERNELS=ref|avx2|auto (default auto = best the CPU supports).
+const KernelTable& kernels();
+// Every table this CPU can run (ref first), for tests that compare each against the reference.
+int available_kernel_tables(const KernelTable** out, int max);
+
+}  // namespace pocket

@@ -1,0 +1,154 @@
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "core/check.h"
+#include "model/ops.h"
+
+namespace pocket {
+namespace {
+
+Status validate(const ModelConfig& c, const Batch& batch, const KvCache& kv) {
+  std::vector<int> next((size_t)kv.n_seq());
+  for (int s = 0; s < kv.n_seq(); ++s) next[(size_t)s] = kv.seq_len(s);
+  for (int i = 0; i < batch.size(); ++i) {
+    const BatchEntry& e = batch.entries[(size_t)i];
+    const std::string where = "batch entry " + std::to_string(i) + ": ";
+    if (e.token < 0 || e.token >= c.n_vocab)
+      return error(ErrorCode::kInvalidArgument, where + "token id " + std::to_string(e.token) + " outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
+    if (e.seq < 0 || e.seq >= kv.n_seq())
+      return error(ErrorCode::kInvalidArgument, where + "sequence " + std::to_string(e.seq) + " outside 0.." + std::to_string(kv.n_seq() - 1));
+    if (e.pos >= kv.n_ctx())
+      return error(ErrorCode::kOutOfRange, where + "position " + std::to_string(e.pos) + " exceeds the context size " + std::to_string(kv.n_ctx()));
+    if (e.pos != next[(size_t)e.seq])
+      return error(ErrorCode::kInvalidArgument, where + "position " + std::to_string(e.pos) + " does not continue sequence " +
+                                                    std::to_string(e.seq) + " (expected " + std::to_string(next[(size_t)e.seq]) + ")");
+    next[(size_t)e.seq] = e.pos + 1;
+  }
+  return Status::ok();
+}
+
+struct Runner {
+  const Model& m;
+  const ModelConfig& c;
+  const KernelTable& kt;
+  KvCache& kv;
+  Scratch& s;
+  ThreadPool& pool;
+  const ActivationHook* hook;
+
+  void dump(const std::string& name, int n, const float* data, int64_t width, int entry0) const {
+    if (hook == nullptr) return;
+    for (int t = 0; t < n; ++t) (*hook)(name, entry0 + t, data + (size_t)t * width, width);
+  }
+
+  void rmsnorm_rows(const float* x, const std::vector<float>& w, float* y, int n) const {
+    for (int t = 0; t < n; ++t) kt.rmsnorm(x + (size_t)t * c.n_embd, w.data(), y + (size_t)t * c.n_embd, c.n_embd, c.rms_eps);
+  }
+
+  static void add_bias(float* y, const std::vector<float>& b, int n) {
+    if (b.empty()) return;
+    for (int t = 0; t < n; ++t)
+      for (size_t i = 0; i < b.size(); ++i) y[(size_t)t * b.size() + i] += b[i];
+  }
+
+  static void add_rows(float* x, const float* y, size_t count) {
+    for (size_t i = 0; i < count; ++i) x[i] += y[i];
+  }
+
+  void layer(int l, const BatchEntry* e, int n, int entry0) {
+    const LayerWeights& L = m.weights().layers[(size_t)l];
+    const std::string p = "blk." + std::to_string(l) + ".";
+    rmsnorm_rows(s.x.data(), L.attn_norm, s.xb.data(), n);
+    dump(p + "attn_norm", n, s.xb.data(), c.n_embd, entry0);
+
+    const Matrix* qkv[3] = {&L.wq, &L.wk, &L.wv};
+    float* qkv_out[3] = {s.q.data(), s.k.data(), s.v.data()};
+    if (act_type_for(L.wq.type) == act_type_for(L.wk.type) && act_type_for(L.wk.type) == act_type_for(L.wv.type)) {
+      matmul_group(kt, pool, qkv, qkv_out, 3, s.xb.data(), n, s.act.data());
+    } else {
+      for (int i = 0; i < 3; ++i) matmul(kt, pool, *qkv[i], qkv_out[i], s.xb.data(), n, s.act.data());
+    }
+    add_bias(s.q.data(), L.bq, n);
+    add_bias(s.k.data(), L.bk, n);
+    add_bias(s.v.data(), L.bv, n);
+    for (int t = 0; t < n; ++t) {
+      const float* cs = s.rope_cs.data() + (size_t)t * c.rope_dim;
+      rope_apply(c, cs, s.q.data() + (size_t)t * c.q_dim(), c.n_head);
+      rope_apply(c, cs, s.k.data() + (size_t)t * c.kv_dim(), c.n_head_kv);
+      kv.store(l, e[t].seq, e[t].pos, s.k.data() + (size_t)t * c.kv_dim(), s.v.data() + (size_t)t * c.kv_dim());
+    }
+    dump(p + "q_rope", n, s.q.data(), c.q_dim(), entry0);
+    dump(p + "k_rope", n, s.k.data(), c.kv_dim(), entry0);
+
+    attention(kt, pool, c, e, n, s.q.data(), kv, l, s.attn.data(), s.scores.data(), kv.n_ctx());
+    dump(p + "attn_out", n, s.attn.data(), c.q_dim(), entry0);
+    matmul(kt, pool, L.wo, s.xb.data(), s.attn.data(), n, s.act.data());
+    add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
+
+    rmsnorm_rows(s.x.data(), L.ffn_norm, s.xb.data(), n);
+    const Matrix* gu[2] = {&L.w_gate, &L.w_up};
+    float* gu_out[2] = {s.hb.data(), s.hb2.data()};
+    if (act_type_for(L.w_gate.type) == act_type_for(L.w_up.type)) {
+      matmul_group(kt, pool, gu, gu_out, 2, s.xb.data(), n, s.act.data());
+    } else {
+      for (int i = 0; i < 2; ++i) matmul(kt, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
+    }
+    for (int t = 0; t < n; ++t) kt.silu_mul(s.hb.data() + (size_t)t * c.n_ff, s.hb2.data() + (size_t)t * c.n_ff, c.n_ff);
+    matmul(kt, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
+    dump(p + "ffn_out", n, s.xb.data(), c.n_embd, entry0);
+    add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
+    dump(p + "out", n, s.x.data(), c.n_embd, entry0);
+  }
+
+  // Runs entries [0, n) of a chunk; appends logits rows for entries that want them.
+  void chunk(const BatchEntry* e, int n, int entry0, float* logits_out, int* n_out) {
+    const Matrix& emb = m.weights().tok_embd;
+    const TypeTraits& et = traits(emb.type);
+    for (int t = 0; t < n; ++t) {
+      et.to_float(emb.row(e[t].token), s.x.data() + (size_t)t * c.n_embd, c.n_embd);
+      rope_table(c, e[t].pos, s.rope_cs.data() + (size_t)t * c.rope_dim);
+    }
+    dump("token_embd", n, s.x.data(), c.n_embd, entry0);
+    for (int l = 0; l < (int)c.n_layer; ++l) layer(l, e, n, entry0);
+
+    // Final norm and output head, only for the entries that want logits.
+    int k = 0;
+    for (int t = 0; t < n; ++t) {
+      if (!e[t].want_logits) continue;
+      kt.rmsnorm(s.x.data() + (size_t)t * c.n_embd, m.weights().output_norm.data(), s.out_rows.data() + (size_t)k * c.n_embd,
+                 c.n_embd, c.rms_eps);
+      if (hook) (*hook)("result_norm", entry0 + t, s.out_rows.data() + (size_t)k * c.n_embd, c.n_embd);
+      ++k;
+    }
+    if (k == 0) return;
+    matmul(kt, pool, m.weights().output, logits_out + (size_t)(*n_out) * c.n_vocab, s.out_rows.data(), k, s.act.data());
+    *n_out += k;
+  }
+};
+
+}  // namespace
+
+Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scratch, ThreadPool& pool,
+               std::vector<float>* logits, const ForwardOptions& opts) {
+  const ModelConfig& c = model.config();
+  POCKET_RETURN_IF_ERROR(validate(c, batch, kv));
+  POCKET_CHECK(scratch.scores.size() >= (size_t)pool.size() * kv.n_ctx());
+  const size_t n_rows = (size_t)batch.n_logits();
+  if (logits->size() != n_rows * c.n_vocab) logits->resize(n_rows * c.n_vocab);
+  Runner r{model, c, opts.kernels ? *opts.kernels : kernels(), kv, scratch, pool, opts.hook};
+  int n_out = 0;
+  for (int start = 0; start < batch.size(); start += scratch.max_batch) {
+    const int n = std::min(scratch.max_batch, batch.size() - start);
+    r.chunk(batch.entries.data() + start, n, start, logits->data(), &n_out);
+    for (int t = start; t < start + n; ++t) {
+      const BatchEntry& e = batch.entries[(size_t)t];
+      kv.set_seq_len(e.seq, e.pos + 1);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace pocket

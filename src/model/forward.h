@@ -1,0 +1,29 @@
+// The forward pass of a Llama-family decoder over a batch.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "kernels/kernel_table.h"
+#include "kv/kv_cache.h"
+#include "model/batch.h"
+#include "model/model_weights.h"
+#include "model/scratch.h"
+#include "runtime/thread_pool.h"
+
+namespace pocket {
+
+// Debug hook: sees every named intermediate ("blk.3.attn_out", "result_norm", ...) of every entry.
+using ActivationHook = std::function<void(const std::string& name, int entry, const float* data, int64_t n)>;
+
+struct ForwardOptions {
+  const KernelTable* kernels = nullptr;  // nullptr: kernels()
+  const ActivationHook* hook = nullptr;
+};
+
+// Runs the batch. Each sequence's entries must continue it: positions seq_len(seq), seq_len(seq)+1, ...
+// logits receives n_logits() rows of n_vocab floats, in batch order of the entries that want them.
+Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scratch, ThreadPool& pool,
+               std::vector<float>* logits, const ForwardOptions& opts = {});
+
+}  // namespace pocket

@@ -1,0 +1,87 @@
+#include "model/model_config.h"
+
+namespace pocket {
+namespace {
+
+// Architectures that share the Llama decoder block; the value says how RoPE is laid out.
+struct ArchInfo {
+  const char* name;
+  RopeLayout rope;
+};
+constexpr ArchInfo kArchs[] = {
+    {"llama", RopeLayout::kNormal},
+    {"mistral", RopeLayout::kNormal},
+    {"qwen2", RopeLayout::kNeox},
+};
+
+Status bad(const GgufFile& f, const std::string& key, const std::string& why) {
+  return error(ErrorCode::kFormatError, f.name() + ": " + key + ": " + why);
+}
+
+}  // namespace
+
+Result<ModelConfig> read_model_config(const GgufFile& f) {
+  ModelConfig c;
+  POCKET_ASSIGN_OR_RETURN(c.arch, f.get_string("general.architecture"));
+  const ArchInfo* arch = nullptr;
+  for (const ArchInfo& a : kArchs) {
+    if (c.arch == a.name) arch = &a;
+  }
+  if (arch == nullptr)
+    return error(ErrorCode::kUnsupported, f.name() + ": general.architecture: unsupported architecture '" + c.arch + "' (supported: llama, mistral, qwen2)");
+  c.rope_layout = arch->rope;
+  c.name = f.get_string_or("general.name", "");
+  const std::string p = c.arch + ".";
+  const uint64_t kMaxDim = uint64_t(1) << 20;
+
+  auto get_dim = [&](const std::string& key, int64_t* out) -> Status {
+    auto r = f.get_uint(key);
+    if (!r) return r.status();
+    if (r.value() == 0 || r.value() > kMaxDim) return bad(f, key, "value " + std::to_string(r.value()) + " out of range 1.." + std::to_string(kMaxDim));
+    *out = (int64_t)r.value();
+    return Status::ok();
+  };
+  POCKET_RETURN_IF_ERROR(get_dim(p + "embedding_length", &c.n_embd));
+  POCKET_RETURN_IF_ERROR(get_dim(p + "block_count", &c.n_layer));
+  POCKET_RETURN_IF_ERROR(get_dim(p + "attention.head_count", &c.n_head));
+  POCKET_RETURN_IF_ERROR(get_dim(p + "feed_forward_length", &c.n_ff));
+  POCKET_RETURN_IF_ERROR(get_dim(p + "context_length", &c.n_ctx_train));
+  c.n_head_kv = c.n_head;
+  if (f.find(p + "attention.head_count_kv")) POCKET_RETURN_IF_ERROR(get_dim(p + "attention.head_count_kv", &c.n_head_kv));
+  if (c.n_head % c.n_head_kv != 0)
+    return bad(f, p + "attention.head_count_kv", std::to_string(c.n_head_kv) + " does not divide head_count " + std::to_string(c.n_head));
+  c.head_dim = c.n_embd / c.n_head;
+  if (f.find(p + "attention.key_length")) POCKET_RETURN_IF_ERROR(get_dim(p + "attention.key_length", &c.head_dim));
+  else if (c.n_embd % c.n_head != 0) return bad(f, p + "attention.head_count", "does not divide embedding_length");
+  if (f.find(p + "attention.value_length")) {
+    int64_t vl = 0;
+    POCKET_RETURN_IF_ERROR(get_dim(p + "attention.value_length", &vl));
+    if (vl != c.head_dim) return bad(f, p + "attention.value_length", "differs from key_length (unsupported)");
+  }
+  c.rope_dim = c.head_dim;
+  if (f.find(p + "rope.dimension_count")) POCKET_RETURN_IF_ERROR(get_dim(p + "rope.dimension_count", &c.rope_dim));
+  if (c.rope_dim > c.head_dim || c.rope_dim % 2 != 0)
+    return bad(f, p + "rope.dimension_count", std::to_string(c.rope_dim) + " must be even and <= head dim " + std::to_string(c.head_dim));
+  c.rope_freq_base = (float)f.get_float_or(p + "rope.freq_base", 10000.0);
+  if (!(c.rope_freq_base > 1.0f)) return bad(f, p + "rope.freq_base", "must be > 1");
+  auto eps = f.get_float(p + "attention.layer_norm_rms_epsilon");
+  if (!eps) return eps.status();
+  c.rms_eps = (float)eps.value();
+  if (!(c.rms_eps > 0.0f && c.rms_eps < 1.0f)) return bad(f, p + "attention.layer_norm_rms_epsilon", "must be in (0, 1)");
+  if (f.find(p + "rope.scaling.type")) {
+    const std::string t = f.get_string_or(p + "rope.scaling.type", "none");
+    if (t != "none") return error(ErrorCode::kUnsupported, f.name() + ": " + p + "rope.scaling.type: '" + t + "' is not supported yet");
+  }
+  // Vocabulary size: from the key if present, else from the token list.
+  if (f.find(p + "vocab_size")) {
+    POCKET_RETURN_IF_ERROR(get_dim(p + "vocab_size", &c.n_vocab));
+  } else {
+    const GgufValue* toks = f.find("tokenizer.ggml.tokens");
+    if (toks == nullptr || toks->type != GgufType::ARRAY) return bad(f, "tokenizer.ggml.tokens", "required key is missing");
+    c.n_vocab = (int64_t)toks->array_size();
+    if (c.n_vocab == 0) return bad(f, "tokenizer.ggml.tokens", "empty vocabulary");
+  }
+  return c;
+}
+
+}  // namespace pocket

@@ -1,0 +1,100 @@
+#include "model/model_weights.h"
+
+#include "kernels/kernel_table.h"
+
+namespace pocket {
+namespace {
+
+class WeightLoader {
+ public:
+  WeightLoader(const GgufFile& f, const ModelConfig& c) : f_(f), c_(c) {}
+
+  Status matrix(const std::string& name, int64_t rows, int64_t cols, Matrix* out) {
+    const TensorView* t = f_.find_tensor(name);
+    if (t == nullptr) return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': required tensor is missing");
+    if (t->n_dims != 2 || t->ne[0] != cols || t->ne[1] != rows)
+      return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': shape " + t->shape_string() +
+                                                 ", expected [" + std::to_string(cols) + ", " + std::to_string(rows) + "]");
+    const TypeTraits& tt = traits(t->type);
+    if (tt.to_float == nullptr || kernels().vec_dot[(int)t->type] == nullptr)
+      return error(ErrorCode::kUnsupported, f_.name() + ": tensor '" + name + "': type " + tt.name +
+                                                 " is not supported for computation (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
+    out->type = t->type;
+    out->rows = rows;
+    out->cols = cols;
+    out->data = t->data;
+    out->row_bytes = row_bytes(tt, cols);
+    out->name = name;
+    return Status::ok();
+  }
+
+  Status vector(const std::string& name, int64_t n, bool required, std::vector<float>* out) {
+    const TensorView* t = f_.find_tensor(name);
+    if (t == nullptr) {
+      if (!required) return Status::ok();
+      return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': required tensor is missing");
+    }
+    if (t->n_elements() != n || t->ne[0] != n)
+      return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': shape " + t->shape_string() + ", expected [" + std::to_string(n) + "]");
+    const TypeTraits& tt = traits(t->type);
+    if (tt.to_float == nullptr)
+      return error(ErrorCode::kUnsupported, f_.name() + ": tensor '" + name + "': type " + tt.name + " is not supported");
+    out->resize((size_t)n);
+    tt.to_float(t->data, out->data(), n);
+    return Status::ok();
+  }
+
+ private:
+  const GgufFile& f_;
+  const ModelConfig& c_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
+  return from_gguf(std::move(f));
+}
+
+Result<std::unique_ptr<Model>> Model::from_gguf(std::unique_ptr<GgufFile> file) {
+  std::unique_ptr<Model> m(new Model());
+  m->file_ = std::move(file);
+  POCKET_ASSIGN_OR_RETURN(m->config_, read_model_config(*m->file_));
+  const ModelConfig& c = m->config_;
+  ModelWeights& w = m->weights_;
+  WeightLoader ld(*m->file_, c);
+  POCKET_RETURN_IF_ERROR(ld.matrix("token_embd.weight", c.n_vocab, c.n_embd, &w.tok_embd));
+  POCKET_RETURN_IF_ERROR(ld.vector("output_norm.weight", c.n_embd, true, &w.output_norm));
+  if (m->file_->find_tensor("output.weight") != nullptr) {
+    POCKET_RETURN_IF_ERROR(ld.matrix("output.weight", c.n_vocab, c.n_embd, &w.output));
+  } else {
+    w.output = w.tok_embd;
+    w.tied_output = true;
+  }
+  w.layers.resize((size_t)c.n_layer);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    LayerWeights& L = w.layers[(size_t)l];
+    const std::string p = "blk." + std::to_string(l) + ".";
+    POCKET_RETURN_IF_ERROR(ld.vector(p + "attn_norm.weight", c.n_embd, true, &L.attn_norm));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "attn_q.weight", c.q_dim(), c.n_embd, &L.wq));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "attn_k.weight", c.kv_dim(), c.n_embd, &L.wk));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "attn_v.weight", c.kv_dim(), c.n_embd, &L.wv));
+    POCKET_RETURN_IF_ERROR(ld.vector(p + "attn_q.bias", c.q_dim(), false, &L.bq));
+    POCKET_RETURN_IF_ERROR(ld.vector(p + "attn_k.bias", c.kv_dim(), false, &L.bk));
+    POCKET_RETURN_IF_ERROR(ld.vector(p + "attn_v.bias", c.kv_dim(), false, &L.bv));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "attn_output.weight", c.n_embd, c.q_dim(), &L.wo));
+    POCKET_RETURN_IF_ERROR(ld.vector(p + "ffn_norm.weight", c.n_embd, true, &L.ffn_norm));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd, &L.w_gate));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd, &L.w_up));
+    POCKET_RETURN_IF_ERROR(ld.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff, &L.w_down));
+  }
+  return m;
+}
+
+size_t Model::weight_bytes() const {
+  size_t n = 0;
+  for (const TensorView& t : file_->tensors()) n += t.nbytes;
+  return n;
+}
+
+}  // namespace pocket

@@ -1,0 +1,65 @@
+// Weights of a Llama-family decoder by role, as zero-copy views into the GGUF mapping
+// (small vectors — norms, biases — are converted to float once at load).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/gguf_reader.h"
+#include "model/model_config.h"
+#include "pocket/status.h"
+
+namespace pocket {
+
+// A 2-D weight [rows, cols] stored row-major in its own type (GGUF ne = {cols, rows}).
+struct Matrix {
+  TensorType type = TensorType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const uint8_t* data = nullptr;
+  size_t row_bytes = 0;
+  std::string name;
+  const uint8_t* row(int64_t r) const { return data + (size_t)r * row_bytes; }
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm;   // [n_embd]
+  Matrix wq;                      // [q_dim, n_embd]
+  Matrix wk;                      // [kv_dim, n_embd]
+  Matrix wv;                      // [kv_dim, n_embd]
+  std::vector<float> bq, bk, bv;  // optional biases (Qwen2): [q_dim], [kv_dim], [kv_dim]; empty if absent
+  Matrix wo;                      // [n_embd, q_dim]
+  std::vector<float> ffn_norm;    // [n_embd]
+  Matrix w_gate;                  // [n_ff, n_embd]
+  Matrix w_up;                    // [n_ff, n_embd]
+  Matrix w_down;                  // [n_embd, n_ff]
+};
+
+struct ModelWeights {
+  Matrix tok_embd;                // [n_vocab, n_embd]
+  std::vector<float> output_norm; // [n_embd]
+  Matrix output;                  // [n_vocab, n_embd]; the same bytes as tok_embd when tied
+  bool tied_output = false;
+  std::vector<LayerWeights> layers;
+};
+
+// A loaded model: the mapping, its config and its weights.
+class Model {
+ public:
+  static Result<std::unique_ptr<Model>> load(const std::string& path);
+  // For tests: wraps an already parsed file.
+  static Result<std::unique_ptr<Model>> from_gguf(std::unique_ptr<GgufFile> file);
+
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  const GgufFile& file() const { return *file_; }
+  size_t weight_bytes() const;  // bytes of all weight tensors
+
+ private:
+  std::unique_ptr<GgufFile> file_;
+  ModelConfig config_;
+  ModelWeights weights_;
+};
+
+}  // namespace pocket

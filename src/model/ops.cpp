@@ -1,0 +1,102 @@
+#include "model/ops.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/check.h"
+
+namespace pocket {
+
+void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats,
+                  const float* x, int n_tok, uint8_t* act) {
+  POCKET_CHECK(n_mats >= 1);
+  const int64_t cols = ws[0]->cols;
+  const TensorType at = act_type_for(ws[0]->type);
+  for (int i = 1; i < n_mats; ++i) POCKET_CHECK(ws[i]->cols == cols && act_type_for(ws[i]->type) == at);
+  const size_t arow = act_row_bytes(ws[0]->type, cols);
+  const uint8_t* xa = reinterpret_cast<const uint8_t*>(x);
+  if (at == TensorType::Q8_0) {
+    for (int t = 0; t < n_tok; ++t) kt.quantize_q8_0(x + (size_t)t * cols, act + (size_t)t * arow, cols);
+    xa = act;
+  }
+  pool.run([&](int ith, int nth) {
+    for (int i = 0; i < n_mats; ++i) {
+      const Matrix& w = *ws[i];
+      const VecDotFn dot = kt.vec_dot[(int)w.type];
+      int64_t r0, r1;
+      split_range(w.rows, ith, nth, &r0, &r1);
+      float* y = ys[i];
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* wr = w.row(r);
+        for (int t = 0; t < n_tok; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
+      }
+    }
+  });
+}
+
+void rope_table(const ModelConfig& c, int pos, float* cs) {
+  for (int64_t i = 0; i < c.rope_dim / 2; ++i) {
+    // double precision: the angle reaches thousands of radians at long contexts
+    const double theta = (double)pos * std::pow((double)c.rope_freq_base, -2.0 * (double)i / (double)c.rope_dim);
+    cs[2 * i] = (float)std::cos(theta);
+    cs[2 * i + 1] = (float)std::sin(theta);
+  }
+}
+
+void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads) {
+  const int64_t half = c.rope_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* xh = x + h * c.head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = c.rope_layout == RopeLayout::kNormal ? 2 * i : i;
+      const int64_t b = c.rope_layout == RopeLayout::kNormal ? 2 * i + 1 : i + half;
+      const float x0 = xh[a], x1 = xh[b];
+      const float co = cs[2 * i], si = cs[2 * i + 1];
+      xh[a] = x0 * co - x1 * si;
+      xh[b] = x0 * si + x1 * co;
+    }
+  }
+}
+
+void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
+               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_ctx) {
+  const int64_t hd = c.head_dim;
+  const int64_t group = c.n_head / c.n_head_kv;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  const int64_t n_items = (int64_t)n * c.n_head;
+  pool.run([&](int ith, int nth) {
+    float* sc = scores + (size_t)ith * n_ctx;
+    int64_t i0, i1;
+    split_range(n_items, ith, nth, &i0, &i1);
+    for (int64_t item = i0; item < i1; ++item) {
+      const int t = (int)(item / c.n_head);
+      const int64_t h = item % c.n_head;
+      const int64_t g = h / group;  // the KV head this query head reads
+      const BatchEntry& e = entries[t];
+      const KvView view = kv.view(layer, e.seq);
+      POCKET_DCHECK(view.type == TensorType::F32);
+      const float* qh = q + (size_t)t * c.q_dim() + h * hd;
+      const int n_pos = e.pos + 1;
+      float mx = -INFINITY;
+      for (int p = 0; p < n_pos; ++p) {
+        const float* kp = reinterpret_cast<const float*>(view.k + (size_t)p * view.row_stride) + g * hd;
+        sc[p] = kt.dot_f32(qh, kp, hd) * scale;
+        mx = sc[p] > mx ? sc[p] : mx;
+      }
+      float sum = 0.0f;
+      for (int p = 0; p < n_pos; ++p) {
+        sc[p] = std::exp(sc[p] - mx);
+        sum += sc[p];
+      }
+      const float inv = 1.0f / sum;
+      float* oh = out + (size_t)t * c.q_dim() + h * hd;
+      std::memset(oh, 0, (size_t)hd * sizeof(float));
+      for (int p = 0; p < n_pos; ++p) {
+        const float* vp = reinterpret_cast<const float*>(view.v + (size_t)p * view.row_stride) + g * hd;
+        kt.axpy_f32(sc[p] * inv, vp, oh, hd);
+      }
+    }
+  });
+}
+
+}  // namespace pocket

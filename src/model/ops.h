@@ -1,0 +1,38 @@
+// Model-level operations built from the kernel table and the thread pool: batched matmul,
+// RoPE and causal attention over the KV cache.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernel_table.h"
+#include "kv/kv_cache.h"
+#include "model/batch.h"
+#include "model/model_config.h"
+#include "model/model_weights.h"
+#include "runtime/thread_pool.h"
+
+namespace pocket {
+
+// ys[i][t * ws[i]->rows + r] = ws[i]->row(r) . x[t * cols + :] for every matrix i, token t, row r.
+// All matrices share the input x (n_tok rows of cols floats) and so the converted activations in act.
+void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats,
+                  const float* x, int n_tok, uint8_t* act);
+
+inline void matmul(const KernelTable& kt, ThreadPool& pool, const Matrix& w, float* y, const float* x, int n_tok, uint8_t* act) {
+  const Matrix* ws[1] = {&w};
+  float* ys[1] = {y};
+  matmul_group(kt, pool, ws, ys, 1, x, n_tok, act);
+}
+
+// cos/sin of each rotated pair for one position: cs[2i] = cos(pos * base^(-2i/rope_dim)), cs[2i+1] = sin(...).
+void rope_table(const ModelConfig& c, int pos, float* cs);
+// Rotates n_heads heads of width head_dim in place.
+void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads);
+
+// Causal attention for the entries[0..n) of a batch chunk: head h of entry t attends to positions
+// [0, pos_t] of its sequence in the cache (the chunk's own K/V already stored there).
+// q: (n, q_dim); out: (n, q_dim); scores: (pool threads, n_ctx).
+void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
+               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_ctx);
+
+}  // namespace pocket

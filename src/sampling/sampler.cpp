@@ -1,0 +1,192 @@
+#include "sampling/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <unordered_map>
+
+namespace pocket {
+
+void Candidates::sort_desc() {
+  if (sorted) return;
+  std::stable_sort(items.begin(), items.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+  sorted = true;
+}
+
+void Candidates::softmax() {
+  sort_desc();
+  if (items.empty()) return;
+  const float mx = items[0].logit;
+  double sum = 0.0;
+  for (Candidate& c : items) {
+    c.p = std::exp(c.logit - mx);
+    sum += c.p;
+  }
+  for (Candidate& c : items) c.p = (float)(c.p / sum);
+}
+
+Status SamplingParams::validate() const {
+  auto bad = [](const std::string& what) { return error(ErrorCode::kInvalidArgument, what); };
+  if (!std::isfinite(temperature)) return bad("--temp must be a finite number");
+  if (!(top_p > 0.0f) || top_p > 1.0f || !std::isfinite(top_p)) return bad("--top-p must be in (0, 1]");
+  if (min_p < 0.0f || min_p > 1.0f || !std::isfinite(min_p)) return bad("--min-p must be in [0, 1]");
+  if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty)) return bad("--repeat-penalty must be > 0");
+  if (!std::isfinite(frequency_penalty) || !std::isfinite(presence_penalty)) return bad("penalties must be finite");
+  if (penalty_last_n < 0) return bad("--repeat-last-n must be >= 0");
+  return Status::ok();
+}
+
+namespace {
+
+class PenaltyStage final : public SamplerStage {
+ public:
+  PenaltyStage(const SamplingParams& p) : p_(p) {}
+  void apply(Candidates& c) override {
+    if (counts_.empty()) return;
+    for (Candidate& x : c.items) {
+      auto it = counts_.find(x.id);
+      if (it == counts_.end()) continue;
+      if (p_.repeat_penalty != 1.0f) x.logit = x.logit > 0 ? x.logit / p_.repeat_penalty : x.logit * p_.repeat_penalty;
+      x.logit -= (float)it->second * p_.frequency_penalty + p_.presence_penalty;
+    }
+    c.sorted = false;
+  }
+  void accept(int32_t t) override {
+    if (p_.penalty_last_n == 0) return;
+    history_.push_back(t);
+    ++counts_[t];
+    if ((int)history_.size() > p_.penalty_last_n) {
+      const int32_t old = history_.front();
+      history_.pop_front();
+      if (--counts_[old] == 0) counts_.erase(old);
+    }
+  }
+  void reset() override {
+    history_.clear();
+    counts_.clear();
+  }
+
+ private:
+  SamplingParams p_;
+  std::deque<int32_t> history_;
+  std::unordered_map<int32_t, int> counts_;
+};
+
+class TopKStage final : public SamplerStage {
+ public:
+  explicit TopKStage(int k) : k_(k) {}
+  void apply(Candidates& c) override {
+    if (k_ <= 0 || (size_t)k_ >= c.items.size()) return;
+    if (!c.sorted) {
+      std::partial_sort(c.items.begin(), c.items.begin() + k_, c.items.end(),
+                        [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); });
+      c.sorted = true;
+    }
+    c.items.resize((size_t)k_);
+  }
+
+ private:
+  int k_;
+};
+
+class TopPStage final : public SamplerStage {
+ public:
+  explicit TopPStage(float p) : p_(p) {}
+  void apply(Candidates& c) override {
+    if (p_ >= 1.0f) return;
+    c.softmax();
+    double cum = 0.0;
+    size_t keep = c.items.size();
+    for (size_t i = 0; i < c.items.size(); ++i) {
+      cum += c.items[i].p;
+      if (cum >= p_) {
+        keep = i + 1;
+        break;
+      }
+    }
+    c.items.resize(std::max<size_t>(keep, 1));
+  }
+
+ private:
+  float p_;
+};
+
+class MinPStage final : public SamplerStage {
+ public:
+  explicit MinPStage(float p) : p_(p) {}
+  void apply(Candidates& c) override {
+    if (p_ <= 0.0f || c.items.empty()) return;
+    c.sort_desc();
+    // p_i >= min_p * p_max  <=>  logit_i >= logit_max + log(min_p)
+    const float threshold = c.items[0].logit + std::log(p_);
+    size_t keep = 1;
+    while (keep < c.items.size() && c.items[keep].logit >= threshold) ++keep;
+    c.items.resize(keep);
+  }
+
+ private:
+  float p_;
+};
+
+class TemperatureStage final : public SamplerStage {
+ public:
+  explicit TemperatureStage(float t) : t_(t) {}
+  void apply(Candidates& c) override {
+    for (Candidate& x : c.items) x.logit /= t_;
+  }
+
+ private:
+  float t_;
+};
+
+}  // namespace
+
+Sampler::Sampler(const SamplingParams& params, int32_t n_vocab) : params_(params), n_vocab_(n_vocab), rng_((uint32_t)params.seed) {
+  if (params.repeat_penalty != 1.0f || params.frequency_penalty != 0.0f || params.presence_penalty != 0.0f)
+    stages_.push_back(std::make_unique<PenaltyStage>(params));
+  if (!greedy()) {
+    stages_.push_back(std::make_unique<TopKStage>(params.top_k));
+    stages_.push_back(std::make_unique<TopPStage>(params.top_p));
+    stages_.push_back(std::make_unique<MinPStage>(params.min_p));
+    stages_.push_back(std::make_unique<TemperatureStage>(params.temperature));
+  }
+  cand_.items.reserve((size_t)n_vocab);
+}
+
+int32_t Sampler::sample(const float* logits) {
+  cand_.items.resize((size_t)n_vocab_);
+  for (int32_t i = 0; i < n_vocab_; ++i) cand_.items[(size_t)i] = {i, logits[i], 0.0f};
+  cand_.sorted = false;
+  for (auto& s : stages_) s->apply(cand_);
+  if (greedy()) {
+    // Highest logit, ties to the lowest id (as llama.cpp's greedy sampler).
+    size_t best = 0;
+    for (size_t i = 1; i < cand_.items.size(); ++i) {
+      const Candidate& a = cand_.items[i];
+      const Candidate& b = cand_.items[best];
+      if (a.logit > b.logit || (a.logit == b.logit && a.id < b.id)) best = i;
+    }
+    return cand_.items[best].id;
+  }
+  cand_.sorted = false;
+  cand_.softmax();
+  // 24 random bits -> u in [0, 1): identical on every platform for a given seed.
+  const double u = (double)(rng_() >> 8) * (1.0 / 16777216.0);
+  double cum = 0.0;
+  for (const Candidate& c : cand_.items) {
+    cum += c.p;
+    if (u < cum) return c.id;
+  }
+  return cand_.items.back().id;
+}
+
+void Sampler::accept(int32_t token) {
+  for (auto& s : stages_) s->accept(token);
+}
+
+void Sampler::reset() {
+  for (auto& s : stages_) s->reset();
+  rng_.seed((uint32_t)params_.seed);
+}
+
+}  // namespace pocket

@@ -1,0 +1,117 @@
+// pocket run: generate text from a prompt, streaming it, then report speed and memory.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "commands.h"
+#include "core/memory_stats.h"
+#include "engine/generator.h"
+#include "kernels/kernel_table.h"
+
+namespace pocket::cli {
+namespace {
+
+struct RunArgs {
+  std::string model;
+  std::string prompt;
+  std::string prompt_file;
+  int n_predict = 128;
+  int threads = 1;
+  int ctx = 0;
+  int batch = 64;
+  int64_t seed = -1;
+  std::vector<std::string> stops;
+  bool no_display_prompt = false;
+  bool no_bos_stop = false;
+  bool verbose = false;
+  SamplingParams sp;
+};
+
+int run(const RunArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string prompt = a.prompt;
+  if (!a.prompt_file.empty()) {
+    auto r = read_text_file(a.prompt_file, 64u << 20);
+    if (!r) return fail(r.status().message());
+    prompt = r.value();
+  }
+  EngineOptions eo;
+  eo.n_threads = a.threads;
+  eo.n_ctx = a.ctx;
+  eo.max_batch = a.batch;
+  auto engine_r = Engine::load(a.model, eo);
+  if (!engine_r) return fail(engine_r.status().message());
+  Engine& engine = *engine_r.value();
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const ModelConfig& c = engine.model().config();
+  if (a.verbose) {
+    std::fprintf(stderr, "model: %s (%s), %lld layers, width %lld, heads %lld/%lld, vocab %lld, ctx %d, kernels %s, threads %d\n",
+                 a.model.c_str(), c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd, (long long)c.n_head,
+                 (long long)c.n_head_kv, (long long)c.n_vocab, engine.n_ctx(), kernels().name, a.threads);
+    std::fprintf(stderr, "kv cache: %.2f MiB allocated\n", (double)engine.kv().bytes() / (1 << 20));
+  }
+
+  GenerateOptions go;
+  go.n_predict = a.n_predict;
+  go.sampling = a.sp;
+  go.sampling.seed = a.seed >= 0 ? (uint64_t)a.seed : (uint64_t)std::random_device{}();
+  go.stop_strings = a.stops;
+  go.stop_on_bos = !a.no_bos_stop;
+  if (a.verbose) std::fprintf(stderr, "seed: %llu\n", (unsigned long long)go.sampling.seed);
+
+  const std::vector<int32_t> ids = engine.tokenizer().encode(prompt, true, false);
+  if (!a.no_display_prompt) {
+    StreamDecoder dec(engine.tokenizer());
+    std::string shown;
+    for (size_t i = 0; i < ids.size(); ++i) shown += dec.push(i ? ids[i - 1] : -1, ids[i]);
+    shown += dec.flush();
+    std::fwrite(shown.data(), 1, shown.size(), stdout);
+    std::fflush(stdout);
+  }
+  auto st = engine.generate_tokens(ids, go, [](const std::string& text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  if (!st) return fail(st.status().message());
+  const GenerateStats& s = st.value();
+  std::fprintf(stderr, "\nload: %.3f s | prompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | stop: %s | peak RSS: %.1f MiB\n",
+               load_s, s.n_prompt, s.prompt_seconds > 0 ? s.n_prompt / s.prompt_seconds : 0.0, s.n_generated,
+               s.generate_seconds > 0 ? s.n_generated / s.generate_seconds : 0.0, s.stop_reason.c_str(),
+               (double)peak_rss_bytes() / (1 << 20));
+  return 0;
+}
+
+}  // namespace
+
+Runner register_run(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* sub = app.add_subcommand("run", "generate text from a prompt (streams the text as it is generated)");
+  sub->add_option("-m,--model", a->model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  sub->add_option("-p,--prompt", a->prompt, "prompt text (default: empty, i.e. BOS only)");
+  sub->add_option("-f,--file", a->prompt_file, "read the prompt from a file")->check(CLI::ExistingFile);
+  sub->add_option("-n,--n-predict", a->n_predict, "new tokens to generate at most (-1: until the context is full)")->check(CLI::Range(-1, 1 << 24));
+  sub->add_option("-t,--threads", a->threads, "threads")->check(CLI::Range(1, 256));
+  sub->add_option("-c,--ctx", a->ctx, "context size in tokens (0: the model's)")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("-b,--batch", a->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
+  sub->add_option("--temp", a->sp.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f));
+  sub->add_option("--top-k", a->sp.top_k, "top-k (0: off)")->check(CLI::Range(0, 1 << 24));
+  sub->add_option("--top-p", a->sp.top_p, "top-p nucleus (1: off)")->check(CLI::Range(0.0f, 1.0f));
+  sub->add_option("--min-p", a->sp.min_p, "min-p (0: off)")->check(CLI::Range(0.0f, 1.0f));
+  sub->add_option("--repeat-penalty", a->sp.repeat_penalty, "repetition penalty (1: off)")->check(CLI::Range(0.0f, 100.0f));
+  sub->add_option("--repeat-last-n", a->sp.penalty_last_n, "tokens the penalties look back over")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("--frequency-penalty", a->sp.frequency_penalty, "frequency penalty (0: off)")->check(CLI::Range(-100.0f, 100.0f));
+  sub->add_option("--presence-penalty", a->sp.presence_penalty, "presence penalty (0: off)")->check(CLI::Range(-100.0f, 100.0f));
+  sub->add_option("-s,--seed", a->seed, "random seed (-1: random)")->check(CLI::Range((int64_t)-1, (int64_t)UINT32_MAX));
+  sub->add_option("--stop", a->stops, "stop string (repeatable): output ends before it");
+  sub->add_flag("--no-display-prompt", a->no_display_prompt, "do not echo the prompt");
+  sub->add_flag("--no-bos-stop", a->no_bos_stop, "keep going when the model generates BOS (llama2.c models use it to end a story)");
+  sub->add_flag("-v,--verbose", a->verbose, "print model, kernel and memory details");
+  return [a] { return run(*a); };
+}
+
+}  // namespace pocket::cli

@@ -1,0 +1,18 @@
+// Subcommands of the `pocket` CLI: each registers its options and returns its runner.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace pocket::cli {
+
+using Runner = std::function<int()>;
+
+Runner register_run(CLI::App& app);
+Runner register_info(CLI::App& app);
+Runner register_convert(CLI::App& app);
+
+// Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
+int fail(const std::string& message);
+
+}  // namespace pocket::cli
