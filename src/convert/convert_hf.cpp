@@ -199,8 +199,10 @@ Status convert_hf(const std::string& dir, const std::string& out_path, const Con
     *out = t;
     return Status::ok();
   };
+  // Tied checkpoints may store the shared matrix only once, under either name.
+  const std::string emb_name = st->find("model.embed_tokens.weight") == nullptr && tied ? "lm_head.weight" : "model.embed_tokens.weight";
   const SafeTensor* emb = nullptr;
-  POCKET_RETURN_IF_ERROR(tensor("model.embed_tokens.weight", {V, D}, &emb));
+  POCKET_RETURN_IF_ERROR(tensor(emb_name, {V, D}, &emb));
   POCKET_ASSIGN_OR_RETURN(TensorType out, resolve_outtype(opts.outtype, emb->type));
   GgufWriter w;
   write_llama_metadata(w, hp, vocab, out);
@@ -212,7 +214,7 @@ Status convert_hf(const std::string& dir, const std::string& out_path, const Con
     std::vector<int64_t> ne(shape.rbegin(), shape.rend());
     return add_converted_weight(w, gguf_name, ne, t->type, t->data, out, permute_heads);
   };
-  POCKET_RETURN_IF_ERROR(add("model.embed_tokens.weight", "token_embd.weight", {V, D}, 0));
+  POCKET_RETURN_IF_ERROR(add(emb_name, "token_embd.weight", {V, D}, 0));
   POCKET_RETURN_IF_ERROR(add("model.norm.weight", "output_norm.weight", {D}, 0));
   if (!tied && st->find("lm_head.weight") != nullptr) POCKET_RETURN_IF_ERROR(add("lm_head.weight", "output.weight", {V, D}, 0));
   else if (!tied) return bad(st->path(), "tensor 'lm_head.weight'", "required when tie_word_embeddings is false");

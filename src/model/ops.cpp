@@ -35,11 +35,14 @@ void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* 
 }
 
 void rope_table(const ModelConfig& c, int pos, float* cs) {
+  // theta_i = pos * base^(-2i/d), formed as a running float product like llama.cpp's CPU backend, so
+  // the rotated q/k match its values to the last bit (which matters for Q8_0 activation rounding).
+  const float theta_scale = std::pow(c.rope_freq_base, -2.0f / (float)c.rope_dim);
+  float theta = (float)pos;
   for (int64_t i = 0; i < c.rope_dim / 2; ++i) {
-    // double precision: the angle reaches thousands of radians at long contexts
-    const double theta = (double)pos * std::pow((double)c.rope_freq_base, -2.0 * (double)i / (double)c.rope_dim);
-    cs[2 * i] = (float)std::cos(theta);
-    cs[2 * i + 1] = (float)std::sin(theta);
+    cs[2 * i] = std::cos(theta);
+    cs[2 * i + 1] = std::sin(theta);
+    theta *= theta_scale;
   }
 }
 
@@ -58,9 +61,12 @@ void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads
   }
 }
 
+constexpr int64_t kMaxHeadDim = 512;
+
 void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
                const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_ctx) {
   const int64_t hd = c.head_dim;
+  POCKET_CHECK(hd <= kMaxHeadDim);
   const int64_t group = c.n_head / c.n_head_kv;
   const float scale = 1.0f / std::sqrt((float)hd);
   const int64_t n_items = (int64_t)n * c.n_head;
@@ -77,24 +83,32 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       POCKET_DCHECK(view.type == TensorType::F32);
       const float* qh = q + (size_t)t * c.q_dim() + h * hd;
       const int n_pos = e.pos + 1;
+      // Scores and the weighted sum of V accumulate float products in double: more accurate, and
+      // for short rows (< 64) exactly what llama.cpp's CPU backend computes, which keeps quantized
+      // models' activation rounding identical to it.
       float mx = -INFINITY;
       for (int p = 0; p < n_pos; ++p) {
         const float* kp = reinterpret_cast<const float*>(view.k + (size_t)p * view.row_stride) + g * hd;
-        sc[p] = kt.dot_f32(qh, kp, hd) * scale;
+        double dot = 0.0;
+        for (int64_t i = 0; i < hd; ++i) dot += (double)(qh[i] * kp[i]);
+        sc[p] = (float)dot * scale;
         mx = sc[p] > mx ? sc[p] : mx;
       }
-      float sum = 0.0f;
+      double sum = 0.0;  // double, as ggml's softmax
       for (int p = 0; p < n_pos; ++p) {
         sc[p] = std::exp(sc[p] - mx);
         sum += sc[p];
       }
-      const float inv = 1.0f / sum;
-      float* oh = out + (size_t)t * c.q_dim() + h * hd;
-      std::memset(oh, 0, (size_t)hd * sizeof(float));
+      const float inv = (float)(1.0 / sum);
+      for (int p = 0; p < n_pos; ++p) sc[p] *= inv;
+      double acc[kMaxHeadDim];
+      for (int64_t i = 0; i < hd; ++i) acc[i] = 0.0;
       for (int p = 0; p < n_pos; ++p) {
         const float* vp = reinterpret_cast<const float*>(view.v + (size_t)p * view.row_stride) + g * hd;
-        kt.axpy_f32(sc[p] * inv, vp, oh, hd);
+        for (int64_t i = 0; i < hd; ++i) acc[i] += (double)(vp[i] * sc[p]);
       }
+      float* oh = out + (size_t)t * c.q_dim() + h * hd;
+      for (int64_t i = 0; i < hd; ++i) oh[i] = (float)acc[i];
     }
   });
 }

@@ -31,6 +31,10 @@ static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block must be 20 bytes");
 
 // Reference (de)quantizers: n is a multiple of the block size.
 void quantize_row_q8_0_ref(const float* x, BlockQ8_0* y, int64_t n);
+// Activations (converted on the fly before an integer dot product): same block, but scaled by
+// 127 / max|x| and rounded half to even, exactly as llama.cpp's CPU backend does at run time, so
+// quantized models reproduce its logits bit for bit where the float inputs agree.
+void quantize_row_q8_0_act_ref(const float* x, BlockQ8_0* y, int64_t n);
 void dequantize_row_q8_0_ref(const BlockQ8_0* x, float* y, int64_t n);
 void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n);
 void dequantize_row_q4_0_ref(const BlockQ4_0* x, float* y, int64_t n);

@@ -22,6 +22,20 @@ void quantize_row_q8_0_ref(const float* x, BlockQ8_0* y, int64_t n) {
   }
 }
 
+void quantize_row_q8_0_act_ref(const float* x, BlockQ8_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float* xb = x + b * kQK8_0;
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(xb[j]));  // NaN is ignored
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[b].d = float_to_fp16(amax / 127.0f);
+    for (int j = 0; j < kQK8_0; ++j) {
+      const float r = std::nearbyint(xb[j] * id);  // current rounding mode: to nearest, ties to even
+      y[b].qs[j] = std::isnan(r) ? 0 : (int8_t)r;
+    }
+  }
+}
+
 void dequantize_row_q8_0_ref(const BlockQ8_0* x, float* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK8_0; ++b) {
     const float d = fp16_to_float(x[b].d);

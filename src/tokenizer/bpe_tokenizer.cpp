@@ -33,7 +33,7 @@ struct BigramOrder {
 std::vector<std::string> bpe_merge(const Vocab& v, const std::string& word) {
   std::vector<Symbol> syms;
   for (size_t off = 0; off < word.size();) {
-    const size_t n = std::min(utf8_len((unsigned char)word[off]), word.size() - off);
+    const size_t n = utf8_char_len(word.data(), word.size(), off);
     syms.push_back({(int)syms.size() - 1, (int)syms.size() + 1, off, n});
     off += n;
   }

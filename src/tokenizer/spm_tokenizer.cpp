@@ -34,7 +34,7 @@ class SpmSession {
 
   void run(const std::string& text) {
     for (size_t off = 0; off < text.size();) {
-      const size_t n = std::min(utf8_len((unsigned char)text[off]), text.size() - off);
+      const size_t n = utf8_char_len(text.data(), text.size(), off);
       syms_.push_back({(int)syms_.size() - 1, (int)syms_.size() + 1, text.data() + off, n});
       off += n;
     }

@@ -16,6 +16,17 @@ inline size_t utf8_len(unsigned char lead) {
   return 1;
 }
 
+// Length of the character at s[off]: the announced length if the continuation bytes are really
+// there, else 1 (an invalid byte stands alone, so it cannot swallow a following valid character).
+inline size_t utf8_char_len(const char* s, size_t size, size_t off) {
+  const size_t n = utf8_len((unsigned char)s[off]);
+  if (n == 1 || off + n > size) return 1;
+  for (size_t k = 1; k < n; ++k) {
+    if (((unsigned char)s[off + k] & 0xc0) != 0x80) return 1;
+  }
+  return n;
+}
+
 inline std::string utf8_encode(uint32_t cp) {
   std::string s;
   if (cp < 0x80) {

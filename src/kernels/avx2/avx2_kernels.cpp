@@ -132,8 +132,8 @@ float vec_dot_q4_1(int64_t n, const void* w, const void* x) {
   return hsum256(acc) + macc;
 }
 
-// Same rounding as quantize_row_q8_0_ref (round half away from zero), so both tables
-// produce bit-identical activation blocks.
+// Same arithmetic as quantize_row_q8_0_act_ref (scale 127 / max|x|, round half to even), so both
+// tables produce bit-identical activation blocks.
 void quantize_q8_0(const float* x, void* y, int64_t n) {
   BlockQ8_0* out = static_cast<BlockQ8_0*>(y);
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
@@ -148,17 +148,13 @@ void quantize_q8_0(const float* x, void* y, int64_t n) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    const float d = _mm_cvtss_f32(m) / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    out[b].d = float_to_fp16(d);
-    const __m256 idv = _mm256_set1_ps(id);
+    const float mx = _mm_cvtss_f32(m);
+    out[b].d = float_to_fp16(mx / 127.0f);
+    const __m256 idv = _mm256_set1_ps(mx != 0.0f ? 127.0f / mx : 0.0f);
     __m256i q32[4];
     for (int k = 0; k < 4; ++k) {
       const __m256 s = _mm256_mul_ps(v[k], idv);
-      const __m256 a = _mm256_andnot_ps(sign_mask, s);
-      const __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-      const __m256 up = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(a, t), _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_set1_ps(1.0f));
-      const __m256 r = _mm256_or_ps(_mm256_add_ps(t, up), _mm256_and_ps(sign_mask, s));
+      const __m256 r = _mm256_round_ps(s, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       q32[k] = _mm256_cvtps_epi32(_mm256_and_ps(r, _mm256_cmp_ps(s, s, _CMP_ORD_Q)));  // NaN -> 0
     }
     const __m256i q16a = _mm256_packs_epi32(q32[0], q32[1]);
@@ -176,15 +172,7 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
-  const float ss = dot_f32(x, x, n);
-  const float scale = 1.0f / std::sqrt(ss / (float)n + eps);
-  const __m256 sv = _mm256_set1_ps(scale);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(sv, _mm256_loadu_ps(x + i))));
-  for (; i < n; ++i) y[i] = w[i] * (scale * x[i]);
-}
-
+// Not a hot op: the reference (double accumulation) keeps both tables bit-identical here.
 KernelTable make() {
   KernelTable k = ref_kernels();  // anything not overridden stays the reference
   k.name = "avx2";
@@ -197,7 +185,6 @@ KernelTable make() {
   k.quantize_q8_0 = quantize_q8_0;
   k.dot_f32 = dot_f32;
   k.axpy_f32 = axpy;
-  k.rmsnorm = rmsnorm;
   return k;
 }
 

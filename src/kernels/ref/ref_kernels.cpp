@@ -78,16 +78,18 @@ float vec_dot_q4_1(int64_t n, const void* w, const void* x) {
   return s;
 }
 
-void quantize_q8_0(const float* x, void* y, int64_t n) { quantize_row_q8_0_ref(x, static_cast<BlockQ8_0*>(y), n); }
+void quantize_q8_0(const float* x, void* y, int64_t n) { quantize_row_q8_0_act_ref(x, static_cast<BlockQ8_0*>(y), n); }
 
 void axpy_ref(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
 void rmsnorm_ref(const float* x, const float* w, float* y, int64_t n, float eps) {
-  float ss = 0.0f;
-  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
-  const float scale = 1.0f / std::sqrt(ss / (float)n + eps);
+  // The mean of squares accumulates in double (as ggml does): it feeds the Q8_0 activation rounding
+  // of quantized models, where a last-bit difference can flip a quantization level.
+  double ss = 0.0;
+  for (int64_t i = 0; i < n; ++i) ss += (double)(x[i] * x[i]);
+  const float scale = 1.0f / std::sqrt((float)(ss / (double)n) + eps);
   for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
 }
 

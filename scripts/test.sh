@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Quick start, step 2: build (if needed) and run the whole test suite.
+# POCKET_SANITIZE=1 builds in build-asan with AddressSanitizer + UBSan and runs the suite there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=build
+EXTRA=()
+if [ "${POCKET_SANITIZE:-0}" = "1" ]; then
+  BUILD=build-asan
+  EXTRA=(-DPOCKET_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >/dev/null
+cmake --build "$BUILD" -j"$(nproc)"
+ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure

@@ -1,0 +1,72 @@
+// The `pocket` binary: bad input gives a clear message and a non-zero exit code, never a crash.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_support.h"
+
+namespace pocket {
+namespace {
+
+using test::run_command;
+
+std::string model260k() { return test::shared("golden/stories260K-f32.llamacpp.gguf"); }
+
+TEST(Cli, RunStreamsAndReportsStats) {
+  const auto r = run_command(test::cli() + " run -m " + model260k() + " -p 'Once upon a time' -n 20 --temp 0.8 --seed 1 -t 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time", 0), 0u);
+  for (const char* k : {"load:", "prompt:", "tokens/s", "generation:", "peak RSS"}) EXPECT_NE(r.err.find(k), std::string::npos) << k;
+}
+
+TEST(Cli, InfoPrintsArchitectureAndTensors) {
+  const auto r = run_command(test::cli() + " info " + test::shared("golden/stories15M-q4_0.llamacpp.gguf"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* k : {"architecture: llama", "n_head_kv 6", "Q4_0", "Q8_0", "output.weight", "bits per weight"})
+    EXPECT_NE(r.out.find(k), std::string::npos) << k;
+}
+
+struct BadCase {
+  const char* name;
+  std::string args;
+  int exit_code;
+  const char* message;
+};
+
+TEST(Cli, BadInputsTable) {
+  const std::string bad_gguf = test::temp_path("bad.gguf");
+  std::ofstream(bad_gguf) << "GGUF\x03";
+  const std::string not_gguf = test::temp_path("text.gguf");
+  std::ofstream(not_gguf) << "hello, I am not a model";
+  const std::string existing = test::temp_path("exists.gguf");
+  std::ofstream(existing) << "x";
+  const std::vector<BadCase> cases = {
+      {"unknown flag", "run -m " + model260k() + " --bogus", 2, "bogus"},
+      {"missing model flag", "run -p hi", 2, "--model"},
+      {"model file missing", "run -m /nonexistent.gguf", 2, "/nonexistent.gguf"},
+      {"truncated gguf", "run -m " + bad_gguf, 1, "header.version: file truncated"},
+      {"not a gguf", "run -m " + not_gguf, 1, "bad magic"},
+      {"negative threads", "run -m " + model260k() + " -t 0", 2, "threads"},
+      {"temperature not a number", "run -m " + model260k() + " --temp abc", 2, "temp"},
+      {"top-p out of range", "run -m " + model260k() + " --top-p 2", 2, "top-p"},
+      {"prompt longer than context", "run -m " + model260k() + " -c 4 -p 'Once upon a time there was'", 1, "but the context is 4"},
+      {"info on a text file", "info " + not_gguf, 1, "bad magic"},
+      {"convert without tokenizer", "convert " + test::shared("models/stories260K/stories260K.bin") + " -o " + existing, 1, "--tokenizer"},
+      {"convert over an existing file", "convert " + test::shared("models/stories260K/stories260K.bin") + " --tokenizer " +
+                                            test::shared("models/stories260K/tok512.bin") + " -o " + existing, 1, "--force"},
+      {"convert a missing input", "convert /nonexistent.bin -o " + existing, 1, "no such file"},
+      {"no subcommand", "", 2, "subcommand"},
+  };
+  for (const BadCase& c : cases) {
+    const auto r = run_command(test::cli() + " " + c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.name << "\n" << r.err;
+    EXPECT_NE((r.err + r.out).find(c.message), std::string::npos) << c.name << ": " << r.err;
+  }
+  EXPECT_EQ(test::read_file(existing), "x");  // never overwritten without --force
+  std::remove(bad_gguf.c_str());
+  std::remove(not_gguf.c_str());
+  std::remove(existing.c_str());
+}
+
+}  // namespace
+}  // namespace pocket

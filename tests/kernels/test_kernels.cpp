@@ -1,0 +1,140 @@
+// Every kernel table this CPU can run is checked against the reference table on random and
+// edge-case inputs: lengths 0..2 blocks and odd tails, zeros, NaN, extremes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "kernels/kernel_table.h"
+#include "quant/block_formats.h"
+#include "quant/tensor_type.h"
+
+namespace pocket {
+namespace {
+
+std::vector<const KernelTable*> tables() {
+  const KernelTable* t[8];
+  const int n = available_kernel_tables(t, 8);
+  return std::vector<const KernelTable*>(t, t + n);
+}
+
+std::vector<float> random_vec(int64_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v((size_t)n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+// Two summation orders of n products differ by at most ~2 * n * eps * sum |a_i b_i| (the gamma_n bound).
+float dot_tolerance(int64_t n, double abs_sum) {
+  return (float)(2.0 * (double)(n + 2) * std::numeric_limits<float>::epsilon() * abs_sum) + 1e-30f;
+}
+
+TEST(Kernels, ReferenceIsAvailableAndSelected) {
+  ASSERT_FALSE(tables().empty());
+  EXPECT_STREQ(tables()[0]->name, "ref");
+  EXPECT_NE(kernels().vec_dot[(int)TensorType::F32], nullptr);
+}
+
+TEST(Kernels, VecDotAllTypesMatchReference) {
+  const KernelTable& ref = ref_kernels();
+  std::mt19937 rng(11);
+  const TensorType types[] = {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1};
+  for (const KernelTable* kt : tables()) {
+    for (TensorType wt : types) {
+      const TypeTraits& tr = traits(wt);
+      const int64_t step = tr.block_size;
+      for (int64_t n = 0; n <= 2 * 256 + 3 * step; n += (step == 1 ? 1 : step)) {
+        for (int rep = 0; rep < (n < 64 ? 3 : 1); ++rep) {
+          const auto w = random_vec(n, rng), x = random_vec(n, rng);
+          std::vector<uint8_t> wq(row_bytes(tr, n) + 1), xq(act_row_bytes(wt, n) + 1);
+          tr.from_float(w.data(), wq.data(), n);
+          const void* xa = x.data();
+          if (act_type_for(wt) == TensorType::Q8_0) {
+            ref.quantize_q8_0(x.data(), xq.data(), n);
+            xa = xq.data();
+          }
+          // Tolerance from the dequantized operands the kernel actually multiplies.
+          std::vector<float> wd((size_t)n), xd((size_t)n);
+          tr.to_float(wq.data(), wd.data(), n);
+          if (act_type_for(wt) == TensorType::Q8_0) traits(TensorType::Q8_0).to_float(xq.data(), xd.data(), n);
+          else xd = x;
+          double abs_sum = 0;
+          for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)wd[(size_t)i] * xd[(size_t)i]);
+          const float want = ref.vec_dot[(int)wt](n, wq.data(), xa);
+          const float got = kt->vec_dot[(int)wt](n, wq.data(), xa);
+          ASSERT_NEAR(got, want, dot_tolerance(n, abs_sum)) << kt->name << " " << tr.name << " n=" << n;
+        }
+      }
+    }
+  }
+}
+
+TEST(Kernels, QuantizeActivationsBitIdentical) {
+  std::mt19937 rng(12);
+  for (const KernelTable* kt : tables()) {
+    for (int64_t n = 0; n <= 8 * 32; n += 32) {
+      auto x = random_vec(n, rng, 3.0f);
+      // Edge cases: exact halves (rounding ties), zeros, extremes, NaN, inf.
+      if (n >= 32) {
+        const float d = 1.0f;
+        x[0] = 127.0f * d;
+        x[1] = 0.5f;
+        x[2] = -0.5f;
+        x[3] = 2.5f;
+        x[4] = 0.0f;
+        x[5] = -0.0f;
+      }
+      if (n >= 64) {
+        std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
+      }
+      if (n >= 96) {
+        x[64] = std::numeric_limits<float>::quiet_NaN();
+        x[65] = 1e30f;
+        x[66] = -1e-30f;
+      }
+      if (n >= 128) x[100] = INFINITY;
+      std::vector<BlockQ8_0> a((size_t)n / 32 + 1), b((size_t)n / 32 + 1);
+      ref_kernels().quantize_q8_0(x.data(), a.data(), n);
+      kt->quantize_q8_0(x.data(), b.data(), n);
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), (size_t)n / 32 * sizeof(BlockQ8_0)), 0) << kt->name << " n=" << n;
+    }
+  }
+}
+
+TEST(Kernels, ElementwiseOpsMatchReference) {
+  const KernelTable& ref = ref_kernels();
+  std::mt19937 rng(13);
+  for (const KernelTable* kt : tables()) {
+    for (int64_t n = 1; n <= 300; n += (n < 40 ? 1 : 37)) {
+      const auto x = random_vec(n, rng, 2.0f), w = random_vec(n, rng), y0 = random_vec(n, rng);
+      double abs_sum = 0;
+      for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)x[(size_t)i] * w[(size_t)i]);
+      EXPECT_NEAR(kt->dot_f32(x.data(), w.data(), n), ref.dot_f32(x.data(), w.data(), n), dot_tolerance(n, abs_sum)) << kt->name;
+      std::vector<float> ya = y0, yb = y0;
+      ref.axpy_f32(0.7f, x.data(), ya.data(), n);
+      kt->axpy_f32(0.7f, x.data(), yb.data(), n);
+      for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(ya[(size_t)i], yb[(size_t)i], 2e-6f * (1 + std::fabs(ya[(size_t)i])));
+      std::vector<float> ra((size_t)n), rb((size_t)n);
+      ref.rmsnorm(x.data(), w.data(), ra.data(), n, 1e-5f);
+      kt->rmsnorm(x.data(), w.data(), rb.data(), n, 1e-5f);
+      for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(ra[(size_t)i], rb[(size_t)i], 1e-5f * (1 + std::fabs(ra[(size_t)i])));
+      std::vector<float> ga = x, gb = x;
+      ref.silu_mul(ga.data(), w.data(), n);
+      kt->silu_mul(gb.data(), w.data(), n);
+      for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(ga[(size_t)i], gb[(size_t)i], 1e-6f * (1 + std::fabs(ga[(size_t)i])));
+    }
+    // NaN propagates through a float dot product in every table.
+    std::vector<float> a(37, 1.0f), b(37, 1.0f);
+    a[20] = NAN;
+    EXPECT_TRUE(std::isnan(kt->dot_f32(a.data(), b.data(), 37))) << kt->name;
+    // Zeros give exactly zero.
+    std::vector<float> z(64, 0.0f);
+    EXPECT_EQ(kt->dot_f32(z.data(), b.data(), 37), 0.0f);
+  }
+}
+
+}  // namespace
+}  // namespace pocket

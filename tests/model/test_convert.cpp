@@ -1,0 +1,139 @@
+// Converters: what we write from llama2.c and Hugging Face files equals llama.cpp's conversion and
+// reproduces the golden outputs.
+#include <cmath>
+
+#include "convert/convert.h"
+#include "format/gguf_reader.h"
+#include "model/model_support.h"
+
+namespace pocket {
+namespace {
+
+// Tensors and vocabulary of two GGUF files are identical (metadata may differ in presentation).
+void expect_same_model(const std::string& ours, const std::string& theirs) {
+  auto a = GgufFile::open(ours);
+  auto b = GgufFile::open(theirs);
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  int compared = 0;
+  for (const TensorView& t : b.value()->tensors()) {
+    const TensorView* m = a.value()->find_tensor(t.name);
+    if (m == nullptr && t.name == "output.weight") continue;  // tied: we do not store the copy
+    ASSERT_NE(m, nullptr) << t.name;
+    EXPECT_EQ(m->type, t.type) << t.name;
+    EXPECT_EQ(m->shape_string(), t.shape_string()) << t.name;
+    ASSERT_EQ(m->nbytes, t.nbytes);
+    EXPECT_EQ(std::memcmp(m->data, t.data, t.nbytes), 0) << t.name << " data differs";
+    ++compared;
+  }
+  EXPECT_GE(compared, 10);
+  for (const char* key : {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
+    const GgufValue* x = a.value()->find(key);
+    const GgufValue* y = b.value()->find(key);
+    ASSERT_TRUE(x && y) << key;
+    EXPECT_EQ(x->arr_str, y->arr_str) << key;
+    EXPECT_EQ(x->arr_float, y->arr_float) << key;
+    EXPECT_EQ(x->arr_int, y->arr_int) << key;
+  }
+  for (const char* key : {"llama.embedding_length", "llama.feed_forward_length", "llama.block_count", "llama.attention.head_count",
+                          "llama.attention.head_count_kv", "llama.context_length", "llama.rope.dimension_count",
+                          "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
+    EXPECT_EQ(a.value()->get_uint(key).value(), b.value()->get_uint(key).value()) << key;
+  }
+}
+
+TEST(Convert, Stories260KEqualsLlamaCppConversion) {
+  const std::string out = test::temp_path("c260k.gguf");
+  ConvertOptions o;
+  o.force = true;
+  const Status s = convert_llama2c(test::shared("models/stories260K/stories260K.bin"), test::shared("models/stories260K/tok512.bin"), out, o);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  expect_same_model(out, test::shared("golden/stories260K-f32.llamacpp.gguf"));
+  std::remove(out.c_str());
+}
+
+TEST(Convert, Stories15MFromNpmEqualsLlamaCppConversion) {
+  const std::string bin = test::source_dir() + "/models/stories15M.bin";
+  if (!test::file_exists(bin)) {
+    if (std::getenv("POCKET_REQUIRE_NPM_MODEL")) FAIL() << bin << " missing: run scripts/get_model.sh";
+    GTEST_SKIP() << bin << " not downloaded (scripts/get_model.sh); CI requires it";
+  }
+  const std::string out = test::temp_path("c15m.gguf");
+  ConvertOptions o;
+  o.force = true;
+  const Status s = convert_llama2c(bin, test::shared("models/stories15M/tokenizer.bin"), out, o);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  expect_same_model(out, test::shared("golden/stories15M-f32.llamacpp.gguf"));
+  // Same tensors, so the same logits bit for bit and the same greedy tokens as llama.cpp's file.
+  auto ours = test::load_engine(out);
+  auto theirs = test::load_engine(test::shared("golden/stories15M-f32.llamacpp.gguf"));
+  const std::vector<int32_t> prompt = ours->tokenizer().encode("The little dog was very happy because", true, false);
+  EXPECT_EQ(test::all_logits(*ours, prompt), test::all_logits(*theirs, prompt));
+  EXPECT_EQ(test::greedy(*ours, prompt, 64), test::greedy(*theirs, prompt, 64));
+  std::remove(out.c_str());
+}
+
+TEST(Convert, TinyStories656KFromHuggingFaceDirectory) {
+  const std::string out = test::temp_path("ts656k.gguf");
+  ConvertOptions o;
+  o.force = true;
+  const Status s = convert_hf(test::shared("models/TinyStories-656K"), out, o);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  auto e = test::load_engine(out);
+  ASSERT_NE(e, nullptr);
+  const nlohmann::json g = test::load_json(test::shared("golden/tinystories656k-greedy.json"));
+  const int64_t nv = e->model().config().n_vocab;
+  for (const auto& c : g["cases"]) {
+    const std::vector<int32_t> tokens = c["tokens"].get<std::vector<int32_t>>();
+    if (c["name"] == "hf_tokenizer" || c["name"] == "bos_only")
+      EXPECT_EQ(e->tokenizer().encode(c["prompt"].get<std::string>(), true, false), tokens) << c["name"];
+    const std::vector<float> logits = test::all_logits(*e, tokens);
+    const float* last = &logits[(tokens.size() - 1) * (size_t)nv];
+    // float32 engine vs the float64 golden: a 2-layer, width-128 model keeps rounding near 1e-5.
+    for (const auto& pair : c["last_position_top10"]) EXPECT_NEAR(last[pair[0].get<int>()], pair[1].get<double>(), 2e-4) << c["name"];
+    const std::vector<int32_t> want = c["greedy"]["tokens"].get<std::vector<int32_t>>();
+    EXPECT_EQ(test::greedy(*e, tokens, (int)want.size()), want) << c["name"];
+    EXPECT_EQ(e->tokenizer().decode(want), c["greedy"]["text"].get<std::string>().substr(c["greedy"]["text"].get<std::string>()[0] == ' ' ? 1 : 0)) << c["name"];
+  }
+  std::remove(out.c_str());
+}
+
+TEST(Convert, OutputTypesLoadAndStayClose) {
+  const std::string f32 = test::shared("golden/stories260K-f32.llamacpp.gguf");
+  auto ref = test::load_engine(f32);
+  const std::vector<int32_t> prompt = ref->tokenizer().encode("Once upon a time", true, false);
+  const std::vector<float> base = test::all_logits(*ref, prompt);
+  // Expected logit error scales with the type's relative precision.
+  const std::pair<const char*, double> types[] = {{"f16", 0.02}, {"bf16", 0.15}, {"q8_0", 0.15}, {"q4_0", 1.5}};
+  for (const auto& [type, tol] : types) {
+    const std::string out = test::temp_path(std::string("c260k-") + type + ".gguf");
+    ConvertOptions o;
+    o.force = true;
+    o.outtype = type;
+    const Status s = convert_llama2c(test::shared("models/stories260K/stories260K.bin"), test::shared("models/stories260K/tok512.bin"), out, o);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    auto e = test::load_engine(out);
+    ASSERT_NE(e, nullptr);
+    const std::vector<float> got = test::all_logits(*e, prompt);
+    double ss = 0;
+    for (size_t i = 0; i < got.size(); ++i) ss += (got[i] - base[i]) * (got[i] - base[i]);
+    EXPECT_LT(std::sqrt(ss / (double)got.size()), tol) << type;
+    std::remove(out.c_str());
+  }
+}
+
+TEST(Convert, BadInputsGiveErrors) {
+  ConvertOptions o;
+  o.force = true;
+  const std::string out = test::temp_path("bad.gguf");
+  Status s = convert_llama2c(test::shared("models/stories260K/stories260K.bin"), test::shared("models/stories15M/tokenizer.bin"), out, o);
+  EXPECT_FALSE(s.is_ok());
+  s = convert_hf(test::shared("models/stories260K"), out, o);
+  EXPECT_NE(s.message().find("config.json"), std::string::npos);
+  o.outtype = "q9";
+  s = convert_llama2c(test::shared("models/stories260K/stories260K.bin"), test::shared("models/stories260K/tok512.bin"), out, o);
+  EXPECT_NE(s.message().find("--outtype"), std::string::npos);
+  EXPECT_FALSE(test::file_exists(out));
+}
+
+}  // namespace
+}  // namespace pocket
