@@ -4,6 +4,8 @@
 
 #include "convert/convert.h"
 #include "format/gguf_reader.h"
+#include "format/safetensors_reader.h"
+#include <fstream>
 #include "model/model_support.h"
 
 namespace pocket {
@@ -133,6 +135,63 @@ TEST(Convert, BadInputsGiveErrors) {
   s = convert_llama2c(test::shared("models/stories260K/stories260K.bin"), test::shared("models/stories260K/tok512.bin"), out, o);
   EXPECT_NE(s.message().find("--outtype"), std::string::npos);
   EXPECT_FALSE(test::file_exists(out));
+}
+
+}  // namespace
+}  // namespace pocket
+
+namespace pocket {
+namespace {
+
+// Writes a copy of an HF directory whose model.safetensors holds every tensor in `dtype` (F16 / BF16).
+std::string hf_copy_with_dtype(const std::string& src_dir, const std::string& dtype) {
+  const std::string dir = test::temp_path("hf-" + dtype);
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cp '" + src_dir + "'/*.json '" + dir + "'/").c_str());
+  auto st = SafetensorsFile::open(src_dir + "/model.safetensors");
+  EXPECT_TRUE(st.is_ok());
+  nlohmann::json header = nlohmann::json::object();
+  std::string data;
+  const TypeTraits& tt = traits(dtype == "F16" ? TensorType::F16 : TensorType::BF16);
+  for (const auto& [name, t] : st.value()->tensors()) {
+    const size_t n = t.nbytes / 4;
+    std::string bytes(n * 2, '\0');
+    tt.from_float(reinterpret_cast<const float*>(t.data), bytes.data(), (int64_t)n);
+    header[name] = {{"dtype", dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + bytes.size()}}};
+    data += bytes;
+  }
+  std::string h = header.dump();
+  while (h.size() % 8) h += ' ';
+  const uint64_t hlen = h.size();
+  std::ofstream out(dir + "/model.safetensors", std::ios::binary);
+  out.write(reinterpret_cast<const char*>(&hlen), 8);
+  out << h << data;
+  return dir;
+}
+
+TEST(Convert, HuggingFaceF16AndBF16Checkpoints) {
+  const std::string src = test::shared("models/TinyStories-656K");
+  const std::string f32 = test::temp_path("ts-f32.gguf");
+  ConvertOptions o;
+  o.force = true;
+  ASSERT_TRUE(convert_hf(src, f32, o).is_ok());
+  auto base = test::load_engine(f32);
+  const auto prompt = base->tokenizer().encode("Once upon a time", true, false);
+  const std::vector<float> want = test::all_logits(*base, prompt);
+  for (const std::pair<std::string, double> c : {std::pair<std::string, double>{"F16", 0.01}, {"BF16", 0.1}}) {
+    const std::string dir = hf_copy_with_dtype(src, c.first);
+    const std::string out = test::temp_path("ts-" + c.first + ".gguf");
+    const Status s = convert_hf(dir, out, o);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    auto e = test::load_engine(out);
+    EXPECT_EQ(e->model().weights().layers[0].wq.type, c.first == "F16" ? TensorType::F16 : TensorType::BF16);
+    const std::vector<float> got = test::all_logits(*e, prompt);
+    double ss = 0;
+    for (size_t i = 0; i < got.size(); ++i) ss += (got[i] - want[i]) * (got[i] - want[i]);
+    EXPECT_LT(std::sqrt(ss / (double)got.size()), c.second) << c.first;
+    std::system(("rm -rf '" + dir + "'").c_str());
+    std::remove(out.c_str());
+  }
+  std::remove(f32.c_str());
 }
 
 }  // namespace
