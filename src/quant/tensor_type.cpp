@@ -11,8 +11,12 @@
 namespace pocket {
 namespace {
 
-void f32_to_float(const void* s, float* d, int64_t n) { std::memcpy(d, s, (size_t)n * 4); }
-void f32_from_float(const float* s, void* d, int64_t n) { std::memcpy(d, s, (size_t)n * 4); }
+void f32_to_float(const void* s, float* d, int64_t n) {
+  if (n > 0) std::memcpy(d, s, (size_t)n * 4);
+}
+void f32_from_float(const float* s, void* d, int64_t n) {
+  if (n > 0) std::memcpy(d, s, (size_t)n * 4);
+}
 void f16_to_float(const void* s, float* d, int64_t n) {
   const uint16_t* h = static_cast<const uint16_t*>(s);
   for (int64_t i = 0; i < n; ++i) d[i] = fp16_to_float(h[i]);
