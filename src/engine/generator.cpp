@@ -55,6 +55,10 @@ class StopMatcher {
 
 }  // namespace
 
+// Without --ctx, long-context models get 4096 positions (as llama.cpp): the F32 KV cache of a
+// 128k-context model would not fit a phone.
+constexpr int64_t kDefaultMaxCtx = 4096;
+
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& opts) {
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_path));
   return create(std::move(model), opts);
@@ -71,7 +75,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
     return error(ErrorCode::kFormatError, model->file().name() + ": tokenizer.ggml.tokens: " + std::to_string(vocab.n_tokens()) +
                                               " tokens but the embedding has " + std::to_string(c.n_vocab) + " rows");
   POCKET_ASSIGN_OR_RETURN(e->tokenizer_, Tokenizer::create(std::move(vocab)));
-  e->n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : (int)std::min<int64_t>(c.n_ctx_train, 1 << 20);
+  e->n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
   // The cache is allocated up front: refuse sizes that cannot be meant before touching memory.
   const double kv_bytes = 2.0 * (double)c.n_layer * (double)c.kv_dim() * (double)e->n_ctx_ * sizeof(float);
   if (kv_bytes > 64.0 * (1ull << 30))

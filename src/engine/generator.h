@@ -19,7 +19,7 @@ namespace pocket {
 
 struct EngineOptions {
   int n_threads = 1;
-  int n_ctx = 0;        // 0: the model's training context
+  int n_ctx = 0;        // 0: the model's training context, at most 4096
   int max_batch = 64;   // prompt tokens per forward chunk
 };
 

@@ -121,7 +121,16 @@ Status GgufWriter::add_tensor_view(const std::string& name, TensorType type, std
   for (const Tensor& x : tensors_) {
     if (x.name == name) return error(ErrorCode::kInvalidArgument, name + ": duplicate tensor name");
   }
-  tensors_.push_back(Tensor{name, type, std::move(ne), {}, data, nbytes});
+  tensors_.push_back(Tensor{name, type, std::move(ne), {}, data, nbytes, nullptr});
+  return Status::ok();
+}
+
+Status GgufWriter::add_tensor_lazy(const std::string& name, TensorType type, std::vector<int64_t> ne, FillFn fill) {
+  const TypeTraits& t = traits(type);
+  int64_t n = 1;
+  for (int64_t d : ne) n *= d;
+  POCKET_RETURN_IF_ERROR(add_tensor_view(name, type, std::move(ne), nullptr, (size_t)(n / t.block_size) * t.block_bytes));
+  tensors_.back().fill = std::move(fill);
   return Status::ok();
 }
 
@@ -152,8 +161,15 @@ void GgufWriter::serialize(Sink& s) const {
     offset += (t.nbytes + alignment_ - 1) / alignment_ * alignment_;
   }
   pad_to(s, alignment_);
+  std::vector<uint8_t> buf;
   for (const Tensor& t : tensors_) {
-    s.write(t.data, t.nbytes);
+    if (t.fill) {
+      buf.resize(t.nbytes);
+      t.fill(buf.data());
+      s.write(buf.data(), t.nbytes);
+    } else {
+      s.write(t.data, t.nbytes);
+    }
     pad_to(s, alignment_);
   }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,11 @@ class GgufWriter {
   // Same, but borrows bytes that must stay valid until write() returns.
   Status add_tensor_view(const std::string& name, TensorType type, std::vector<int64_t> ne, const uint8_t* data, size_t nbytes);
 
+  // Same, but the bytes are produced by `fill` while writing, one tensor at a time, so files larger
+  // than memory can be written (synthetic models). `fill` receives a buffer of the tensor's size.
+  using FillFn = std::function<void(uint8_t* dst)>;
+  Status add_tensor_lazy(const std::string& name, TensorType type, std::vector<int64_t> ne, FillFn fill);
+
   // Writes to a temporary file beside `path`, then renames it into place.
   // An existing file is replaced only when overwrite is true.
   Status write(const std::string& path, bool overwrite) const;
@@ -36,6 +42,7 @@ class GgufWriter {
     std::vector<uint8_t> owned;
     const uint8_t* data;
     size_t nbytes;
+    FillFn fill;
   };
   template <typename Sink> void serialize(Sink& sink) const;
 

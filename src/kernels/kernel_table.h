@@ -24,6 +24,11 @@ struct KernelTable {
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;    // y += a * x
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;         // gate = silu(gate) * up
+  // One query head against n_pos cached positions (F32 rows, `stride` floats apart):
+  // out[hd] = softmax(scale * q.K^T) . V. scores: n_pos floats of scratch (the reference uses them;
+  // optimized tables may compute an online softmax in one pass instead).
+  void (*attn_head_f32)(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale,
+                        float* out, float* scores) = nullptr;
 };
 
 // Activation format a weight type's vec_dot expects: F32, or Q8_0 for the integer-dot quant types.

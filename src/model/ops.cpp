@@ -61,12 +61,9 @@ void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads
   }
 }
 
-constexpr int64_t kMaxHeadDim = 512;
-
 void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
                const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_ctx) {
   const int64_t hd = c.head_dim;
-  POCKET_CHECK(hd <= kMaxHeadDim);
   const int64_t group = c.n_head / c.n_head_kv;
   const float scale = 1.0f / std::sqrt((float)hd);
   const int64_t n_items = (int64_t)n * c.n_head;
@@ -82,33 +79,10 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       const KvView view = kv.view(layer, e.seq);
       POCKET_DCHECK(view.type == TensorType::F32);
       const float* qh = q + (size_t)t * c.q_dim() + h * hd;
-      const int n_pos = e.pos + 1;
-      // Scores and the weighted sum of V accumulate float products in double: more accurate, and
-      // for short rows (< 64) exactly what llama.cpp's CPU backend computes, which keeps quantized
-      // models' activation rounding identical to it.
-      float mx = -INFINITY;
-      for (int p = 0; p < n_pos; ++p) {
-        const float* kp = reinterpret_cast<const float*>(view.k + (size_t)p * view.row_stride) + g * hd;
-        double dot = 0.0;
-        for (int64_t i = 0; i < hd; ++i) dot += (double)(qh[i] * kp[i]);
-        sc[p] = (float)dot * scale;
-        mx = sc[p] > mx ? sc[p] : mx;
-      }
-      double sum = 0.0;  // double, as ggml's softmax
-      for (int p = 0; p < n_pos; ++p) {
-        sc[p] = std::exp(sc[p] - mx);
-        sum += sc[p];
-      }
-      const float inv = (float)(1.0 / sum);
-      for (int p = 0; p < n_pos; ++p) sc[p] *= inv;
-      double acc[kMaxHeadDim];
-      for (int64_t i = 0; i < hd; ++i) acc[i] = 0.0;
-      for (int p = 0; p < n_pos; ++p) {
-        const float* vp = reinterpret_cast<const float*>(view.v + (size_t)p * view.row_stride) + g * hd;
-        for (int64_t i = 0; i < hd; ++i) acc[i] += (double)(vp[i] * sc[p]);
-      }
+      const float* kbase = reinterpret_cast<const float*>(view.k) + g * hd;
+      const float* vbase = reinterpret_cast<const float*>(view.v) + g * hd;
       float* oh = out + (size_t)t * c.q_dim() + h * hd;
-      for (int64_t i = 0; i < hd; ++i) oh[i] = (float)acc[i];
+      kt.attn_head_f32(qh, kbase, vbase, (int64_t)(view.row_stride / sizeof(float)), e.pos + 1, hd, scale, oh, sc);
     }
   });
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "test_support.h"
 
@@ -66,6 +67,50 @@ TEST(Cli, BadInputsTable) {
   std::remove(bad_gguf.c_str());
   std::remove(not_gguf.c_str());
   std::remove(existing.c_str());
+}
+
+}  // namespace
+}  // namespace pocket
+
+namespace pocket {
+namespace {
+
+TEST(Cli, BenchWritesJsonWithBothTests) {
+  const auto r = run_command(test::cli() + " bench -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") +
+                             " -p 16 -n 8 -t 1,2 -r 2 -o json --no-bandwidth");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);  // (pp16, tg8) x (1, 2 threads)
+  for (const auto& row : j) {
+    EXPECT_GT(row["tokens_per_s"].get<double>(), 0.0);
+    EXPECT_GT(row["bytes_per_token"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(j[0]["test"], "pp16");
+  EXPECT_EQ(j[1]["test"], "tg8");
+  const auto csv = run_command(test::cli() + " bench -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -p 8 -n 0 -r 1 -o csv --no-bandwidth");
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("model,types,", 0), 0u);
+}
+
+TEST(Cli, SynthWritesALoadableModelOfTheRightShape) {
+  const std::string out = test::temp_path("synth.gguf");
+  const auto r = run_command(test::cli() + " synth --shape qwen2.5-0.5b --layers 2 --type q8_0 --force -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = run_command(test::cli() + " info " + out);
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  for (const char* k : {"architecture: qwen2", "n_vocab 151936", "n_embd 896", "n_head 14, n_head_kv 2", "neox", "attn_q.bias"})
+    EXPECT_NE(info.out.find(k), std::string::npos) << k;
+  const auto run = run_command(test::cli() + " run -m " + out + " -p hi -n 4 --temp 0 -c 64");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run_command(test::cli() + " synth --shape nope -o " + out).err.find("unknown shape"), std::string::npos);
+  std::remove(out.c_str());
+}
+
+TEST(Cli, SysinfoMeasuresBandwidth) {
+  const auto r = run_command(test::cli() + " sysinfo -t 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("memory bandwidth, 1 thread: read"), std::string::npos);
+  EXPECT_NE(r.out.find("kernels: "), std::string::npos);
 }
 
 }  // namespace

@@ -138,3 +138,30 @@ TEST(Kernels, ElementwiseOpsMatchReference) {
 
 }  // namespace
 }  // namespace pocket
+
+namespace pocket {
+namespace {
+
+TEST(Kernels, FusedAttentionMatchesReference) {
+  std::mt19937 rng(21);
+  for (const KernelTable* kt : tables()) {
+    for (int64_t hd : {1, 7, 8, 16, 48, 64, 100, 128}) {
+      for (int n_pos : {1, 2, 3, 17, 64, 300}) {
+        const int64_t stride = hd * 3 + 5;  // rows of several heads interleaved, odd stride
+        auto k = random_vec(stride * n_pos, rng, 2.0f), v = random_vec(stride * n_pos, rng), q = random_vec(hd, rng, 2.0f);
+        if (n_pos > 2) k[(size_t)stride] = 40.0f;  // a dominating score makes the running max grow late
+        std::vector<float> want((size_t)hd), got((size_t)hd), sc((size_t)n_pos);
+        const float scale = 1.0f / std::sqrt((float)hd);
+        ref_kernels().attn_head_f32(q.data(), k.data(), v.data(), stride, n_pos, hd, scale, want.data(), sc.data());
+        kt->attn_head_f32(q.data(), k.data(), v.data(), stride, n_pos, hd, scale, got.data(), sc.data());
+        // Softmax weights carry relative error ~ (hd + n_pos) eps (scores, exp, sum); outputs are convex
+        // combinations of V entries (|v| <~ 4), so the bound scales with max|v|.
+        const float tol = 8.0f * (float)(hd + n_pos) * std::numeric_limits<float>::epsilon() * 4.0f;
+        for (int64_t i = 0; i < hd; ++i) ASSERT_NEAR(got[(size_t)i], want[(size_t)i], tol) << kt->name << " hd=" << hd << " n=" << n_pos;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pocket

@@ -96,7 +96,7 @@ Runner register_run(CLI::App& app) {
   sub->add_option("-f,--file", a->prompt_file, "read the prompt from a file")->check(CLI::ExistingFile);
   sub->add_option("-n,--n-predict", a->n_predict, "new tokens to generate at most (-1: until the context is full)")->check(CLI::Range(-1, 1 << 24));
   sub->add_option("-t,--threads", a->threads, "threads")->check(CLI::Range(1, 256));
-  sub->add_option("-c,--ctx", a->ctx, "context size in tokens (0: the model's)")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("-c,--ctx", a->ctx, "context size in tokens (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
   sub->add_option("-b,--batch", a->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
   sub->add_option("--temp", a->sp.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f));
   sub->add_option("--top-k", a->sp.top_k, "top-k (0: off)")->check(CLI::Range(0, 1 << 24));

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_run, "run");
   add(pocket::cli::register_info, "info");
   add(pocket::cli::register_convert, "convert");
+  add(pocket::cli::register_bench, "bench");
+  add(pocket::cli::register_sysinfo, "sysinfo");
+  add(pocket::cli::register_synth, "synth");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -97,6 +97,23 @@ void silu_mul_ref(float* g, const float* u, int64_t n) {
   for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
+void attn_head_ref(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale,
+                   float* out, float* sc) {
+  float mx = -INFINITY;
+  for (int p = 0; p < n_pos; ++p) {
+    sc[p] = dot_f32_ref(q, k + (size_t)p * stride, hd) * scale;
+    mx = sc[p] > mx ? sc[p] : mx;
+  }
+  double sum = 0.0;
+  for (int p = 0; p < n_pos; ++p) {
+    sc[p] = std::exp(sc[p] - mx);
+    sum += sc[p];
+  }
+  const float inv = (float)(1.0 / sum);
+  for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
+  for (int p = 0; p < n_pos; ++p) axpy_ref(sc[p] * inv, v + (size_t)p * stride, out, hd);
+}
+
 KernelTable make() {
   KernelTable k;
   k.name = "ref";
@@ -111,6 +128,7 @@ KernelTable make() {
   k.axpy_f32 = axpy_ref;
   k.rmsnorm = rmsnorm_ref;
   k.silu_mul = silu_mul_ref;
+  k.attn_head_f32 = attn_head_ref;
   return k;
 }
 

@@ -1,0 +1,32 @@
+// pocket bench: prompt-processing and generation speed, table / JSON / CSV.
+#include <cstdio>
+
+#include "commands.h"
+#include "engine/bench.h"
+
+namespace pocket::cli {
+
+Runner register_bench(CLI::App& app) {
+  auto cfg = std::make_shared<BenchConfig>();
+  auto format = std::make_shared<std::string>("md");
+  auto no_bw = std::make_shared<bool>(false);
+  CLI::App* sub = app.add_subcommand("bench", "measure prompt processing (ppN) and generation (tgN) tokens/s");
+  sub->add_option("-m,--model", cfg->models, "GGUF model(s)")->required()->check(CLI::ExistingFile);
+  sub->add_option("-p,--n-prompt", cfg->n_prompt, "prompt sizes (0: skip)")->delimiter(',')->check(CLI::Range(0, 1 << 16));
+  sub->add_option("-n,--n-gen", cfg->n_gen, "generation lengths (0: skip)")->delimiter(',')->check(CLI::Range(0, 1 << 16));
+  sub->add_option("-t,--threads", cfg->threads, "thread counts")->delimiter(',')->check(CLI::Range(1, 256));
+  sub->add_option("-r,--repetitions", cfg->repetitions, "repetitions of each test")->check(CLI::Range(1, 1000));
+  sub->add_option("-b,--batch", cfg->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
+  sub->add_option("-o,--output", *format, "md, json or csv")->check(CLI::IsMember({"md", "json", "csv"}));
+  sub->add_flag("--no-bandwidth", *no_bw, "skip the memory bandwidth measurement");
+  return [cfg, format, no_bw] {
+    cfg->measure_bandwidth = !*no_bw;
+    auto rows = run_bench(*cfg);
+    if (!rows) return fail(rows.status().message());
+    const std::string out = *format == "json" ? bench_to_json(rows.value()) : *format == "csv" ? bench_to_csv(rows.value()) : bench_to_markdown(rows.value());
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  };
+}
+
+}  // namespace pocket::cli
