@@ -25,6 +25,7 @@ CpuFeatures detect() {
   f.avx2 = ymm_ok && ((b >> 5) & 1);
   f.avx512f = zmm_ok && ((b >> 16) & 1);
   f.avx512bw = zmm_ok && ((b >> 30) & 1);
+  f.avx512vl = zmm_ok && ((b >> 31) & 1);
   f.avx512vnni = zmm_ok && ((c >> 11) & 1);
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avxvnni = ymm_ok && ((a >> 4) & 1);
 #endif

@@ -26,9 +26,27 @@ size_t act_row_bytes(TensorType weight_type, int64_t n) {
 
 namespace {
 
+// CPU features are checked before the table is touched: building a table runs code compiled for
+// its ISA (even copying the struct may use its registers).
+#ifdef POCKET_HAVE_AVX2
+constexpr bool kHaveAvx2 = true;
+#else
+constexpr bool kHaveAvx2 = false;
+#endif
+#ifdef POCKET_HAVE_AVX512
+constexpr bool kHaveAvx512 = true;
+#else
+constexpr bool kHaveAvx512 = false;
+#endif
+
 bool avx2_usable() {
   const CpuFeatures& f = cpu_features();
-  return avx2_kernels() != nullptr && f.avx2 && f.fma && f.f16c;
+  return kHaveAvx2 && f.avx2 && f.fma && f.f16c;
+}
+
+bool avx512_usable() {
+  const CpuFeatures& f = cpu_features();
+  return kHaveAvx512 && avx2_usable() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
 }
 
 const KernelTable& choose() {
@@ -39,8 +57,12 @@ const KernelTable& choose() {
     std::fprintf(stderr, "pocket: POCKET_KERNELS=avx2 but this CPU/build lacks AVX2+FMA+F16C; using ref\n");
     return ref_kernels();
   }
-  if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0)
-    std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|avx2|auto); using auto\n", env);
+  if (env != nullptr && std::strcmp(env, "avx512vnni") == 0) {
+    if (avx512_usable()) return *avx512_kernels();
+    std::fprintf(stderr, "pocket: POCKET_KERNELS=avx512vnni but this CPU/build lacks AVX-512 VNNI; using auto\n");
+  } else if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0)
+    std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|avx2|avx512vnni|auto); using auto\n", env);
+  if (avx512_usable()) return *avx512_kernels();
   if (avx2_usable()) return *avx2_kernels();
   return ref_kernels();
 }
@@ -56,6 +78,7 @@ int available_kernel_tables(const KernelTable** out, int max) {
   int n = 0;
   if (n < max) out[n++] = &ref_kernels();
   if (n < max && avx2_usable()) out[n++] = avx2_kernels();
+  if (n < max && avx512_usable()) out[n++] = avx512_kernels();
   return n;
 }
 

@@ -13,12 +13,17 @@ namespace pocket {
 // the weight's activation format (see act_type_for).
 using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
 using QuantizeActFn = void (*)(const float* x, void* y, int64_t n);
+// The same dot product for one weight row and 4 activation rows (x_stride bytes apart), so a weight
+// block is loaded and unpacked once for 4 tokens (prefill). Each result must equal what vec_dot
+// gives for that token, bit for bit, so batching never changes the numbers.
+using VecDotX4Fn = void (*)(int64_t n, const void* w, const void* x, size_t x_stride, float* out4);
 
 constexpr int kTypeSlots = 32;
 
 struct KernelTable {
   const char* name = "";
   VecDotFn vec_dot[kTypeSlots] = {};  // indexed by TensorType value; nullptr: unsupported
+  VecDotX4Fn vec_dot_x4[kTypeSlots] = {};  // optional; nullptr: vec_dot per token
   QuantizeActFn quantize_q8_0 = nullptr;  // activations -> Q8_0 blocks (same rounding as the reference)
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;    // y += a * x
@@ -37,9 +42,10 @@ TensorType act_type_for(TensorType weight_type);
 size_t act_row_bytes(TensorType weight_type, int64_t n);
 
 const KernelTable& ref_kernels();
-const KernelTable* avx2_kernels();  // nullptr when not compiled in
+const KernelTable* avx2_kernels();    // nullptr when not compiled in
+const KernelTable* avx512_kernels();  // AVX-512 VNNI; nullptr when not compiled in
 
-// The table for this process: POCKET_KERNELS=ref|avx2|auto (default auto = best the CPU supports).
+// The table for this process: POCKET_KERNELS=ref|avx2|avx512vnni|auto (auto = best the CPU supports).
 const KernelTable& kernels();
 // Every table this CPU can run (ref first), for tests that compare each against the reference.
 int available_kernel_tables(const KernelTable** out, int max);

@@ -1,5 +1,6 @@
 #include "model/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -19,16 +20,31 @@ void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* 
     for (int t = 0; t < n_tok; ++t) kt.quantize_q8_0(x + (size_t)t * cols, act + (size_t)t * arow, cols);
     xa = act;
   }
+  // Tokens in chunks whose activations stay in L2; within a chunk each weight row is read once and,
+  // where the table has a 4-token kernel, unpacked once per 4 tokens.
+  constexpr int kTokenChunk = 64;
   pool.run([&](int ith, int nth) {
-    for (int i = 0; i < n_mats; ++i) {
-      const Matrix& w = *ws[i];
-      const VecDotFn dot = kt.vec_dot[(int)w.type];
-      int64_t r0, r1;
-      split_range(w.rows, ith, nth, &r0, &r1);
-      float* y = ys[i];
-      for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* wr = w.row(r);
-        for (int t = 0; t < n_tok; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
+    for (int t0 = 0; t0 < n_tok; t0 += kTokenChunk) {
+      const int t1 = std::min(n_tok, t0 + kTokenChunk);
+      for (int i = 0; i < n_mats; ++i) {
+        const Matrix& w = *ws[i];
+        const VecDotFn dot = kt.vec_dot[(int)w.type];
+        const VecDotX4Fn dot4 = kt.vec_dot_x4[(int)w.type];
+        int64_t r0, r1;
+        split_range(w.rows, ith, nth, &r0, &r1);
+        float* y = ys[i];
+        float out4[4];
+        for (int64_t r = r0; r < r1; ++r) {
+          const uint8_t* wr = w.row(r);
+          int t = t0;
+          if (dot4 != nullptr) {
+            for (; t + 4 <= t1; t += 4) {
+              dot4(cols, wr, xa + (size_t)t * arow, arow, out4);
+              for (int j = 0; j < 4; ++j) y[(size_t)(t + j) * w.rows + r] = out4[j];
+            }
+          }
+          for (; t < t1; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
+        }
       }
     }
   });

@@ -6,6 +6,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pocket {
 namespace {
 
@@ -32,16 +36,29 @@ BandwidthResult measure_bandwidth(ThreadPool& pool, size_t bytes, int repetition
     pool.run([&](int ith, int nth) {
       int64_t b, e;
       split_range((int64_t)n, ith, nth, &b, &e);
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains; the compiler vectorizes the adds
+      uint64_t s0 = 0;
       int64_t i = b;
-      for (; i + 4 <= e; i += 4) {
-        s0 += a[(size_t)i];
-        s1 += a[(size_t)i + 1];
-        s2 += a[(size_t)i + 2];
-        s3 += a[(size_t)i + 3];
+#if defined(__SSE2__)
+      // Four streams per thread (quarters of its range), one 64-byte line from each per step: enough
+      // independent loads in flight for the hardware prefetchers to saturate memory.
+      const int64_t q = (e - b) / 32 * 8;  // elements per stream, a multiple of 8 (one line)
+      __m128i v0 = _mm_setzero_si128(), v1 = v0, v2 = v0, v3 = v0;
+      for (int64_t k = 0; k < q; k += 8) {
+        for (int st = 0; st < 4; ++st) {
+          const __m128i* p = reinterpret_cast<const __m128i*>(&a[(size_t)(b + st * q + k)]);
+          v0 = _mm_add_epi64(v0, _mm_loadu_si128(p));
+          v1 = _mm_add_epi64(v1, _mm_loadu_si128(p + 1));
+          v2 = _mm_add_epi64(v2, _mm_loadu_si128(p + 2));
+          v3 = _mm_add_epi64(v3, _mm_loadu_si128(p + 3));
+        }
       }
+      i = b + 4 * q;
+      alignas(16) uint64_t lanes[2];
+      _mm_store_si128(reinterpret_cast<__m128i*>(lanes), _mm_add_epi64(_mm_add_epi64(v0, v1), _mm_add_epi64(v2, v3)));
+      s0 = lanes[0] + lanes[1];
+#endif
       for (; i < e; ++i) s0 += a[(size_t)i];
-      sums[(size_t)ith * 8] = s0 + s1 + s2 + s3;  // keeps the loads alive
+      sums[(size_t)ith * 8] = s0;  // keeps the loads alive
     });
     best = std::min(best, seconds_since(t0));
   }

@@ -165,3 +165,33 @@ TEST(Kernels, FusedAttentionMatchesReference) {
 
 }  // namespace
 }  // namespace pocket
+
+namespace pocket {
+namespace {
+
+TEST(Kernels, FourTokenDotEqualsSingleDotsBitForBit) {
+  std::mt19937 rng(31);
+  for (const KernelTable* kt : tables()) {
+    for (TensorType wt : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::F32}) {
+      if (kt->vec_dot_x4[(int)wt] == nullptr) continue;
+      const TypeTraits& tr = traits(wt);
+      for (int64_t n = 0; n <= 12 * 32; n += 32) {
+        const auto w = random_vec(n, rng);
+        std::vector<uint8_t> wq(row_bytes(tr, n) + 1);
+        tr.from_float(w.data(), wq.data(), n);
+        const size_t xs = act_row_bytes(wt, n) + 34;  // padded stride: rows need not be adjacent
+        std::vector<uint8_t> x(4 * xs + 1);
+        for (int j = 0; j < 4; ++j) {
+          const auto xf = random_vec(n, rng);
+          kt->quantize_q8_0(xf.data(), x.data() + j * xs, n);
+        }
+        float out[4];
+        kt->vec_dot_x4[(int)wt](n, wq.data(), x.data(), xs, out);
+        for (int j = 0; j < 4; ++j) ASSERT_EQ(out[j], kt->vec_dot[(int)wt](n, wq.data(), x.data() + j * xs)) << kt->name << " " << tr.name << " n=" << n;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pocket

@@ -114,7 +114,9 @@ void check_quantized(const std::string& q) {
       const double margin = top5[k][0][1].get<double>() - top5[k][1][1].get<double>();
       ++steps;
       agree += mine == want[k];
-      if (margin > 2 * kFlipShift) EXPECT_EQ(mine, want[k]) << q << " prompt " << idx << " step " << k << " (margin " << margin << ")";
+      if (margin > 2 * kFlipShift) {
+        EXPECT_EQ(mine, want[k]) << q << " prompt " << idx << " step " << k << " (margin " << margin << ")";
+      }
     }
     const std::vector<int32_t> got = test::greedy(*e, tokens, (int)want.size());
     bool exact = true;

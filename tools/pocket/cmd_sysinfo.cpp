@@ -15,9 +15,9 @@ Runner register_sysinfo(CLI::App& app) {
   sub->add_option("-t,--threads", *threads, "thread counts to measure (default: 1 and all cores)")->delimiter(',')->check(CLI::Range(1, 256));
   return [threads] {
     const CpuFeatures& f = cpu_features();
-    std::printf("cpu features: avx2 %d, fma %d, f16c %d, avx512f %d, avx512bw %d, avx512vnni %d, avxvnni %d\n", f.avx2, f.fma, f.f16c,
-                f.avx512f, f.avx512bw, f.avx512vnni, f.avxvnni);
-    std::printf("kernels: %s (POCKET_KERNELS=ref|avx2|auto)\n", kernels().name);
+    std::printf("cpu features: avx2 %d, fma %d, f16c %d, avx512f %d, avx512bw %d, avx512vl %d, avx512vnni %d, avxvnni %d\n", f.avx2, f.fma,
+                f.f16c, f.avx512f, f.avx512bw, f.avx512vl, f.avx512vnni, f.avxvnni);
+    std::printf("kernels: %s (POCKET_KERNELS=ref|avx2|avx512vnni|auto)\n", kernels().name);
     std::vector<int> ts = *threads;
     if (ts.empty()) {
       ts.push_back(1);
