@@ -50,13 +50,6 @@ std::string type_summary(const Model& m) {
 Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
   if (cfg.models.empty()) return error(ErrorCode::kInvalidArgument, "bench: give at least one model (-m)");
   if (cfg.repetitions < 1) return error(ErrorCode::kInvalidArgument, "bench: -r must be >= 1");
-  std::map<int, double> bandwidth;
-  if (cfg.measure_bandwidth) {
-    for (int t : cfg.threads) {
-      ThreadPool pool(t);
-      bandwidth[t] = measure_bandwidth(pool).read_gbps;
-    }
-  }
   std::vector<BenchRow> rows;
   std::mt19937 rng(1234);
   int max_ctx = 1;
@@ -77,7 +70,6 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
       base.weight_bytes = e->model().weight_bytes();
       base.bytes_per_token = decode_bytes(e->model());
       base.threads = t;
-      base.read_bandwidth_gbps = bandwidth.count(t) ? bandwidth[t] : 0.0;
       std::uniform_int_distribution<int32_t> tok(3, (int32_t)c.n_vocab - 1);
       std::vector<float> logits;
       auto run_prompt = [&](int n) -> Result<double> {
@@ -125,10 +117,21 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
         row.test = "tg" + std::to_string(g);
         mean_sd(tps, &row.tps_mean, &row.tps_sd);
         row.gbps = (double)row.bytes_per_token * row.tps_mean / 1e9;
-        row.bandwidth_share = row.read_bandwidth_gbps > 0 ? row.gbps / row.read_bandwidth_gbps : 0.0;
         row.peak_rss = peak_rss_bytes();
         rows.push_back(row);
       }
+    }
+  }
+  // Bandwidth last: its 512 MiB buffer must not show up in the models' peak RSS.
+  if (cfg.measure_bandwidth) {
+    std::map<int, double> bandwidth;
+    for (int t : cfg.threads) {
+      ThreadPool pool(t);
+      bandwidth[t] = measure_bandwidth(pool).read_gbps;
+    }
+    for (BenchRow& row : rows) {
+      row.read_bandwidth_gbps = bandwidth[row.threads];
+      row.bandwidth_share = row.gbps > 0 && row.read_bandwidth_gbps > 0 ? row.gbps / row.read_bandwidth_gbps : 0.0;
     }
   }
   return rows;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Times pocket and llama.cpp on the same GGUF files, alternating them in one run.
+#   bench/compare_llamacpp.sh [shape:type ...]        (default: smollm2-135m:q8_0 smollm2-135m:q4_0
+#                                                                tinyllama-1.1b:q8_0 tinyllama-1.1b:q4_0)
+# Synthetic random-weight models (pocket synth) go to $SYNTH_DIR (default /tmp/pocket-synth).
+# LLAMA_BENCH=/path/to/llama-bench adds llama.cpp's numbers; THREADS (default "1,2"), REPS (3),
+# PP (128), TG (64) set the tests. Output: Markdown on stdout, JSON per model in $SYNTH_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+POCKET=${POCKET:-build/pocket}
+SYNTH_DIR=${SYNTH_DIR:-/tmp/pocket-synth}
+THREADS=${THREADS:-1,2}
+REPS=${REPS:-3}
+PP=${PP:-128}
+TG=${TG:-64}
+mkdir -p "$SYNTH_DIR"
+specs=("$@")
+[ ${#specs[@]} -gt 0 ] || specs=(smollm2-135m:q8_0 smollm2-135m:q4_0 tinyllama-1.1b:q8_0 tinyllama-1.1b:q4_0)
+
+"$POCKET" sysinfo -t "$THREADS"
+echo
+for spec in "${specs[@]}"; do
+  shape=${spec%%:*}
+  type=${spec##*:}
+  model="$SYNTH_DIR/$shape-$type.gguf"
+  [ -f "$model" ] || "$POCKET" synth --shape "$shape" --type "$type" -o "$model"
+  echo "### $shape $type"
+  "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS"
+  "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS" -o json --no-bandwidth > "$SYNTH_DIR/$shape-$type.pocket.json"
+  if [ -n "${LLAMA_BENCH:-}" ]; then
+    echo
+    echo "llama.cpp (llama-bench):"
+    "$LLAMA_BENCH" -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS" 2>/dev/null | grep -E "^\| (model|---|llama|qwen2)" || true
+  fi
+  echo
+done
