@@ -175,15 +175,16 @@ TEST(Kernels, FourTokenDotEqualsSingleDotsBitForBit) {
     for (TensorType wt : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::F32}) {
       if (kt->vec_dot_x4[(int)wt] == nullptr) continue;
       const TypeTraits& tr = traits(wt);
-      for (int64_t n = 0; n <= 12 * 32; n += 32) {
+      for (int64_t n = 0; n <= 12 * 32; n += (wt == TensorType::F32 ? 7 : 32)) {
         const auto w = random_vec(n, rng);
         std::vector<uint8_t> wq(row_bytes(tr, n) + 1);
         tr.from_float(w.data(), wq.data(), n);
-        const size_t xs = act_row_bytes(wt, n) + 34;  // padded stride: rows need not be adjacent
-        std::vector<uint8_t> x(4 * xs + 1);
+        const size_t xs = act_row_bytes(wt, n) + 36;  // padded stride: rows need not be adjacent
+        std::vector<uint8_t> x(4 * xs + 4);
         for (int j = 0; j < 4; ++j) {
           const auto xf = random_vec(n, rng);
-          kt->quantize_q8_0(xf.data(), x.data() + j * xs, n);
+          if (act_type_for(wt) == TensorType::Q8_0) kt->quantize_q8_0(xf.data(), x.data() + j * xs, n);
+          else if (n > 0) std::memcpy(x.data() + j * xs, xf.data(), (size_t)n * sizeof(float));
         }
         float out[4];
         kt->vec_dot_x4[(int)wt](n, wq.data(), x.data(), xs, out);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_bench, "bench");
   add(pocket::cli::register_sysinfo, "sysinfo");
   add(pocket::cli::register_synth, "synth");
+  add(pocket::cli::register_perplexity, "perplexity");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

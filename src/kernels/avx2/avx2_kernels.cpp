@@ -22,19 +22,49 @@ inline float hsum256(__m256 v) {
   return _mm_cvtss_f32(lo);
 }
 
+// Two accumulators over 16-element steps, then one 8-element step, then a scalar tail. The 4-token
+// version below repeats exactly this order per token (so batching never changes a result).
 float dot_f32(const float* a, const float* b, int64_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
+  for (; i + 16 <= n; i += 16) {
     s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
     s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
   }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  if (i + 8 <= n) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    i += 8;
+  }
+  float s = hsum256(_mm256_add_ps(s0, s1));
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
+}
+
+void vec_dot_f32_x4(int64_t n, const void* wv, const void* xv, size_t xs, float* out) {
+  const float* w = static_cast<const float*>(wv);
+  const float* x[4];
+  for (int j = 0; j < 4; ++j) x[j] = reinterpret_cast<const float*>(static_cast<const uint8_t*>(xv) + j * xs);
+  __m256 s0[4], s1[4];
+  for (int j = 0; j < 4; ++j) s0[j] = s1[j] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 w0 = _mm256_loadu_ps(w + i), w1 = _mm256_loadu_ps(w + i + 8);
+    for (int j = 0; j < 4; ++j) {
+      s0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), s0[j]);
+      s1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[j] + i + 8), s1[j]);
+    }
+  }
+  const bool step8 = i + 8 <= n;
+  if (step8) {
+    const __m256 w0 = _mm256_loadu_ps(w + i);
+    for (int j = 0; j < 4; ++j) s0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), s0[j]);
+    i += 8;
+  }
+  for (int j = 0; j < 4; ++j) {
+    float s = hsum256(_mm256_add_ps(s0[j], s1[j]));
+    for (int64_t k = i; k < n; ++k) s += w[k] * x[j][k];
+    out[j] = s;
+  }
 }
 
 float vec_dot_f32(int64_t n, const void* w, const void* x) {
@@ -252,6 +282,7 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q8_0] = vec_dot_q8_0;
   k.vec_dot[(int)TensorType::Q4_0] = vec_dot_q4_0;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
+  k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
   k.vec_dot_x4[(int)TensorType::Q8_0] = vec_dot_q8_0_x4;
   k.vec_dot_x4[(int)TensorType::Q4_0] = vec_dot_q4_0_x4;
   k.quantize_q8_0 = quantize_q8_0;
