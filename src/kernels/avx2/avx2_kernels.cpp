@@ -5,22 +5,11 @@
 
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
+#include "kernels/x86_simd.h"
 #include "quant/block_formats.h"
 
 namespace pocket {
 namespace {
-
-// F16C conversion: one instruction, exactly the value fp16_to_float gives.
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-inline float hsum256(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
-}
 
 // Two accumulators over 16-element steps, then one 8-element step, then a scalar tail. The 4-token
 // version below repeats exactly this order per token (so batching never changes a result).
@@ -140,12 +129,6 @@ void vec_dot_q8_0_x4(int64_t n, const void* w, const void* x, size_t xs, float* 
     }
   }
   for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
-}
-
-inline __m256i unpack_nibbles(const uint8_t* qs) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);  // low 128: elements 0..15, high: 16..31
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
 }
 
 float vec_dot_q4_0(int64_t n, const void* w, const void* x) {

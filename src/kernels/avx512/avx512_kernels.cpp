@@ -5,22 +5,11 @@
 
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
+#include "kernels/x86_simd.h"
 #include "quant/block_formats.h"
 
 namespace pocket {
 namespace {
-
-// F16C conversion: one instruction, exactly the value fp16_to_float gives.
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-inline float hsum256(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
-}
 
 // 8 int32 lanes of sum(a_i * b_i) over 32 signed bytes, as float. Same lane sums as AVX2's
 // maddubs/madd pair (no int16 saturation occurs for |a| <= 127), so results stay bit-identical.
@@ -30,11 +19,7 @@ inline __m256 dot_i8_lanes(__m256i a, __m256i b) {
   return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ua, sb));
 }
 
-inline __m256i unpack_q4_0(const uint8_t* qs) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-  return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
-}
+inline __m256i unpack_q4_0(const uint8_t* qs) { return _mm256_sub_epi8(unpack_nibbles(qs), _mm256_set1_epi8(8)); }
 
 float vec_dot_q8_0(int64_t n, const void* w, const void* x) {
   const BlockQ8_0* wb = static_cast<const BlockQ8_0*>(w);
