@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -93,33 +94,25 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
       };
       POCKET_ASSIGN_OR_RETURN(double warm, run_prompt(std::min(max_ctx, 32)));  // warm-up: page in the weights
       (void)warm;
-      for (int p : cfg.n_prompt) {
-        if (p <= 0) continue;
+      // One row per test: `reps` timed runs of `run(n)` (seconds), reported as tokens/s mean and sd.
+      auto add_row = [&](const std::string& name, int n, const std::function<Result<double>(int)>& run, bool generation) -> Status {
         std::vector<double> tps;
         for (int r = 0; r < cfg.repetitions; ++r) {
-          POCKET_ASSIGN_OR_RETURN(double s, run_prompt(p));
-          tps.push_back(p / s);
+          POCKET_ASSIGN_OR_RETURN(double s, run(n));
+          tps.push_back(n / s);
         }
         BenchRow row = base;
-        row.test = "pp" + std::to_string(p);
+        row.test = name + std::to_string(n);
         mean_sd(tps, &row.tps_mean, &row.tps_sd);
+        if (generation) row.gbps = (double)row.bytes_per_token * row.tps_mean / 1e9;
         row.peak_rss = peak_rss_bytes();
         rows.push_back(row);
-      }
-      for (int g : cfg.n_gen) {
-        if (g <= 0) continue;
-        std::vector<double> tps;
-        for (int r = 0; r < cfg.repetitions; ++r) {
-          POCKET_ASSIGN_OR_RETURN(double s, run_gen(g));
-          tps.push_back(g / s);
-        }
-        BenchRow row = base;
-        row.test = "tg" + std::to_string(g);
-        mean_sd(tps, &row.tps_mean, &row.tps_sd);
-        row.gbps = (double)row.bytes_per_token * row.tps_mean / 1e9;
-        row.peak_rss = peak_rss_bytes();
-        rows.push_back(row);
-      }
+        return Status::ok();
+      };
+      for (int p : cfg.n_prompt)
+        if (p > 0) POCKET_RETURN_IF_ERROR(add_row("pp", p, run_prompt, false));
+      for (int g : cfg.n_gen)
+        if (g > 0) POCKET_RETURN_IF_ERROR(add_row("tg", g, run_gen, true));
     }
   }
   // Bandwidth last: its 512 MiB buffer must not show up in the models' peak RSS.

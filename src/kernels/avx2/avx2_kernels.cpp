@@ -112,24 +112,6 @@ float vec_dot_q8_0(int64_t n, const void* w, const void* x) {
   return hsum256(acc);
 }
 
-void vec_dot_q8_0_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
-  const BlockQ8_0* wb = static_cast<const BlockQ8_0*>(w);
-  const BlockQ8_0* xb[4];
-  for (int j = 0; j < 4; ++j) xb[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(x) + j * xs);
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  for (int64_t b = 0; b < n / kQK8_0; ++b) {
-    const float dw = h2f(wb[b].d);
-    const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs));
-    const __m256i aw = _mm256_sign_epi8(qw, qw);
-    for (int j = 0; j < 4; ++j) {
-      const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[j][b].qs));
-      const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(qx, qw));
-      const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
-      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb[j][b].d)), p, acc[j]);
-    }
-  }
-  for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
-}
 
 float vec_dot_q4_0(int64_t n, const void* w, const void* x) {
   const BlockQ4_0* wb = static_cast<const BlockQ4_0*>(w);
@@ -145,15 +127,25 @@ float vec_dot_q4_0(int64_t n, const void* w, const void* x) {
   return hsum256(acc);
 }
 
-void vec_dot_q4_0_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
-  const BlockQ4_0* wb = static_cast<const BlockQ4_0*>(w);
+// One weight row (Q8_0, or Q4_0 unpacked and offset by -8) against 4 tokens' Q8_0 blocks: the weight
+// block is loaded, unpacked and made absolute once; per token the arithmetic is vec_dot's exactly.
+template <bool kQ4>
+void vec_dot_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
   const BlockQ8_0* xb[4];
   for (int j = 0; j < 4; ++j) xb[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(x) + j * xs);
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  const __m256i eight = _mm256_set1_epi8(8);
-  for (int64_t b = 0; b < n / kQK4_0; ++b) {
-    const float dw = h2f(wb[b].d);
-    const __m256i qw = _mm256_sub_epi8(unpack_nibbles(wb[b].qs), eight);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    float dw;
+    __m256i qw;
+    if constexpr (kQ4) {
+      const BlockQ4_0& blk = static_cast<const BlockQ4_0*>(w)[b];
+      dw = h2f(blk.d);
+      qw = _mm256_sub_epi8(unpack_nibbles(blk.qs), _mm256_set1_epi8(8));
+    } else {
+      const BlockQ8_0& blk = static_cast<const BlockQ8_0*>(w)[b];
+      dw = h2f(blk.d);
+      qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs));
+    }
     const __m256i aw = _mm256_sign_epi8(qw, qw);
     for (int j = 0; j < 4; ++j) {
       const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[j][b].qs));
@@ -164,6 +156,7 @@ void vec_dot_q4_0_x4(int64_t n, const void* w, const void* x, size_t xs, float* 
   }
   for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
 }
+
 
 float vec_dot_q4_1(int64_t n, const void* w, const void* x) {
   const BlockQ4_1* wb = static_cast<const BlockQ4_1*>(w);
@@ -266,8 +259,8 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_0] = vec_dot_q4_0;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
   k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
-  k.vec_dot_x4[(int)TensorType::Q8_0] = vec_dot_q8_0_x4;
-  k.vec_dot_x4[(int)TensorType::Q4_0] = vec_dot_q4_0_x4;
+  k.vec_dot_x4[(int)TensorType::Q8_0] = vec_dot_x4<false>;
+  k.vec_dot_x4[(int)TensorType::Q4_0] = vec_dot_x4<true>;
   k.quantize_q8_0 = quantize_q8_0;
   k.dot_f32 = dot_f32;
   k.axpy_f32 = axpy;
