@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_sysinfo, "sysinfo");
   add(pocket::cli::register_synth, "synth");
   add(pocket::cli::register_perplexity, "perplexity");
+  add(pocket::cli::register_quantize, "quantize");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
