@@ -15,8 +15,10 @@ namespace {
 struct VectorSink {
   std::vector<uint8_t>* out;
   bool write(const void* p, size_t n) {
-    const uint8_t* b = static_cast<const uint8_t*>(p);
-    out->insert(out->end(), b, b + n);
+    if (n == 0) return true;
+    const size_t at = out->size();
+    out->resize(at + n);
+    std::memcpy(out->data() + at, p, n);
     return true;
   }
   size_t pos() const { return out->size(); }

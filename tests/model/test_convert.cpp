@@ -86,8 +86,9 @@ TEST(Convert, TinyStories656KFromHuggingFaceDirectory) {
   const int64_t nv = e->model().config().n_vocab;
   for (const auto& c : g["cases"]) {
     const std::vector<int32_t> tokens = c["tokens"].get<std::vector<int32_t>>();
-    if (c["name"] == "hf_tokenizer" || c["name"] == "bos_only")
+    if (c["name"] == "hf_tokenizer" || c["name"] == "bos_only") {
       EXPECT_EQ(e->tokenizer().encode(c["prompt"].get<std::string>(), true, false), tokens) << c["name"];
+    }
     const std::vector<float> logits = test::all_logits(*e, tokens);
     const float* last = &logits[(tokens.size() - 1) * (size_t)nv];
     // float32 engine vs the float64 golden: a 2-layer, width-128 model keeps rounding near 1e-5.
@@ -177,7 +178,7 @@ TEST(Convert, HuggingFaceF16AndBF16Checkpoints) {
   auto base = test::load_engine(f32);
   const auto prompt = base->tokenizer().encode("Once upon a time", true, false);
   const std::vector<float> want = test::all_logits(*base, prompt);
-  for (const std::pair<std::string, double> c : {std::pair<std::string, double>{"F16", 0.01}, {"BF16", 0.1}}) {
+  for (const std::pair<std::string, double>& c : {std::pair<std::string, double>{"F16", 0.01}, {"BF16", 0.1}}) {
     const std::string dir = hf_copy_with_dtype(src, c.first);
     const std::string out = test::temp_path("ts-" + c.first + ".gguf");
     const Status s = convert_hf(dir, out, o);

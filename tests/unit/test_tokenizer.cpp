@@ -67,7 +67,9 @@ TEST(Tokenizer, StreamDecoderHoldsIncompleteUtf8) {
   std::string out;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string part = d.push(i ? ids[i - 1] : -1, ids[i]);
-    if (i + 1 < ids.size()) EXPECT_TRUE(part.empty() || part == " ");
+    if (i + 1 < ids.size()) {
+      EXPECT_TRUE(part.empty() || part == " ");
+    }
     out += part;
   }
   out += d.flush();
