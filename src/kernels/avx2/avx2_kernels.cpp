@@ -5,6 +5,7 @@
 
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
+#include "kernels/x86_qdot.h"
 #include "kernels/x86_simd.h"
 #include "quant/block_formats.h"
 
@@ -90,73 +91,10 @@ float vec_dot_bf16(int64_t n, const void* w, const void* x) {
   return s;
 }
 
-// Sum of products of 32 signed bytes, as 8 int32 lanes converted to float.
-inline __m256 mul_sum_i8_pairs(__m256i a, __m256i b) {
-  const __m256i ax = _mm256_sign_epi8(a, a);   // |a|
-  const __m256i sy = _mm256_sign_epi8(b, a);   // b * sign(a)
-  const __m256i dot16 = _mm256_maddubs_epi16(ax, sy);
-  const __m256i dot32 = _mm256_madd_epi16(dot16, _mm256_set1_epi16(1));
-  return _mm256_cvtepi32_ps(dot32);
-}
-
-float vec_dot_q8_0(int64_t n, const void* w, const void* x) {
-  const BlockQ8_0* wb = static_cast<const BlockQ8_0*>(w);
-  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK8_0; ++b) {
-    const __m256 d = _mm256_set1_ps(h2f(wb[b].d) * h2f(xb[b].d));
-    const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs));
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
-    acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs(qw, qx), acc);
-  }
-  return hsum256(acc);
-}
-
-
-float vec_dot_q4_0(int64_t n, const void* w, const void* x) {
-  const BlockQ4_0* wb = static_cast<const BlockQ4_0*>(w);
-  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
-  __m256 acc = _mm256_setzero_ps();
-  const __m256i eight = _mm256_set1_epi8(8);
-  for (int64_t b = 0; b < n / kQK4_0; ++b) {
-    const __m256 d = _mm256_set1_ps(h2f(wb[b].d) * h2f(xb[b].d));
-    const __m256i qw = _mm256_sub_epi8(unpack_nibbles(wb[b].qs), eight);
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
-    acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs(qw, qx), acc);
-  }
-  return hsum256(acc);
-}
-
-// One weight row (Q8_0, or Q4_0 unpacked and offset by -8) against 4 tokens' Q8_0 blocks: the weight
-// block is loaded, unpacked and made absolute once; per token the arithmetic is vec_dot's exactly.
-template <bool kQ4>
-void vec_dot_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
-  const BlockQ8_0* xb[4];
-  for (int j = 0; j < 4; ++j) xb[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(x) + j * xs);
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  for (int64_t b = 0; b < n / 32; ++b) {
-    float dw;
-    __m256i qw;
-    if constexpr (kQ4) {
-      const BlockQ4_0& blk = static_cast<const BlockQ4_0*>(w)[b];
-      dw = h2f(blk.d);
-      qw = _mm256_sub_epi8(unpack_nibbles(blk.qs), _mm256_set1_epi8(8));
-    } else {
-      const BlockQ8_0& blk = static_cast<const BlockQ8_0*>(w)[b];
-      dw = h2f(blk.d);
-      qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs));
-    }
-    const __m256i aw = _mm256_sign_epi8(qw, qw);
-    for (int j = 0; j < 4; ++j) {
-      const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[j][b].qs));
-      const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(qx, qw));
-      const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
-      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb[j][b].d)), p, acc[j]);
-    }
-  }
-  for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
-}
-
+// AVX2: unsigned x signed bytes -> int16 pair sums -> int32 lane sums (no saturation for |w| <= 127).
+struct MaddubsDot {
+  static __m256i lanes(__m256i u, __m256i s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
+};
 
 float vec_dot_q4_1(int64_t n, const void* w, const void* x) {
   const BlockQ4_1* wb = static_cast<const BlockQ4_1*>(w);
@@ -255,12 +193,12 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::F32] = vec_dot_f32;
   k.vec_dot[(int)TensorType::F16] = vec_dot_f16;
   k.vec_dot[(int)TensorType::BF16] = vec_dot_bf16;
-  k.vec_dot[(int)TensorType::Q8_0] = vec_dot_q8_0;
-  k.vec_dot[(int)TensorType::Q4_0] = vec_dot_q4_0;
+  k.vec_dot[(int)TensorType::Q8_0] = qdot<false, MaddubsDot>;
+  k.vec_dot[(int)TensorType::Q4_0] = qdot<true, MaddubsDot>;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
   k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
-  k.vec_dot_x4[(int)TensorType::Q8_0] = vec_dot_x4<false>;
-  k.vec_dot_x4[(int)TensorType::Q4_0] = vec_dot_x4<true>;
+  k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, MaddubsDot>;
+  k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, MaddubsDot>;
   k.quantize_q8_0 = quantize_q8_0;
   k.dot_f32 = dot_f32;
   k.axpy_f32 = axpy;
