@@ -92,12 +92,14 @@ Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, 
         for (float& x : row) x = a * rng.uniform_pm1();
         ty.from_float(row.data(), dst + (size_t)r * rb, cols);
       }
+      return Status::ok();
     });
   };
   auto vec = [&](const std::string& name, int64_t n, float value) -> Status {
     return w.add_tensor_lazy(name, TensorType::F32, {n}, [=](uint8_t* dst) {
       float* f = reinterpret_cast<float*>(dst);
       for (int64_t i = 0; i < n; ++i) f[i] = value;
+      return Status::ok();
     });
   };
   const float out_sigma = 0.02f / std::sqrt(2.0f * (float)n_layer);

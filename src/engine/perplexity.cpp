@@ -50,7 +50,7 @@ Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& t
                                              std::to_string(n_ctx));
   r.n_chunks = opts.n_chunks < 0 ? n_max : std::min(opts.n_chunks, n_max);
   const int first = n_ctx / 2;
-  double nll = 0, nll2 = 0, base_nll = 0, kld = 0, kld2 = 0;
+  double nll = 0, nll2 = 0, base_nll = 0, kld = 0, kld2 = 0, dn = 0, dn2 = 0;
   int64_t same = 0;
   std::vector<float> logits, base_logits;
   std::vector<double> logp, base_logp;
@@ -75,7 +75,10 @@ Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& t
       nll2 += lp * lp;
       if (base) {
         const float* brow = &base_logits[(size_t)(j - first) * n_vocab];
-        base_nll += -log_softmax_at(brow, n_vocab, next, &base_logp);
+        const double blp = log_softmax_at(brow, n_vocab, next, &base_logp);
+        base_nll += -blp;
+        dn += blp - lp;
+        dn2 += (blp - lp) * (blp - lp);
         double k = 0;
         for (int64_t i = 0; i < n_vocab; ++i) k += std::exp(base_logp[(size_t)i]) * (base_logp[(size_t)i] - logp[(size_t)i]);
         kld += k;
@@ -97,6 +100,9 @@ Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& t
     const double kv = kld2 / n - r.kld_mean * r.kld_mean;
     r.kld_err = kv > 0 && n > 1 ? std::sqrt(kv / (n - 1)) : 0.0;
     r.same_top = (double)same / n;
+    r.ln_ratio = dn / n;
+    const double dv = dn2 / n - r.ln_ratio * r.ln_ratio;
+    r.ln_ratio_err = dv > 0 && n > 1 ? std::sqrt(dv / (n - 1)) : 0.0;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -24,6 +24,11 @@ struct PerplexityResult {
   // positions where both put the same token on top, and the base model's own perplexity.
   bool has_base = false;
   double kld_mean = 0, kld_err = 0, same_top = 0, base_ppl = 0;
+  // Paired difference on the same positions, so two models on one text compare beyond their shared
+  // noise: mean of ln p_base - ln p_model = ln(PPL / PPL_base), with its standard error.
+  double ln_ratio = 0, ln_ratio_err = 0;
+  double delta_ppl() const { return ppl - base_ppl; }
+  double delta_ppl_err() const { return ppl * ln_ratio_err; }  // first-order (delta method)
   double seconds = 0;
 };
 

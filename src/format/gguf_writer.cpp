@@ -137,7 +137,7 @@ Status GgufWriter::add_tensor_lazy(const std::string& name, TensorType type, std
 }
 
 template <typename Sink>
-void GgufWriter::serialize(Sink& s) const {
+Status GgufWriter::serialize(Sink& s) const {
   put<Sink, uint32_t>(s, 0x46554747);
   put<Sink, uint32_t>(s, 3);
   put<Sink, uint64_t>(s, tensors_.size());
@@ -167,19 +167,21 @@ void GgufWriter::serialize(Sink& s) const {
   for (const Tensor& t : tensors_) {
     if (t.fill) {
       buf.resize(t.nbytes);
-      t.fill(buf.data());
+      POCKET_RETURN_IF_ERROR(t.fill(buf.data()));
       s.write(buf.data(), t.nbytes);
     } else {
       s.write(t.data, t.nbytes);
     }
     pad_to(s, alignment_);
   }
+  return Status::ok();
 }
 
 std::vector<uint8_t> GgufWriter::to_bytes() const {
   std::vector<uint8_t> out;
   VectorSink sink{&out};
-  serialize(sink);
+  const Status st = serialize(sink);
+  POCKET_CHECK(st.is_ok());  // in-memory serialization of tensors that fill without failing (tests, fuzz seeds)
   return out;
 }
 
@@ -191,7 +193,12 @@ Status GgufWriter::write(const std::string& path, bool overwrite) const {
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return error(ErrorCode::kIoError, tmp + ": cannot create: " + std::strerror(errno));
   FileSink sink{f};
-  serialize(sink);
+  const Status filled = serialize(sink);
+  if (!filled.is_ok()) {
+    std::fclose(f);
+    std::remove(tmp.c_str());
+    return filled;
+  }
   bool ok = sink.ok && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) {

@@ -25,7 +25,7 @@ class GgufWriter {
 
   // Same, but the bytes are produced by `fill` while writing, one tensor at a time, so files larger
   // than memory can be written (synthetic models). `fill` receives a buffer of the tensor's size.
-  using FillFn = std::function<void(uint8_t* dst)>;
+  using FillFn = std::function<Status(uint8_t* dst)>;  // an error stops the write; nothing is left at the path
   Status add_tensor_lazy(const std::string& name, TensorType type, std::vector<int64_t> ne, FillFn fill);
 
   // Writes to a temporary file beside `path`, then renames it into place.
@@ -44,7 +44,7 @@ class GgufWriter {
     size_t nbytes;
     FillFn fill;
   };
-  template <typename Sink> void serialize(Sink& sink) const;
+  template <typename Sink> Status serialize(Sink& sink) const;
 
   size_t alignment_;
   std::vector<std::pair<std::string, GgufValue>> kv_;

@@ -89,6 +89,7 @@ struct Runner {
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
 
     rmsnorm_rows(s.x.data(), L.ffn_norm, s.xb.data(), n);
+    dump(p + "ffn_norm", n, s.xb.data(), c.n_embd, entry0);
     const Matrix* gu[2] = {&L.w_gate, &L.w_up};
     float* gu_out[2] = {s.hb.data(), s.hb2.data()};
     if (act_type_for(L.w_gate.type) == act_type_for(L.w_up.type)) {
@@ -97,6 +98,7 @@ struct Runner {
       for (int i = 0; i < 2; ++i) matmul(kt, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
     }
     for (int t = 0; t < n; ++t) kt.silu_mul(s.hb.data() + (size_t)t * c.n_ff, s.hb2.data() + (size_t)t * c.n_ff, c.n_ff);
+    dump(p + "ffn_act", n, s.hb.data(), c.n_ff, entry0);
     matmul(kt, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
     dump(p + "ffn_out", n, s.xb.data(), c.n_embd, entry0);
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);

@@ -13,7 +13,9 @@
 
 namespace pocket {
 
-// Debug hook: sees every named intermediate ("blk.3.attn_out", "result_norm", ...) of every entry.
+// Hook: sees every named intermediate ("blk.3.attn_out", "result_norm", ...) of every entry; used to
+// debug against other engines and by quantization calibration, which reads the input of every linear
+// layer (blk.L.attn_norm, attn_out, ffn_norm, ffn_act).
 using ActivationHook = std::function<void(const std::string& name, int entry, const float* data, int64_t n)>;
 
 struct ForwardOptions {

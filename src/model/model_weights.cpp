@@ -91,6 +91,35 @@ Result<std::unique_ptr<Model>> Model::from_gguf(std::unique_ptr<GgufFile> file) 
   return m;
 }
 
+Matrix* Model::find_matrix(const std::string& name) {
+  ModelWeights& w = weights_;
+  if (w.tok_embd.name == name) return &w.tok_embd;
+  if (!w.tied_output && w.output.name == name) return &w.output;
+  for (LayerWeights& L : w.layers) {
+    for (Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      if (m->name == name) return m;
+  }
+  return nullptr;
+}
+
+Status Model::set_matrix_data(const std::string& name, TensorType type, const uint8_t* data) {
+  Matrix* m = find_matrix(name);
+  if (m == nullptr) return error(ErrorCode::kInvalidArgument, "set_matrix_data: no matrix named '" + name + "'");
+  if (data == nullptr) {
+    const TensorView* t = file_->find_tensor(name);
+    type = t->type;
+    data = t->data;
+  }
+  const TypeTraits& tt = traits(type);
+  if (tt.to_float == nullptr || kernels().vec_dot[(int)type] == nullptr || m->cols % tt.block_size != 0)
+    return error(ErrorCode::kUnsupported, "set_matrix_data: '" + name + "' cannot use type " + tt.name);
+  m->type = type;
+  m->data = data;
+  m->row_bytes = row_bytes(tt, m->cols);
+  if (m == &weights_.tok_embd && weights_.tied_output) weights_.output = *m;
+  return Status::ok();
+}
+
 size_t Model::weight_bytes() const {
   size_t n = 0;
   for (const TensorView& t : file_->tensors()) n += t.nbytes;

@@ -56,10 +56,16 @@ class Model {
   const GgufFile& file() const { return *file_; }
   size_t weight_bytes() const;  // bytes of all weight tensors
 
+  // Points the named matrix at other bytes of another type (the caller keeps them alive), to measure
+  // what re-encoding one tensor does without writing a file (mixed-precision sensitivity).
+  // data == nullptr restores the file's tensor. Tied heads follow token_embd.weight.
+  Status set_matrix_data(const std::string& name, TensorType type, const uint8_t* data);
+
  private:
   std::unique_ptr<GgufFile> file_;
   ModelConfig config_;
   ModelWeights weights_;
+  Matrix* find_matrix(const std::string& name);
 };
 
 }  // namespace pocket

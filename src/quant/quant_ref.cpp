@@ -53,9 +53,11 @@ void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n) {
     const float d = max / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[b].d = float_to_fp16(d);
+    // NaN codes as 8 (the value 0); llama.cpp's cast of NaN is undefined behaviour.
+    auto code = [id](float v) { const float r = v * id + 8.5f; return std::isnan(r) ? (uint8_t)8 : (uint8_t)std::min(15, (int)(int8_t)r); };
     for (int j = 0; j < kQK4_0 / 2; ++j) {
-      const uint8_t q0 = (uint8_t)std::min(15, (int)(int8_t)(xb[j] * id + 8.5f));
-      const uint8_t q1 = (uint8_t)std::min(15, (int)(int8_t)(xb[j + kQK4_0 / 2] * id + 8.5f));
+      const uint8_t q0 = code(xb[j]);
+      const uint8_t q1 = code(xb[j + kQK4_0 / 2]);
       y[b].qs[j] = (uint8_t)(q0 | (q1 << 4));
     }
   }

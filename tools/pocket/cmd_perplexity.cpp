@@ -45,9 +45,12 @@ Runner register_perplexity(CLI::App& app) {
     const PerplexityResult& p = r.value();
     std::printf("perplexity: %.4f +/- %.5f  (%d chunks x %d tokens, %lld scored, %.1f s)\n", p.ppl, p.ppl_err, p.n_chunks, p.n_ctx,
                 (long long)p.n_scored, p.seconds);
-    if (p.has_base)
+    if (p.has_base) {
       std::printf("vs base: base perplexity %.4f, mean KL divergence %.6f +/- %.6f, same top token %.2f %%\n", p.base_ppl, p.kld_mean,
                   p.kld_err, 100.0 * p.same_top);
+      std::printf("vs base: PPL - PPL(base) = %.4f +/- %.4f (paired), ln(PPL/PPL(base)) = %.5f +/- %.5f\n", p.delta_ppl(), p.delta_ppl_err(),
+                  p.ln_ratio, p.ln_ratio_err);
+    }
     return 0;
   };
 }

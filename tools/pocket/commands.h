@@ -16,6 +16,7 @@ Runner register_sysinfo(CLI::App& app);
 Runner register_synth(CLI::App& app);
 Runner register_perplexity(CLI::App& app);
 Runner register_quantize(CLI::App& app);
+Runner register_quality(CLI::App& app);
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_synth, "synth");
   add(pocket::cli::register_perplexity, "perplexity");
   add(pocket::cli::register_quantize, "quantize");
+  add(pocket::cli::register_quality, "quality");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
