@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/kv_row.h"
+
 #include "pocket/status.h"
 
 namespace pocket {
@@ -17,6 +19,7 @@ struct BenchConfig {
   int repetitions = 3;
   int batch = 512;
   bool measure_bandwidth = true;
+  KvType kv_k_type = KvType::kF32, kv_v_type = KvType::kF32;
 };
 
 struct BenchRow {
@@ -26,6 +29,8 @@ struct BenchRow {
   size_t weight_bytes = 0;    // all tensors
   size_t bytes_per_token = 0; // weights one decode step reads (the token embedding is only indexed)
   int threads = 0;
+  std::string kv;             // KV cache types "k/v", e.g. "q8/q8"
+  size_t kv_bytes = 0, kv_scale_bytes = 0;  // allocated for the test's context (values, scales)
   std::string test;           // "pp128" / "tg64"
   double tps_mean = 0, tps_sd = 0;
   double gbps = 0;            // bytes_per_token * tokens/s (generation only)

@@ -77,11 +77,23 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   POCKET_ASSIGN_OR_RETURN(e->tokenizer_, Tokenizer::create(std::move(vocab)));
   e->n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
   // The cache is allocated up front: refuse sizes that cannot be meant before touching memory.
-  const double kv_bytes = 2.0 * (double)c.n_layer * (double)c.kv_dim() * (double)e->n_ctx_ * sizeof(float);
+  if (c.head_dim > kMaxHeadDim)
+    return error(ErrorCode::kUnsupported, model->file().name() + ": head dimension " + std::to_string(c.head_dim) + " exceeds " + std::to_string(kMaxHeadDim));
+  KvCacheConfig kc;
+  kc.n_layer = (int)c.n_layer;
+  kc.n_head_kv = c.n_head_kv;
+  kc.head_dim = c.head_dim;
+  kc.n_ctx = e->n_ctx_;
+  kc.n_seq = 1;
+  kc.k_type = opts.kv_k_type;
+  kc.v_type = opts.kv_v_type;
+  size_t kv_data = 0, kv_scales = 0;
+  kv_cache_bytes(kc, &kv_data, &kv_scales);
+  const double kv_bytes = (double)kv_data + (double)kv_scales;
   if (kv_bytes > 64.0 * (1ull << 30))
     return error(ErrorCode::kResourceLimit, "context " + std::to_string(e->n_ctx_) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
   e->pool_ = std::make_unique<ThreadPool>(opts.n_threads);
-  e->kv_ = std::make_unique<ContiguousKvCache>((int)c.n_layer, c.kv_dim(), e->n_ctx_, 1);
+  e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->n_ctx_, opts.n_threads);
   e->model_ = std::move(model);
   return e;

@@ -21,6 +21,8 @@ struct EngineOptions {
   int n_threads = 1;
   int n_ctx = 0;        // 0: the model's training context, at most 4096
   int max_batch = 64;   // prompt tokens per forward chunk
+  KvType kv_k_type = KvType::kF32;  // KV cache element types (kv_row.h)
+  KvType kv_v_type = KvType::kF32;
 };
 
 struct GenerateOptions {

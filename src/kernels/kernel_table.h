@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kv/kv_row.h"
 #include "quant/tensor_type.h"
 
 namespace pocket {
@@ -34,7 +35,14 @@ struct KernelTable {
   // optimized tables may compute an online softmax in one pass instead).
   void (*attn_head_f32)(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale,
                         float* out, float* scores) = nullptr;
+  // The same for a cache of any KV type (f32/f16/q8/q4, kv_row.h): each position's head slice is
+  // decoded on the fly into a few registers' worth of floats, never into a dequantized copy of the cache.
+  // hd <= kMaxHeadDim.
+  void (*attn_head_kv)(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out,
+                       float* scores) = nullptr;
 };
+
+constexpr int64_t kMaxHeadDim = 512;
 
 // Activation format a weight type's vec_dot expects: F32, or Q8_0 for the integer-dot quant types.
 TensorType act_type_for(TensorType weight_type);

@@ -1,5 +1,6 @@
 // KV cache interface: storage type and layout are the cache's own business; attention reads
-// through KvView. The contiguous F32 cache here is the reference layout.
+// through KvView. ContiguousKvCache: one [n_ctx, kv_dim] array per (layer, sequence) for K and for V,
+// each in its own element type (f32, f16, q8, q4 — kv_row.h).
 #pragma once
 
 #include <cstddef>
@@ -7,18 +8,25 @@
 #include <memory>
 #include <vector>
 
+#include "kv/kv_row.h"
 #include "pocket/status.h"
-#include "quant/tensor_type.h"
 
 namespace pocket {
 
-// K and V rows of one (layer, sequence) for positions [0, n_pos). Row p starts at k + p * row_stride bytes.
+// K and V rows of one (layer, sequence) for positions [0, n_pos).
 struct KvView {
-  TensorType type = TensorType::F32;
-  const uint8_t* k = nullptr;
-  const uint8_t* v = nullptr;
-  size_t row_stride = 0;  // bytes between consecutive positions
+  KvHeadRows k, v;      // offset to KV head 0; head(g) moves them to head g
+  int64_t head_dim = 0;
   int n_pos = 0;
+
+  static KvHeadRows head(const KvHeadRows& rows, int64_t g, int64_t head_dim) {
+    KvHeadRows r = rows;
+    r.data += kv_row_data_bytes(rows.type, g * head_dim);
+    if (r.scales) r.scales += g * head_dim / rows.group;
+    return r;
+  }
+  KvHeadRows k_head(int64_t g) const { return head(k, g, head_dim); }
+  KvHeadRows v_head(int64_t g) const { return head(v, g, head_dim); }
 };
 
 class KvCache {
@@ -35,15 +43,28 @@ class KvCache {
   virtual void truncate(int seq, int n_keep) = 0;  // roll back to the first n_keep positions
   virtual void fork(int src_seq, int dst_seq) = 0;  // dst becomes a copy of src
   virtual void clear() = 0;
-  virtual size_t bytes() const = 0;  // bytes allocated for K and V
+  virtual size_t bytes() const { return data_bytes() + scale_bytes(); }  // bytes allocated for K and V
+  virtual size_t data_bytes() const = 0;   // the values: 2 x n_layer x n_head_kv x head_dim x T x bytes per value
+  virtual size_t scale_bytes() const = 0;  // quantization scales (0 for f32/f16)
 };
 
-// F32, one contiguous [n_ctx, kv_dim] array per (layer, seq) for K and for V.
+struct KvCacheConfig {
+  int n_layer = 0;
+  int64_t n_head_kv = 0, head_dim = 0;
+  int n_ctx = 0, n_seq = 1;
+  KvType k_type = KvType::kF32, v_type = KvType::kF32;
+  int64_t kv_dim() const { return n_head_kv * head_dim; }
+};
+
+// Bytes a cache of this configuration allocates (data, scales), computed before allocating it.
+void kv_cache_bytes(const KvCacheConfig& c, size_t* data, size_t* scales);
+
 class ContiguousKvCache final : public KvCache {
  public:
-  ContiguousKvCache(int n_layer, int64_t kv_dim, int n_ctx, int n_seq);
-  int n_ctx() const override { return n_ctx_; }
-  int n_seq() const override { return n_seq_; }
+  explicit ContiguousKvCache(const KvCacheConfig& c);
+  ContiguousKvCache(int n_layer, int64_t kv_dim, int n_ctx, int n_seq);  // F32, one head of kv_dim
+  int n_ctx() const override { return c_.n_ctx; }
+  int n_seq() const override { return c_.n_seq; }
   int seq_len(int seq) const override { return len_[(size_t)seq]; }
   void store(int layer, int seq, int pos, const float* k, const float* v) override;
   void set_seq_len(int seq, int n) override { len_[(size_t)seq] = n; }
@@ -51,17 +72,19 @@ class ContiguousKvCache final : public KvCache {
   void truncate(int seq, int n_keep) override;
   void fork(int src_seq, int dst_seq) override;
   void clear() override;
-  size_t bytes() const override { return (k_.size() + v_.size()) * sizeof(float); }
+  size_t data_bytes() const override { return k_.size() + v_.size(); }
+  size_t scale_bytes() const override { return (ks_.size() + vs_.size()) * sizeof(uint16_t); }
+  const KvCacheConfig& config() const { return c_; }
 
  private:
-  size_t offset(int layer, int seq, int pos) const;
-  int n_layer_;
-  int64_t kv_dim_;
-  int n_ctx_;
-  int n_seq_;
-  std::vector<float> k_;  // (layer, seq, pos, kv_dim)
-  std::vector<float> v_;  // (layer, seq, pos, kv_dim)
-  std::vector<int> len_;  // (seq)
+  size_t slot(int layer, int seq, int pos) const { return ((size_t)layer * c_.n_seq + seq) * c_.n_ctx + pos; }
+  KvCacheConfig c_;
+  int64_t group_;
+  size_t k_row_, v_row_;               // bytes per position
+  int64_t k_nsc_, v_nsc_;              // scales per position
+  std::vector<uint8_t> k_, v_;         // (layer, seq, pos, row bytes)
+  std::vector<uint16_t> ks_, vs_;      // (layer, seq, pos, scales) fp16
+  std::vector<int> len_;               // (seq)
 };
 
 }  // namespace pocket

@@ -101,12 +101,15 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       const int64_t g = h / group;  // the KV head this query head reads
       const BatchEntry& e = entries[t];
       const KvView view = kv.view(layer, e.seq);
-      POCKET_DCHECK(view.type == TensorType::F32);
       const float* qh = q + (size_t)t * c.q_dim() + h * hd;
-      const float* kbase = reinterpret_cast<const float*>(view.k) + g * hd;
-      const float* vbase = reinterpret_cast<const float*>(view.v) + g * hd;
       float* oh = out + (size_t)t * c.q_dim() + h * hd;
-      kt.attn_head_f32(qh, kbase, vbase, (int64_t)(view.row_stride / sizeof(float)), e.pos + 1, hd, scale, oh, sc);
+      const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
+      if (kh.type == KvType::kF32 && vh.type == KvType::kF32 && kh.stride == vh.stride) {
+        kt.attn_head_f32(qh, reinterpret_cast<const float*>(kh.data), reinterpret_cast<const float*>(vh.data),
+                         (int64_t)(kh.stride / sizeof(float)), e.pos + 1, hd, scale, oh, sc);
+      } else {
+        kt.attn_head_kv(qh, kh, vh, e.pos + 1, hd, scale, oh, sc);
+      }
     }
   });
 }

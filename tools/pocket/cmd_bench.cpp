@@ -10,6 +10,7 @@ Runner register_bench(CLI::App& app) {
   auto cfg = std::make_shared<BenchConfig>();
   auto format = std::make_shared<std::string>("md");
   auto no_bw = std::make_shared<bool>(false);
+  auto kv = std::make_shared<KvFlags>();
   CLI::App* sub = app.add_subcommand("bench", "measure prompt processing (ppN) and generation (tgN) tokens/s");
   sub->add_option("-m,--model", cfg->models, "GGUF model(s)")->required()->check(CLI::ExistingFile);
   sub->add_option("-p,--n-prompt", cfg->n_prompt, "prompt sizes (0: skip)")->delimiter(',')->check(CLI::Range(0, 1 << 16));
@@ -19,8 +20,10 @@ Runner register_bench(CLI::App& app) {
   sub->add_option("-b,--batch", cfg->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
   sub->add_option("-o,--output", *format, "md, json or csv")->check(CLI::IsMember({"md", "json", "csv"}));
   sub->add_flag("--no-bandwidth", *no_bw, "skip the memory bandwidth measurement");
-  return [cfg, format, no_bw] {
+  add_kv_flags(sub, kv.get());
+  return [cfg, format, no_bw, kv] {
     cfg->measure_bandwidth = !*no_bw;
+    apply_kv_flags(*kv, &cfg->kv_k_type, &cfg->kv_v_type);
     auto rows = run_bench(*cfg);
     if (!rows) return fail(rows.status().message());
     const std::string out = *format == "json" ? bench_to_json(rows.value()) : *format == "csv" ? bench_to_csv(rows.value()) : bench_to_markdown(rows.value());

@@ -11,6 +11,7 @@ Runner register_perplexity(CLI::App& app) {
     std::string model, file, base;
     int ctx = 0, threads = 1, batch = 512;
     PerplexityOptions opts;
+    KvFlags kv;
   };
   auto a = std::make_shared<Args>();
   CLI::App* sub = app.add_subcommand("perplexity", "perplexity of a text (llama.cpp's method), optionally KL divergence to a base model");
@@ -20,6 +21,7 @@ Runner register_perplexity(CLI::App& app) {
   sub->add_option("--chunks", a->opts.n_chunks, "chunks to score (-1: all)")->check(CLI::Range(-1, 1 << 30));
   sub->add_option("-t,--threads", a->threads, "threads")->check(CLI::Range(1, 256));
   sub->add_option("-b,--batch", a->batch, "tokens per forward chunk")->check(CLI::Range(1, 4096));
+  add_kv_flags(sub, &a->kv);
   sub->add_option("--kl-base", a->base, "base model: also report mean KL divergence and same-top-token rate")->check(CLI::ExistingFile);
   return [a] {
     auto text = read_text_file(a->file);
@@ -28,11 +30,13 @@ Runner register_perplexity(CLI::App& app) {
     eo.n_threads = a->threads;
     eo.n_ctx = a->ctx;
     eo.max_batch = a->batch;
+    apply_kv_flags(a->kv, &eo.kv_k_type, &eo.kv_v_type);
     auto e = Engine::load(a->model, eo);
     if (!e) return fail(e.status().message());
     std::unique_ptr<Engine> base;
     if (!a->base.empty()) {
       eo.n_ctx = e.value()->n_ctx();
+      eo.kv_k_type = eo.kv_v_type = KvType::kF32;  // the reference keeps an exact cache
       auto b = Engine::load(a->base, eo);
       if (!b) return fail(b.status().message());
       base = std::move(b.value());

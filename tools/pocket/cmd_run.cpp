@@ -26,6 +26,7 @@ struct RunArgs {
   bool no_display_prompt = false;
   bool no_bos_stop = false;
   bool verbose = false;
+  KvFlags kv;
   SamplingParams sp;
 };
 
@@ -41,6 +42,7 @@ int run(const RunArgs& a) {
   eo.n_threads = a.threads;
   eo.n_ctx = a.ctx;
   eo.max_batch = a.batch;
+  apply_kv_flags(a.kv, &eo.kv_k_type, &eo.kv_v_type);
   auto engine_r = Engine::load(a.model, eo);
   if (!engine_r) return fail(engine_r.status().message());
   Engine& engine = *engine_r.value();
@@ -50,7 +52,9 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "model: %s (%s), %lld layers, width %lld, heads %lld/%lld, vocab %lld, ctx %d, kernels %s, threads %d\n",
                  a.model.c_str(), c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd, (long long)c.n_head,
                  (long long)c.n_head_kv, (long long)c.n_vocab, engine.n_ctx(), kernels().name, a.threads);
-    std::fprintf(stderr, "kv cache: %.2f MiB allocated\n", (double)engine.kv().bytes() / (1 << 20));
+    std::fprintf(stderr, "kv cache: %s/%s, %zu bytes of values (2 x %lld layers x %lld kv heads x %lld dims x %d positions) + %zu bytes of scales = %.2f MiB\n",
+                 kv_type_name(eo.kv_k_type), kv_type_name(eo.kv_v_type), engine.kv().data_bytes(), (long long)c.n_layer, (long long)c.n_head_kv,
+                 (long long)c.head_dim, engine.n_ctx(), engine.kv().scale_bytes(), (double)engine.kv().bytes() / (1 << 20));
   }
 
   GenerateOptions go;
@@ -98,6 +102,7 @@ Runner register_run(CLI::App& app) {
   sub->add_option("-t,--threads", a->threads, "threads")->check(CLI::Range(1, 256));
   sub->add_option("-c,--ctx", a->ctx, "context size in tokens (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
   sub->add_option("-b,--batch", a->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
+  add_kv_flags(sub, &a->kv);
   sub->add_option("--temp", a->sp.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f));
   sub->add_option("--top-k", a->sp.top_k, "top-k (0: off)")->check(CLI::Range(0, 1 << 24));
   sub->add_option("--top-p", a->sp.top_p, "top-p nucleus (1: off)")->check(CLI::Range(0.0f, 1.0f));

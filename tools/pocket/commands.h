@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "kv/kv_row.h"
+
 namespace pocket::cli {
 
 using Runner = std::function<int()>;
@@ -17,6 +19,13 @@ Runner register_synth(CLI::App& app);
 Runner register_perplexity(CLI::App& app);
 Runner register_quantize(CLI::App& app);
 Runner register_quality(CLI::App& app);
+
+// --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
+struct KvFlags {
+  std::string both, k, v;
+};
+void add_kv_flags(CLI::App* sub, KvFlags* f);
+void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v);
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -9,6 +9,19 @@ int fail(const std::string& message) {
   std::fprintf(stderr, "pocket: error: %s\n", message.c_str());
   return 1;
 }
+void add_kv_flags(CLI::App* sub, KvFlags* f) {
+  const auto names = CLI::IsMember({"f32", "f16", "q8", "q4"});
+  sub->add_option("--kv-type", f->both, "KV cache type for K and V: f32, f16, q8 (int8 + scale per 32 / head), q4")->check(names);
+  sub->add_option("--kv-type-k", f->k, "KV cache type for K only")->check(names);
+  sub->add_option("--kv-type-v", f->v, "KV cache type for V only")->check(names);
+}
+
+void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v) {
+  if (!f.both.empty()) *k = *v = *kv_type_from_name(f.both);
+  if (!f.k.empty()) *k = *kv_type_from_name(f.k);
+  if (!f.v.empty()) *v = *kv_type_from_name(f.v);
+}
+
 }  // namespace pocket::cli
 
 int main(int argc, char** argv) {

@@ -186,6 +186,64 @@ void attn_head(const float* q, const float* k, const float* v, int64_t stride, i
   for (; i < hd; ++i) out[i] *= inv;
 }
 
+// One position's head slice of a KV row as floats: F16 by F16C, Q8 by sign extension and one
+// multiply per group; F32 is used in place; Q4 through the reference decoder.
+const float* decode_kv(const KvHeadRows& r, int p, int64_t hd, float* buf) {
+  const uint8_t* d = r.data + (size_t)p * r.stride;
+  switch (r.type) {
+    case KvType::kF32:
+      return reinterpret_cast<const float*>(d);
+    case KvType::kF16: {
+      const uint16_t* h = reinterpret_cast<const uint16_t*>(d);
+      int64_t i = 0;
+      for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(buf + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+      for (; i < hd; ++i) buf[i] = fp16_to_float(h[i]);
+      return buf;
+    }
+    case KvType::kQ8: {
+      const int8_t* q = reinterpret_cast<const int8_t*>(d);
+      const uint16_t* sc = r.scales + (size_t)p * r.scale_stride;
+      for (int64_t g0 = 0; g0 < hd; g0 += r.group) {
+        const float s = fp16_to_float(sc[g0 / r.group]);
+        const __m256 sv = _mm256_set1_ps(s);
+        int64_t i = g0;
+        for (; i + 8 <= g0 + r.group; i += 8) {
+          const __m256i w = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i)));
+          _mm256_storeu_ps(buf + i, _mm256_mul_ps(_mm256_cvtepi32_ps(w), sv));
+        }
+        for (; i < g0 + r.group; ++i) buf[i] = (float)q[i] * s;
+      }
+      return buf;
+    }
+    case KvType::kQ4:
+      kv_decode(r.type, d, r.scales + (size_t)p * r.scale_stride, 0, hd, r.group, buf);
+      return buf;
+  }
+  return buf;
+}
+
+// attn_head over any KV type: the same online softmax, rows decoded one at a time.
+void attn_head_kv(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out,
+                  float* /*scores*/) {
+  alignas(32) float kb[kMaxHeadDim], vb[kMaxHeadDim];
+  float m = -INFINITY, l = 0.0f;
+  for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
+  for (int p = 0; p < n_pos; ++p) {
+    const float s = dot_f32(q, decode_kv(k, p, hd, kb), hd) * scale;
+    if (s > m) {
+      const float corr = std::exp(m - s);
+      l *= corr;
+      for (int64_t i = 0; i < hd; ++i) out[i] *= corr;
+      m = s;
+    }
+    const float w = std::exp(s - m);
+    l += w;
+    axpy(w, decode_kv(v, p, hd, vb), out, hd);
+  }
+  const float inv = 1.0f / l;
+  for (int64_t i = 0; i < hd; ++i) out[i] *= inv;
+}
+
 // Not a hot op: the reference (double accumulation) keeps both tables bit-identical here.
 KernelTable make() {
   KernelTable k = ref_kernels();  // anything not overridden stays the reference
@@ -203,6 +261,7 @@ KernelTable make() {
   k.dot_f32 = dot_f32;
   k.axpy_f32 = axpy;
   k.attn_head_f32 = attn_head;
+  k.attn_head_kv = attn_head_kv;
   return k;
 }
 
