@@ -58,6 +58,7 @@ class StopMatcher {
 // Without --ctx, long-context models get 4096 positions (as llama.cpp): the F32 KV cache of a
 // 128k-context model would not fit a phone.
 constexpr int64_t kDefaultMaxCtx = 4096;
+constexpr int kUnlimitedWindowCtx = 1000000;
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& opts) {
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_path));
@@ -75,7 +76,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
     return error(ErrorCode::kFormatError, model->file().name() + ": tokenizer.ggml.tokens: " + std::to_string(vocab.n_tokens()) +
                                               " tokens but the embedding has " + std::to_string(c.n_vocab) + " rows");
   POCKET_ASSIGN_OR_RETURN(e->tokenizer_, Tokenizer::create(std::move(vocab)));
-  e->n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
+  const int window = opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
+  if (window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
+    return error(ErrorCode::kInvalidArgument, "--kv-sinks must be in 0.." + std::to_string(window - 1) + " (below the window)");
+  e->n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : window > 0 ? kUnlimitedWindowCtx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
   // The cache is allocated up front: refuse sizes that cannot be meant before touching memory.
   if (c.head_dim > kMaxHeadDim)
     return error(ErrorCode::kUnsupported, model->file().name() + ": head dimension " + std::to_string(c.head_dim) + " exceeds " + std::to_string(kMaxHeadDim));
@@ -87,6 +91,11 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   kc.n_seq = 1;
   kc.k_type = opts.kv_k_type;
   kc.v_type = opts.kv_v_type;
+  if (window > 0 && window < e->n_ctx_) {
+    kc.window = window;
+    kc.sinks = opts.kv_sinks;
+    kc.slack = opts.max_batch - 1;
+  }
   size_t kv_data = 0, kv_scales = 0;
   kv_cache_bytes(kc, &kv_data, &kv_scales);
   const double kv_bytes = (double)kv_data + (double)kv_scales;
@@ -94,7 +103,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
     return error(ErrorCode::kResourceLimit, "context " + std::to_string(e->n_ctx_) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
   e->pool_ = std::make_unique<ThreadPool>(opts.n_threads);
   e->kv_ = std::make_unique<ContiguousKvCache>(kc);
-  e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->n_ctx_, opts.n_threads);
+  e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
   e->model_ = std::move(model);
   return e;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -40,6 +41,15 @@ class KvCache {
   // Marks positions [0, n) of seq as valid after a forward pass wrote them.
   virtual void set_seq_len(int seq, int n) = 0;
   virtual KvView view(int layer, int seq) const = 0;
+  // Sliding window (StreamingLLM): 0 = off. With a window W and S sinks, position t attends to
+  // positions [0, S) and (t - (W - S), t]; the rest may have been overwritten.
+  virtual int window() const { return 0; }
+  virtual int sinks() const { return 0; }
+  // The view row holding position pos of seq (the identity without a window).
+  virtual int slot(int /*seq*/, int pos) const { return pos; }
+  virtual int slots() const { return n_ctx(); }  // positions the memory holds per sequence
+  // Most positions one query attends to (the size of its score buffer).
+  int attention_span() const { return window() > 0 ? std::min(n_ctx(), window()) : n_ctx(); }
   virtual void truncate(int seq, int n_keep) = 0;  // roll back to the first n_keep positions
   virtual void fork(int src_seq, int dst_seq) = 0;  // dst becomes a copy of src
   virtual void clear() = 0;
@@ -53,7 +63,12 @@ struct KvCacheConfig {
   int64_t n_head_kv = 0, head_dim = 0;
   int n_ctx = 0, n_seq = 1;
   KvType k_type = KvType::kF32, v_type = KvType::kF32;
+  // Sliding window: positions are kept in a ring of window + slack slots (slack = tokens per forward
+  // chunk - 1, so a chunk never overwrites what its own earlier tokens still attend to), the first
+  // `sinks` positions never leave. n_ctx is then the largest position, not the memory.
+  int window = 0, sinks = 0, slack = 0;
   int64_t kv_dim() const { return n_head_kv * head_dim; }
+  int slots() const { return window > 0 ? std::min(n_ctx, window + slack) : n_ctx; }
 };
 
 // Bytes a cache of this configuration allocates (data, scales), computed before allocating it.
@@ -75,9 +90,16 @@ class ContiguousKvCache final : public KvCache {
   size_t data_bytes() const override { return k_.size() + v_.size(); }
   size_t scale_bytes() const override { return (ks_.size() + vs_.size()) * sizeof(uint16_t); }
   const KvCacheConfig& config() const { return c_; }
+  int window() const override { return c_.window; }
+  int slots() const override { return c_.slots(); }
+  int sinks() const override { return c_.sinks; }
+  int slot(int, int pos) const override {
+    const int n = c_.slots();
+    return pos < n ? pos : c_.sinks + (pos - c_.sinks) % (n - c_.sinks);
+  }
 
  private:
-  size_t slot(int layer, int seq, int pos) const { return ((size_t)layer * c_.n_seq + seq) * c_.n_ctx + pos; }
+  size_t index(int layer, int seq, int s) const { return ((size_t)layer * c_.n_seq + seq) * c_.slots() + s; }
   KvCacheConfig c_;
   int64_t group_;
   size_t k_row_, v_row_;               // bytes per position

@@ -83,7 +83,7 @@ struct Runner {
     dump(p + "q_rope", n, s.q.data(), c.q_dim(), entry0);
     dump(p + "k_rope", n, s.k.data(), c.kv_dim(), entry0);
 
-    attention(kt, pool, c, e, n, s.q.data(), kv, l, s.attn.data(), s.scores.data(), kv.n_ctx());
+    attention(kt, pool, c, e, n, s.q.data(), kv, l, s.attn.data(), s.scores.data(), kv.attention_span());
     dump(p + "attn_out", n, s.attn.data(), c.q_dim(), entry0);
     matmul(kt, pool, L.wo, s.xb.data(), s.attn.data(), n, s.act.data());
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
@@ -137,7 +137,7 @@ Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scr
                std::vector<float>* logits, const ForwardOptions& opts) {
   const ModelConfig& c = model.config();
   POCKET_RETURN_IF_ERROR(validate(c, batch, kv));
-  POCKET_CHECK(scratch.scores.size() >= (size_t)pool.size() * kv.n_ctx());
+  POCKET_CHECK(scratch.scores.size() >= (size_t)pool.size() * kv.attention_span());
   const size_t n_rows = (size_t)batch.n_logits();
   if (logits->size() != n_rows * c.n_vocab) logits->resize(n_rows * c.n_vocab);
   Runner r{model, c, opts.kernels ? *opts.kernels : kernels(), kv, scratch, pool, opts.hook};

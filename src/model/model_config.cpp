@@ -46,6 +46,7 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
   POCKET_RETURN_IF_ERROR(get_dim(p + "attention.head_count", &c.n_head));
   POCKET_RETURN_IF_ERROR(get_dim(p + "feed_forward_length", &c.n_ff));
   POCKET_RETURN_IF_ERROR(get_dim(p + "context_length", &c.n_ctx_train));
+  if (f.find(p + "attention.sliding_window")) POCKET_RETURN_IF_ERROR(get_dim(p + "attention.sliding_window", &c.sliding_window));
   c.n_head_kv = c.n_head;
   if (f.find(p + "attention.head_count_kv")) POCKET_RETURN_IF_ERROR(get_dim(p + "attention.head_count_kv", &c.n_head_kv));
   if (c.n_head % c.n_head_kv != 0)

@@ -25,6 +25,7 @@ struct ModelConfig {
   int64_t head_dim = 0;      // per-head width of Q and K (and V)
   int64_t n_ff = 0;          // SwiGLU hidden width
   int64_t n_ctx_train = 0;
+  int64_t sliding_window = 0;  // {arch}.attention.sliding_window (Mistral-style models); 0 = none
   int64_t rope_dim = 0;      // rotated dimensions per head (<= head_dim)
   float rope_freq_base = 10000.0f;
   RopeLayout rope_layout = RopeLayout::kNormal;

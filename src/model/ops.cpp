@@ -85,14 +85,62 @@ void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads
   }
 }
 
+namespace {
+
+// Sliding window with attention sinks (StreamingLLM) for a query at pos >= window: it attends to the
+// S sink positions and to its last W - S positions. The sinks' keys are rotated (RoPE) by the number
+// of evicted positions, so they sit right before the window as if the evicted tokens never existed:
+// every relative distance stays below W, inside the trained range, however long generation runs.
+void attend_window(const KernelTable& kt, const ModelConfig& c, const KvCache& kv, const KvView& view, int seq, int pos, int64_t g,
+                   const float* qh, float scale, float* oh, float* sc) {
+  const int64_t hd = c.head_dim;
+  const int W = kv.window(), S = kv.sinks();
+  const int first = pos - (W - S) + 1;  // oldest window position
+  alignas(32) float buf[kMaxHeadDim];
+  alignas(32) float cs[kMaxHeadDim];
+  rope_table(c, first - S, cs);
+  const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
+  auto row = [&](const KvHeadRows& r, int s) -> const float* {
+    const uint8_t* d = r.data + (size_t)s * r.stride;
+    if (r.type == KvType::kF32) return reinterpret_cast<const float*>(d);
+    kv_decode(r.type, d, r.scales ? r.scales + (size_t)s * r.scale_stride : nullptr, 0, hd, r.group, buf);
+    return buf;
+  };
+  int n = 0;
+  float mx = -INFINITY;
+  for (int p = 0; p < S; ++p, ++n) {
+    const float* k = row(kh, p);
+    if (k != buf) std::memcpy(buf, k, (size_t)hd * sizeof(float));
+    rope_apply(c, cs, buf, 1);
+    sc[n] = kt.dot_f32(qh, buf, hd) * scale;
+    mx = std::max(mx, sc[n]);
+  }
+  for (int p = first; p <= pos; ++p, ++n) {
+    sc[n] = kt.dot_f32(qh, row(kh, kv.slot(seq, p)), hd) * scale;
+    mx = std::max(mx, sc[n]);
+  }
+  double sum = 0.0;
+  for (int j = 0; j < n; ++j) {
+    sc[j] = std::exp(sc[j] - mx);
+    sum += sc[j];
+  }
+  const float inv = (float)(1.0 / sum);
+  for (int64_t i = 0; i < hd; ++i) oh[i] = 0.0f;
+  int j = 0;
+  for (int p = 0; p < S; ++p, ++j) kt.axpy_f32(sc[j] * inv, row(vh, p), oh, hd);
+  for (int p = first; p <= pos; ++p, ++j) kt.axpy_f32(sc[j] * inv, row(vh, kv.slot(seq, p)), oh, hd);
+}
+
+}  // namespace
+
 void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
-               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_ctx) {
+               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_scores) {
   const int64_t hd = c.head_dim;
   const int64_t group = c.n_head / c.n_head_kv;
   const float scale = 1.0f / std::sqrt((float)hd);
   const int64_t n_items = (int64_t)n * c.n_head;
   pool.run([&](int ith, int nth) {
-    float* sc = scores + (size_t)ith * n_ctx;
+    float* sc = scores + (size_t)ith * n_scores;
     int64_t i0, i1;
     split_range(n_items, ith, nth, &i0, &i1);
     for (int64_t item = i0; item < i1; ++item) {
@@ -103,6 +151,10 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       const KvView view = kv.view(layer, e.seq);
       const float* qh = q + (size_t)t * c.q_dim() + h * hd;
       float* oh = out + (size_t)t * c.q_dim() + h * hd;
+      if (kv.window() > 0 && e.pos >= kv.window()) {
+        attend_window(kt, c, kv, view, e.seq, e.pos, g, qh, scale, oh, sc);
+        continue;
+      }
       const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
       if (kh.type == KvType::kF32 && vh.type == KvType::kF32 && kh.stride == vh.stride) {
         kt.attn_head_f32(qh, reinterpret_cast<const float*>(kh.data), reinterpret_cast<const float*>(vh.data),

@@ -30,9 +30,10 @@ void rope_table(const ModelConfig& c, int pos, float* cs);
 void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads);
 
 // Causal attention for the entries[0..n) of a batch chunk: head h of entry t attends to positions
-// [0, pos_t] of its sequence in the cache (the chunk's own K/V already stored there).
-// q: (n, q_dim); out: (n, q_dim); scores: (pool threads, n_ctx).
+// [0, pos_t] of its sequence in the cache (the chunk's own K/V already stored there), or, with a
+// sliding window, to the sinks and its last window positions.
+// q: (n, q_dim); out: (n, q_dim); scores: (pool threads, n_scores >= kv.attention_span()).
 void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
-               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_ctx);
+               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_scores);
 
 }  // namespace pocket

@@ -30,13 +30,14 @@ Runner register_perplexity(CLI::App& app) {
     eo.n_threads = a->threads;
     eo.n_ctx = a->ctx;
     eo.max_batch = a->batch;
-    apply_kv_flags(a->kv, &eo.kv_k_type, &eo.kv_v_type);
+    apply_kv_flags(a->kv, &eo);
     auto e = Engine::load(a->model, eo);
     if (!e) return fail(e.status().message());
     std::unique_ptr<Engine> base;
     if (!a->base.empty()) {
       eo.n_ctx = e.value()->n_ctx();
-      eo.kv_k_type = eo.kv_v_type = KvType::kF32;  // the reference keeps an exact cache
+      eo.kv_k_type = eo.kv_v_type = KvType::kF32;  // the reference keeps an exact, full cache
+      eo.kv_window = -1;
       auto b = Engine::load(a->base, eo);
       if (!b) return fail(b.status().message());
       base = std::move(b.value());

@@ -42,7 +42,7 @@ int run(const RunArgs& a) {
   eo.n_threads = a.threads;
   eo.n_ctx = a.ctx;
   eo.max_batch = a.batch;
-  apply_kv_flags(a.kv, &eo.kv_k_type, &eo.kv_v_type);
+  apply_kv_flags(a.kv, &eo);
   auto engine_r = Engine::load(a.model, eo);
   if (!engine_r) return fail(engine_r.status().message());
   Engine& engine = *engine_r.value();
@@ -52,9 +52,12 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "model: %s (%s), %lld layers, width %lld, heads %lld/%lld, vocab %lld, ctx %d, kernels %s, threads %d\n",
                  a.model.c_str(), c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd, (long long)c.n_head,
                  (long long)c.n_head_kv, (long long)c.n_vocab, engine.n_ctx(), kernels().name, a.threads);
+    if (engine.kv().window() > 0)
+      std::fprintf(stderr, "kv window: %d positions incl. %d attention sinks, ring of %d slots, positions up to %d\n", engine.kv().window(),
+                   engine.kv().sinks(), engine.kv().slots(), engine.n_ctx());
     std::fprintf(stderr, "kv cache: %s/%s, %zu bytes of values (2 x %lld layers x %lld kv heads x %lld dims x %d positions) + %zu bytes of scales = %.2f MiB\n",
                  kv_type_name(eo.kv_k_type), kv_type_name(eo.kv_v_type), engine.kv().data_bytes(), (long long)c.n_layer, (long long)c.n_head_kv,
-                 (long long)c.head_dim, engine.n_ctx(), engine.kv().scale_bytes(), (double)engine.kv().bytes() / (1 << 20));
+                 (long long)c.head_dim, engine.kv().slots(), engine.kv().scale_bytes(), (double)engine.kv().bytes() / (1 << 20));
   }
 
   GenerateOptions go;

@@ -6,6 +6,10 @@
 
 #include "kv/kv_row.h"
 
+namespace pocket {
+struct EngineOptions;
+}
+
 namespace pocket::cli {
 
 using Runner = std::function<int()>;
@@ -23,9 +27,11 @@ Runner register_quality(CLI::App& app);
 // --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
 struct KvFlags {
   std::string both, k, v;
+  int window = 0, sinks = 4;
 };
 void add_kv_flags(CLI::App* sub, KvFlags* f);
 void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v);
+void apply_kv_flags(const KvFlags& f, EngineOptions* eo);  // types, window and sinks
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "commands.h"
+#include "engine/generator.h"
 
 namespace pocket::cli {
 int fail(const std::string& message) {
@@ -14,6 +15,14 @@ void add_kv_flags(CLI::App* sub, KvFlags* f) {
   sub->add_option("--kv-type", f->both, "KV cache type for K and V: f32, f16, q8 (int8 + scale per 32 / head), q4")->check(names);
   sub->add_option("--kv-type-k", f->k, "KV cache type for K only")->check(names);
   sub->add_option("--kv-type-v", f->v, "KV cache type for V only")->check(names);
+  sub->add_option("--kv-window", f->window, "sliding window W: attend to the last W positions (0: the model's own, -1: off)")->check(CLI::Range(-1, 1 << 24));
+  sub->add_option("--kv-sinks", f->sinks, "with a window: first positions always kept (attention sinks)")->check(CLI::Range(0, 1 << 20));
+}
+
+void apply_kv_flags(const KvFlags& f, EngineOptions* eo) {
+  apply_kv_flags(f, &eo->kv_k_type, &eo->kv_v_type);
+  eo->kv_window = f.window;
+  eo->kv_sinks = f.sinks;
 }
 
 void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v) {
