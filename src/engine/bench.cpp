@@ -64,6 +64,9 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
       eo.max_batch = cfg.batch;
       eo.kv_k_type = cfg.kv_k_type;
       eo.kv_v_type = cfg.kv_v_type;
+      eo.kv_window = cfg.kv_window;
+      eo.kv_sinks = cfg.kv_sinks;
+      eo.mem_budget = cfg.mem_budget;
       POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::load(path, eo));
       const ModelConfig& c = e->model().config();
       BenchRow base;

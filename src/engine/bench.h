@@ -20,6 +20,8 @@ struct BenchConfig {
   int batch = 512;
   bool measure_bandwidth = true;
   KvType kv_k_type = KvType::kF32, kv_v_type = KvType::kF32;
+  int kv_window = -1, kv_sinks = 4;
+  size_t mem_budget = 0;
 };
 
 struct BenchRow {

@@ -1,5 +1,7 @@
 #include "engine/generator.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <chrono>
 
@@ -101,6 +103,25 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   const double kv_bytes = (double)kv_data + (double)kv_scales;
   if (kv_bytes > 64.0 * (1ull << 30))
     return error(ErrorCode::kResourceLimit, "context " + std::to_string(e->n_ctx_) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
+  const int span = kc.window > 0 ? std::min(kc.n_ctx, kc.window) : kc.n_ctx;
+  MemoryPlan& mp = e->memory_;
+  mp.weights = model->weight_bytes();
+  mp.kv_values = kv_data;
+  mp.kv_scales = kv_scales;
+  mp.activations = scratch_bytes(c, opts.max_batch, span, opts.n_threads);
+  mp.logits = (size_t)c.n_vocab * sizeof(float);  // generation reads one row; perplexity's scored rows come on top
+  if (opts.mem_budget > 0 && mp.total() > opts.mem_budget) {
+    auto mib = [](double b) { char buf[32]; std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1 << 20)); return std::string(buf); };
+    const double fixed = (double)(mp.weights + mp.activations + mp.logits);
+    const double per_pos = (double)(kv_data + kv_scales) / (double)std::max(1, kc.slots());
+    std::string hint;
+    if (fixed >= (double)opts.mem_budget) hint = "the weights and activations alone exceed it: use a smaller weight type (pocket quantize) or --batch";
+    else hint = "fits with --ctx " + std::to_string((long long)(((double)opts.mem_budget - fixed) / per_pos)) + " or a smaller --kv-type";
+    return error(ErrorCode::kResourceLimit, "--mem-budget " + mib((double)opts.mem_budget) + ": weights " + mib((double)mp.weights) + " + KV cache " +
+                                                mib((double)(kv_data + kv_scales)) + " (" + kv_type_name(kc.k_type) + "/" + kv_type_name(kc.v_type) + ", " +
+                                                std::to_string(kc.slots()) + " positions) + activations " + mib((double)mp.activations) + " + logits " +
+                                                mib((double)mp.logits) + " = " + mib((double)mp.total()) + " exceed it; " + hint);
+  }
   e->pool_ = std::make_unique<ThreadPool>(opts.n_threads);
   e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);

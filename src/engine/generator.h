@@ -28,6 +28,15 @@ struct EngineOptions {
   // positions and n_ctx (0: unlimited, 1,000,000) only bounds the positions.
   int kv_window = 0;
   int kv_sinks = 4;
+  // Memory budget in bytes (0: none): weights + KV cache + activations + logits must fit, checked
+  // before anything is allocated; the error says which context would fit.
+  size_t mem_budget = 0;
+};
+
+// What an engine with these options allocates, computed before loading (budget checks, `pocket run -v`).
+struct MemoryPlan {
+  size_t weights = 0, kv_values = 0, kv_scales = 0, activations = 0, logits = 0;
+  size_t total() const { return weights + kv_values + kv_scales + activations + logits; }
 };
 
 struct GenerateOptions {
@@ -56,6 +65,7 @@ class Engine {
   const Model& model() const { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   int n_ctx() const { return n_ctx_; }
+  const MemoryPlan& memory() const { return memory_; }
   KvCache& kv() { return *kv_; }
   ThreadPool& pool() { return *pool_; }
 
@@ -76,6 +86,7 @@ class Engine {
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Scratch> scratch_;
   int n_ctx_ = 0;
+  MemoryPlan memory_;
 };
 
 }  // namespace pocket

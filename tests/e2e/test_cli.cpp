@@ -57,6 +57,20 @@ TEST(Cli, BadInputsTable) {
                                             test::shared("models/stories260K/tok512.bin") + " -o " + existing, 1, "--force"},
       {"convert a missing input", "convert /nonexistent.bin -o " + existing, 1, "no such file"},
       {"no subcommand", "", 2, "subcommand"},
+      {"unknown kv type", "run -m " + model260k() + " --kv-type q5", 2, "kv-type"},
+      {"window below its sinks", "run -m " + model260k() + " --kv-window 4 --kv-sinks 4", 1, "--kv-sinks"},
+      {"malformed memory budget", "run -m " + model260k() + " --mem-budget 2x", 1, "--mem-budget: '2x'"},
+      {"memory budget too small", "run -m " + model260k() + " --mem-budget 1700K -c 512", 1, "fits with --ctx"},
+      {"budget below the weights", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --mem-budget 20M", 1, "weights and activations alone"},
+      {"quantize: bad group", "quantize " + model260k() + " " + existing + " --type q4_0 --group 48 --force", 1, "--group: 48"},
+      {"quantize: group not a number", "quantize " + model260k() + " " + existing + " --group abc --force", 1, "--group: 'abc'"},
+      {"quantize: gptq without calibration", "quantize " + model260k() + " " + existing + " --type q4_0 --method gptq --force", 1, "--calib"},
+      {"quantize: awq to f16", "quantize " + model260k() + " " + existing + " --type f16 --method awq --calib " +
+                                   test::shared("data/stories-calib.txt") + " --force", 1, "integer --type"},
+      {"quantize: unknown method", "quantize " + model260k() + " " + existing + " --method hqq", 2, "method"},
+      {"quantize: prune with gptq", "quantize " + model260k() + " " + existing + " --type q4_0 --method gptq --prune wanda --calib " +
+                                        test::shared("data/stories-calib.txt") + " --force", 1, "--prune"},
+      {"quality without eval text", "quality -m " + model260k() + " --calib " + test::shared("data/stories-calib.txt"), 2, "--eval"},
   };
   for (const BadCase& c : cases) {
     const auto r = run_command(test::cli() + " " + c.args);

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "engine/bench.h"
+#include "engine/generator.h"
 
 namespace pocket::cli {
 
@@ -23,7 +24,14 @@ Runner register_bench(CLI::App& app) {
   add_kv_flags(sub, kv.get());
   return [cfg, format, no_bw, kv] {
     cfg->measure_bandwidth = !*no_bw;
-    apply_kv_flags(*kv, &cfg->kv_k_type, &cfg->kv_v_type);
+    EngineOptions eo;
+    std::string kv_err;
+    if (!apply_kv_flags(*kv, &eo, &kv_err)) return fail(kv_err);
+    cfg->kv_k_type = eo.kv_k_type;
+    cfg->kv_v_type = eo.kv_v_type;
+    cfg->kv_window = kv->window == 0 ? -1 : eo.kv_window;  // synthetic shapes carry no window: only an explicit one
+    cfg->kv_sinks = eo.kv_sinks;
+    cfg->mem_budget = eo.mem_budget;
     auto rows = run_bench(*cfg);
     if (!rows) return fail(rows.status().message());
     const std::string out = *format == "json" ? bench_to_json(rows.value()) : *format == "csv" ? bench_to_csv(rows.value()) : bench_to_markdown(rows.value());

@@ -30,7 +30,8 @@ Runner register_perplexity(CLI::App& app) {
     eo.n_threads = a->threads;
     eo.n_ctx = a->ctx;
     eo.max_batch = a->batch;
-    apply_kv_flags(a->kv, &eo);
+    std::string kv_err;
+    if (!apply_kv_flags(a->kv, &eo, &kv_err)) return fail(kv_err);
     auto e = Engine::load(a->model, eo);
     if (!e) return fail(e.status().message());
     std::unique_ptr<Engine> base;

@@ -42,7 +42,8 @@ int run(const RunArgs& a) {
   eo.n_threads = a.threads;
   eo.n_ctx = a.ctx;
   eo.max_batch = a.batch;
-  apply_kv_flags(a.kv, &eo);
+  std::string kv_err;
+  if (!apply_kv_flags(a.kv, &eo, &kv_err)) return fail(kv_err);
   auto engine_r = Engine::load(a.model, eo);
   if (!engine_r) return fail(engine_r.status().message());
   Engine& engine = *engine_r.value();
@@ -52,6 +53,10 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "model: %s (%s), %lld layers, width %lld, heads %lld/%lld, vocab %lld, ctx %d, kernels %s, threads %d\n",
                  a.model.c_str(), c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd, (long long)c.n_head,
                  (long long)c.n_head_kv, (long long)c.n_vocab, engine.n_ctx(), kernels().name, a.threads);
+    const MemoryPlan& mp = engine.memory();
+    std::fprintf(stderr, "memory: weights %.2f MiB (mapped) + KV %.2f MiB + KV scales %.3f MiB + activations %.2f MiB + logits %.2f MiB = %.2f MiB\n",
+                 mp.weights / 1048576.0, mp.kv_values / 1048576.0, mp.kv_scales / 1048576.0, mp.activations / 1048576.0, mp.logits / 1048576.0,
+                 mp.total() / 1048576.0);
     if (engine.kv().window() > 0)
       std::fprintf(stderr, "kv window: %d positions incl. %d attention sinks, ring of %d slots, positions up to %d\n", engine.kv().window(),
                    engine.kv().sinks(), engine.kv().slots(), engine.n_ctx());

@@ -28,10 +28,12 @@ Runner register_quality(CLI::App& app);
 struct KvFlags {
   std::string both, k, v;
   int window = 0, sinks = 4;
+  std::string mem_budget;  // "512M", "2G", bytes
 };
 void add_kv_flags(CLI::App* sub, KvFlags* f);
 void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v);
-void apply_kv_flags(const KvFlags& f, EngineOptions* eo);  // types, window and sinks
+// Types, window, sinks and --mem-budget; false (and a message) for a malformed budget.
+bool apply_kv_flags(const KvFlags& f, EngineOptions* eo, std::string* err);
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

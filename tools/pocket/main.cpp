@@ -16,13 +16,32 @@ void add_kv_flags(CLI::App* sub, KvFlags* f) {
   sub->add_option("--kv-type-k", f->k, "KV cache type for K only")->check(names);
   sub->add_option("--kv-type-v", f->v, "KV cache type for V only")->check(names);
   sub->add_option("--kv-window", f->window, "sliding window W: attend to the last W positions (0: the model's own, -1: off)")->check(CLI::Range(-1, 1 << 24));
+  sub->add_option("--mem-budget", f->mem_budget, "memory budget (e.g. 800M, 2G): weights + KV + activations must fit, checked before allocating");
   sub->add_option("--kv-sinks", f->sinks, "with a window: first positions always kept (attention sinks)")->check(CLI::Range(0, 1 << 20));
 }
 
-void apply_kv_flags(const KvFlags& f, EngineOptions* eo) {
+bool apply_kv_flags(const KvFlags& f, EngineOptions* eo, std::string* err) {
   apply_kv_flags(f, &eo->kv_k_type, &eo->kv_v_type);
   eo->kv_window = f.window;
   eo->kv_sinks = f.sinks;
+  if (f.mem_budget.empty()) return true;
+  // A number with an optional binary suffix: 1536, 512K, 800M, 2G.
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(f.mem_budget, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string suffix = f.mem_budget.substr(used);
+  const double mult = suffix.empty() ? 1 : suffix == "K" || suffix == "k" ? 1024.0 : suffix == "M" || suffix == "m" ? 1048576.0
+                      : suffix == "G" || suffix == "g" ? 1073741824.0 : -1;
+  if (used == 0 || mult < 0 || !(v > 0) || v * mult > 1e15) {
+    *err = "--mem-budget: '" + f.mem_budget + "' is not a size like 800M or 2G";
+    return false;
+  }
+  eo->mem_budget = (size_t)(v * mult);
+  return true;
 }
 
 void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v) {
