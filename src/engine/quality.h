@@ -53,5 +53,7 @@ Result<std::vector<QualityRow>> run_quality(const std::vector<QualityVariant>& v
 std::string quality_markdown(const std::vector<QualityRow>& rows, const QualityOptions& opts);
 std::string quality_json(const std::vector<QualityRow>& rows, const QualityOptions& opts);
 std::string quality_svg(const std::vector<QualityRow>& rows, const QualityOptions& opts);
+// Reads quality_json's output back (re-render the table or plot without re-measuring).
+Result<std::vector<QualityRow>> quality_from_json(const std::string& text, QualityOptions* opts);
 
 }  // namespace pocket

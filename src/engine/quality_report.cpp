@@ -86,9 +86,10 @@ std::string quality_svg(const std::vector<QualityRow>& rows, const QualityOption
   if (x1 <= x0) x1 = x0 + 1;
   if (y1 <= y0) y1 = y0 + 1;
   const double lx0 = std::log2(x0 * 0.9), lx1 = std::log2(x1 * 1.1);
-  const double py0 = y0 - 0.05 * (y1 - y0), py1 = y1 + 0.05 * (y1 - y0);
+  // Log scale on both axes: 4-bit and 32-bit models, and pruned models far above, on one chart.
+  const double ly0 = std::log(y0) - 0.05 * (std::log(y1) - std::log(y0)), ly1 = std::log(y1) + 0.05 * (std::log(y1) - std::log(y0));
   auto X = [&](double bpw) { return L + (std::log2(bpw) - lx0) / (lx1 - lx0) * (W - L - R); };
-  auto Y = [&](double ppl) { return H - B - (ppl - py0) / (py1 - py0) * (H - T - B); };
+  auto Y = [&](double ppl) { return H - B - (std::log(ppl) - ly0) / (ly1 - ly0) * (H - T - B); };
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H << "' font-family='sans-serif' font-size='12'>\n";
   o << "<rect width='100%' height='100%' fill='white'/>\n";
@@ -100,14 +101,14 @@ std::string quality_svg(const std::vector<QualityRow>& rows, const QualityOption
     o << "<line x1='" << X(b) << "' y1='" << T << "' x2='" << X(b) << "' y2='" << (H - B) << "' stroke='#ddd'/>";
     o << "<text x='" << X(b) << "' y='" << (H - B + 16) << "' text-anchor='middle'>" << b << "</text>\n";
   }
-  for (int i = 0; i <= 5; ++i) {
-    const double v = py0 + (py1 - py0) * i / 5.0;
+  for (int i = 0; i <= 6; ++i) {
+    const double v = std::exp(ly0 + (ly1 - ly0) * i / 6.0);
     o << "<line x1='" << L << "' y1='" << Y(v) << "' x2='" << (W - R) << "' y2='" << Y(v) << "' stroke='#eee'/>";
     o << "<text x='" << (L - 6) << "' y='" << (Y(v) + 4) << "' text-anchor='end'>" << fmt("%.3f", v) << "</text>\n";
   }
   o << "<text x='" << (L + (W - L - R) / 2) << "' y='" << (H - 18) << "' text-anchor='middle'>bits per weight (native layout, log scale)</text>\n";
   o << "<text x='20' y='" << (T + (H - T - B) / 2) << "' transform='rotate(-90 20 " << (T + (H - T - B) / 2)
-    << ")' text-anchor='middle'>perplexity</text>\n";
+    << ")' text-anchor='middle'>perplexity (log scale)</text>\n";
   const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   int k = 0;
   for (const QualityRow& r : rows) {
@@ -123,6 +124,47 @@ std::string quality_svg(const std::vector<QualityRow>& rows, const QualityOption
   }
   o << "</svg>\n";
   return o.str();
+}
+
+Result<std::vector<QualityRow>> quality_from_json(const std::string& text, QualityOptions* opts) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("rows") || !j["rows"].is_array())
+    return error(ErrorCode::kFormatError, "quality JSON: not an object with a 'rows' array");
+  std::vector<QualityRow> rows;
+  try {
+    opts->model = j.value("model", "");
+    opts->n_ctx = j.value("n_ctx", 0);
+    opts->evals.clear();
+    for (const auto& jr : j["rows"]) {
+      QualityRow r;
+      r.name = jr.at("name").get<std::string>();
+      r.command = jr.at("flags").get<std::string>();
+      r.file_mib = jr.at("mib").get<double>();
+      r.bpw_file = jr.at("bpw_file").get<double>();
+      r.bpw_native = jr.at("bpw_native").get<double>();
+      r.quantize_seconds = jr.value("quantize_seconds", 0.0);
+      for (const auto& je : jr.at("evals")) {
+        PerplexityResult p;
+        p.n_chunks = je.at("chunks").get<int>();
+        p.n_ctx = opts->n_ctx;
+        p.n_scored = je.at("scored").get<int64_t>();
+        p.ppl = je.at("ppl").get<double>();
+        p.ppl_err = je.at("ppl_err").get<double>();
+        p.base_ppl = je.at("base_ppl").get<double>();
+        p.has_base = true;
+        p.ln_ratio_err = p.ppl > 0 ? je.at("delta_ppl_err").get<double>() / p.ppl : 0.0;
+        p.kld_mean = je.at("kld").get<double>();
+        p.kld_err = je.at("kld_err").get<double>();
+        p.same_top = je.at("same_top").get<double>();
+        r.results.push_back(p);
+        if (rows.empty()) opts->evals.push_back({je.at("text").get<std::string>(), "", p.n_chunks});
+      }
+      rows.push_back(std::move(r));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return error(ErrorCode::kFormatError, std::string("quality JSON: ") + e.what());
+  }
+  return rows;
 }
 
 }  // namespace pocket

@@ -14,15 +14,21 @@ Runner register_quality(CLI::App& app) {
     std::string model, calib, out_dir = "quality";
     std::vector<std::string> evals;
     std::vector<int> chunks;
-    std::string only;
+    std::string only, from_json;
     bool keep = false;
     QualityOptions o;
   };
   auto a = std::make_shared<Args>();
   CLI::App* sub = app.add_subcommand("quality", "quantize a model every way we can and measure each against it (table, JSON, plot)");
-  sub->add_option("-m,--model", a->model, "unquantized GGUF (F32/F16)")->required()->check(CLI::ExistingFile);
-  sub->add_option("--calib", a->calib, "calibration text (must not overlap the evaluation texts)")->required()->check(CLI::ExistingFile);
-  sub->add_option("-f,--eval", a->evals, "evaluation text(s)")->required()->check(CLI::ExistingFile);
+  auto* model = sub->add_option("-m,--model", a->model, "unquantized GGUF (F32/F16)")->check(CLI::ExistingFile);
+  auto* calib = sub->add_option("--calib", a->calib, "calibration text (must not overlap the evaluation texts)")->check(CLI::ExistingFile);
+  auto* evals = sub->add_option("-f,--eval", a->evals, "evaluation text(s)")->check(CLI::ExistingFile);
+  auto* from = sub->add_option("--from-json", a->from_json, "re-render quality.md/svg from a saved quality.json (no measuring)")->check(CLI::ExistingFile);
+  model->excludes(from);
+  for (CLI::Option* o : {model, calib, evals}) o->needs(model)->needs(calib)->needs(evals);
+  sub->callback([model, from] {
+    if (model->count() == 0 && from->count() == 0) throw CLI::RequiredError("--model (or --from-json)");
+  });
   sub->add_option("--chunks", a->chunks, "chunks per evaluation text (-1: all), one value per --eval");
   sub->add_option("-c,--ctx", a->o.n_ctx, "chunk size in tokens")->check(CLI::Range(8, 1 << 16));
   sub->add_option("-t,--threads", a->o.n_threads, "threads")->check(CLI::Range(1, 256));
@@ -30,6 +36,19 @@ Runner register_quality(CLI::App& app) {
   sub->add_option("--only", a->only, "comma-separated row numbers (1-based) of the matrix to run");
   sub->add_flag("--keep", a->keep, "keep the quantized files in the output directory");
   return [a] {
+    if (!a->from_json.empty()) {
+      auto text = read_text_file(a->from_json);
+      if (!text) return fail(text.status().message());
+      QualityOptions o;
+      auto rows = quality_from_json(text.value(), &o);
+      if (!rows) return fail(a->from_json + ": " + rows.status().message());
+      std::error_code ec;
+      std::filesystem::create_directories(a->out_dir, ec);
+      std::ofstream(a->out_dir + "/quality.md") << quality_markdown(rows.value(), o);
+      std::ofstream(a->out_dir + "/quality.svg") << quality_svg(rows.value(), o);
+      std::printf("wrote %s/quality.md, quality.svg from %s\n", a->out_dir.c_str(), a->from_json.c_str());
+      return 0;
+    }
     auto calib = read_text_file(a->calib);
     if (!calib) return fail(calib.status().message());
     std::error_code ec;
