@@ -111,16 +111,23 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
 
   if (opts.target_bpw > 0) {
     std::vector<std::string> candidates;
-    size_t base_bytes = 0;
+    size_t base_bytes = 0, smallest = 0;
     int64_t params = 0;
     for (const TensorView& t : in->tensors()) {
       params += t.n_elements();
       const TensorType target = target_of(t);
       bool overridden = false;
       for (const auto& ov : opts.overrides) overridden |= t.name.find(ov.first) != std::string::npos;
-      if (target == opts.type && !overridden && t.n_dims == 2) candidates.push_back(t.name);
-      else base_bytes += (size_t)(t.n_elements() / traits(target).block_size) * traits(target).block_bytes;
+      if (target == opts.type && !overridden && t.n_dims == 2) {
+        candidates.push_back(t.name);
+        smallest += (size_t)(t.n_elements() / traits(target).block_size) * traits(target).block_bytes;
+      } else base_bytes += (size_t)(t.n_elements() / traits(target).block_size) * traits(target).block_bytes;
     }
+    const size_t budget = (size_t)(opts.target_bpw * (double)params / 8.0);
+    smallest += base_bytes;
+    if (smallest > budget)
+      return error(ErrorCode::kInvalidArgument, "--target-bpw " + std::to_string(opts.target_bpw).substr(0, 5) + ": the smallest choice (every candidate in " +
+                                                    traits(opts.type).name + ") already takes " + std::to_string(8.0 * (double)smallest / (double)params).substr(0, 5) + " bits per weight");
     log("mixed precision: measuring the sensitivity of " + std::to_string(candidates.size()) + " tensors");
     SensitivityOptions so;
     so.low = opts.type;
@@ -130,7 +137,6 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
     so.n_chunks = opts.sensitivity_chunks;
     so.n_threads = opts.n_threads;
     POCKET_ASSIGN_OR_RETURN(std::vector<TensorSensitivity> sens, measure_sensitivity(in_path, opts.calib_text, candidates, so));
-    const size_t budget = (size_t)(opts.target_bpw * (double)params / 8.0);
     rep.chosen = allocate_mixed_precision(sens, base_bytes, budget, opts.type, opts.high_type);
   }
 
