@@ -1,5 +1,7 @@
 #include "model/ops.h"
 
+#include "kernels/softmax.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -107,28 +109,18 @@ void attend_window(const KernelTable& kt, const ModelConfig& c, const KvCache& k
     return buf;
   };
   int n = 0;
-  float mx = -INFINITY;
   for (int p = 0; p < S; ++p, ++n) {
     const float* k = row(kh, p);
     if (k != buf) std::memcpy(buf, k, (size_t)hd * sizeof(float));
     rope_apply(c, cs, buf, 1);
     sc[n] = kt.dot_f32(qh, buf, hd) * scale;
-    mx = std::max(mx, sc[n]);
   }
-  for (int p = first; p <= pos; ++p, ++n) {
-    sc[n] = kt.dot_f32(qh, row(kh, kv.slot(seq, p)), hd) * scale;
-    mx = std::max(mx, sc[n]);
-  }
-  double sum = 0.0;
-  for (int j = 0; j < n; ++j) {
-    sc[j] = std::exp(sc[j] - mx);
-    sum += sc[j];
-  }
-  const float inv = (float)(1.0 / sum);
+  for (int p = first; p <= pos; ++p, ++n) sc[n] = kt.dot_f32(qh, row(kh, kv.slot(seq, p)), hd) * scale;
+  softmax_inplace(sc, n);
   for (int64_t i = 0; i < hd; ++i) oh[i] = 0.0f;
   int j = 0;
-  for (int p = 0; p < S; ++p, ++j) kt.axpy_f32(sc[j] * inv, row(vh, p), oh, hd);
-  for (int p = first; p <= pos; ++p, ++j) kt.axpy_f32(sc[j] * inv, row(vh, kv.slot(seq, p)), oh, hd);
+  for (int p = 0; p < S; ++p, ++j) kt.axpy_f32(sc[j], row(vh, p), oh, hd);
+  for (int p = first; p <= pos; ++p, ++j) kt.axpy_f32(sc[j], row(vh, kv.slot(seq, p)), oh, hd);
 }
 
 }  // namespace

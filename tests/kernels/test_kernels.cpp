@@ -8,17 +8,14 @@
 #include <random>
 
 #include "kernels/kernel_table.h"
+#include "kernels/kernel_support.h"
 #include "quant/block_formats.h"
 #include "quant/tensor_type.h"
 
 namespace pocket {
 namespace {
 
-std::vector<const KernelTable*> tables() {
-  const KernelTable* t[8];
-  const int n = available_kernel_tables(t, 8);
-  return std::vector<const KernelTable*>(t, t + n);
-}
+std::vector<const KernelTable*> tables() { return test::kernel_tables(); }
 
 std::vector<float> random_vec(int64_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> d(0.0f, scale);

@@ -10,16 +10,13 @@
 #include <vector>
 
 #include "kernels/kernel_table.h"
+#include "kernels/kernel_support.h"
 #include "kv/kv_row.h"
 
 namespace pocket {
 namespace {
 
-std::vector<const KernelTable*> tables() {
-  const KernelTable* t[8];
-  const int n = available_kernel_tables(t, 8);
-  return std::vector<const KernelTable*>(t, t + n);
-}
+std::vector<const KernelTable*> tables() { return test::kernel_tables(); }
 
 // A cache of n_pos rows of kv_dim values (n_head_kv heads of hd) encoded in one type.
 struct Rows {

@@ -3,6 +3,7 @@
 
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
+#include "kernels/softmax.h"
 #include "quant/block_formats.h"
 
 namespace pocket {
@@ -99,19 +100,10 @@ void silu_mul_ref(float* g, const float* u, int64_t n) {
 
 void attn_head_ref(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale,
                    float* out, float* sc) {
-  float mx = -INFINITY;
-  for (int p = 0; p < n_pos; ++p) {
-    sc[p] = dot_f32_ref(q, k + (size_t)p * stride, hd) * scale;
-    mx = sc[p] > mx ? sc[p] : mx;
-  }
-  double sum = 0.0;
-  for (int p = 0; p < n_pos; ++p) {
-    sc[p] = std::exp(sc[p] - mx);
-    sum += sc[p];
-  }
-  const float inv = (float)(1.0 / sum);
+  for (int p = 0; p < n_pos; ++p) sc[p] = dot_f32_ref(q, k + (size_t)p * stride, hd) * scale;
+  softmax_inplace(sc, n_pos);
   for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
-  for (int p = 0; p < n_pos; ++p) axpy_ref(sc[p] * inv, v + (size_t)p * stride, out, hd);
+  for (int p = 0; p < n_pos; ++p) axpy_ref(sc[p], v + (size_t)p * stride, out, hd);
 }
 
 const uint8_t* row_at(const KvHeadRows& r, int p) { return r.data + (size_t)p * r.stride; }
@@ -120,22 +112,15 @@ const uint16_t* scales_at(const KvHeadRows& r, int p) { return r.scales ? r.scal
 void attn_head_kv_ref(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out,
                       float* sc) {
   float row[kMaxHeadDim];
-  float mx = -INFINITY;
   for (int p = 0; p < n_pos; ++p) {
     kv_decode(k.type, row_at(k, p), scales_at(k, p), 0, hd, k.group, row);
     sc[p] = dot_f32_ref(q, row, hd) * scale;
-    mx = sc[p] > mx ? sc[p] : mx;
   }
-  double sum = 0.0;
-  for (int p = 0; p < n_pos; ++p) {
-    sc[p] = std::exp(sc[p] - mx);
-    sum += sc[p];
-  }
-  const float inv = (float)(1.0 / sum);
+  softmax_inplace(sc, n_pos);
   for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
   for (int p = 0; p < n_pos; ++p) {
     kv_decode(v.type, row_at(v, p), scales_at(v, p), 0, hd, v.group, row);
-    axpy_ref(sc[p] * inv, row, out, hd);
+    axpy_ref(sc[p], row, out, hd);
   }
 }
 
