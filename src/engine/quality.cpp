@@ -70,6 +70,19 @@ std::vector<QualityVariant> standard_quality_variants(const std::string& calib_t
   return v;
 }
 
+Status check_disjoint(const std::string& calib, const std::string& eval, const std::string& label) {
+  // 32 windows of 64 bytes spread over the evaluation text: none may occur in the calibration text.
+  constexpr size_t kWindow = 64;
+  if (calib.empty() || eval.size() < kWindow) return Status::ok();
+  for (int i = 0; i < 32; ++i) {
+    const size_t at = (eval.size() - kWindow) * (size_t)i / 31;
+    if (calib.find(eval.substr(at, kWindow)) != std::string::npos)
+      return error(ErrorCode::kInvalidArgument, "the calibration text overlaps the evaluation text " + label + " (at byte " + std::to_string(at) +
+                                                    "): calibrate and evaluate on different texts");
+  }
+  return Status::ok();
+}
+
 Result<std::vector<QualityRow>> run_quality(const std::vector<QualityVariant>& variants, const QualityOptions& opts) {
   auto log = [&](const std::string& s) {
     if (opts.log) opts.log(s);
@@ -77,6 +90,7 @@ Result<std::vector<QualityRow>> run_quality(const std::vector<QualityVariant>& v
   std::vector<std::string> texts;
   for (const QualityEval& e : opts.evals) {
     POCKET_ASSIGN_OR_RETURN(std::string t, read_text_file(e.path));
+    for (const QualityVariant& v : variants) POCKET_RETURN_IF_ERROR(check_disjoint(v.quantize.calib_text, t, e.label));
     texts.push_back(std::move(t));
   }
   EngineOptions eo;

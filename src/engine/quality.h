@@ -46,6 +46,9 @@ struct QualityOptions {
   std::function<void(const std::string&)> log;
 };
 
+// Refuses a calibration text that shares text with an evaluation text (sampled 64-byte windows).
+Status check_disjoint(const std::string& calib, const std::string& eval, const std::string& label);
+
 Result<std::vector<QualityRow>> run_quality(const std::vector<QualityVariant>& variants, const QualityOptions& opts);
 
 // Renderings of the matrix: a Markdown table (one block per evaluation text), JSON, and an SVG plot

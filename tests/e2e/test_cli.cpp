@@ -70,6 +70,8 @@ TEST(Cli, BadInputsTable) {
       {"quantize: unknown method", "quantize " + model260k() + " " + existing + " --method hqq", 2, "method"},
       {"quantize: prune with gptq", "quantize " + model260k() + " " + existing + " --type q4_0 --method gptq --prune wanda --calib " +
                                         test::shared("data/stories-calib.txt") + " --force", 1, "--prune"},
+      {"quality: calibrating on the evaluation text", "quality -m " + model260k() + " --calib " + test::shared("data/stories-eval.txt") +
+                                                          " -f " + test::shared("data/stories-eval.txt"), 1, "overlaps the evaluation text"},
       {"quality without eval text", "quality -m " + model260k() + " --calib " + test::shared("data/stories-calib.txt"), 2, "--eval"},
   };
   for (const BadCase& c : cases) {
