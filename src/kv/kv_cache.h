@@ -14,11 +14,30 @@
 
 namespace pocket {
 
-// K and V rows of one (layer, sequence) for positions [0, n_pos).
+// K and V rows of one (layer, sequence) for positions [0, n_pos). Contiguous caches: row p at
+// data + p * stride. Paged caches (block_table != nullptr): row p at
+// data + block_table[p / block_size] * block_stride + (p % block_size) * stride (scales likewise).
 struct KvView {
   KvHeadRows k, v;      // offset to KV head 0; head(g) moves them to head g
   int64_t head_dim = 0;
   int n_pos = 0;
+  const int32_t* block_table = nullptr;
+  int block_size = 0;
+  size_t k_block_stride = 0, v_block_stride = 0;            // bytes
+  size_t k_scale_block_stride = 0, v_scale_block_stride = 0;  // scales
+  // The row slot p of a head's rows (for paged views: rebased into its block).
+  static KvHeadRows at(const KvHeadRows& h, const KvView& view, bool is_k, int p, int* row) {
+    if (view.block_table == nullptr) {
+      *row = p;
+      return h;
+    }
+    KvHeadRows r = h;
+    const size_t b = (size_t)view.block_table[p / view.block_size];
+    r.data += b * (is_k ? view.k_block_stride : view.v_block_stride);
+    if (r.scales) r.scales += b * (is_k ? view.k_scale_block_stride : view.v_scale_block_stride);
+    *row = p % view.block_size;
+    return r;
+  }
 
   static KvHeadRows head(const KvHeadRows& rows, int64_t g, int64_t head_dim) {
     KvHeadRows r = rows;
@@ -52,6 +71,9 @@ class KvCache {
   int attention_span() const { return window() > 0 ? std::min(n_ctx(), window()) : n_ctx(); }
   virtual void truncate(int seq, int n_keep) = 0;  // roll back to the first n_keep positions
   virtual void fork(int src_seq, int dst_seq) = 0;  // dst becomes a copy of src
+  // Makes room for positions [seq_len(seq), end) before a forward pass writes them (paged caches
+  // allocate blocks and copy shared ones here); an error when memory runs out, before any work.
+  virtual Status reserve(int /*seq*/, int /*end*/) { return Status::ok(); }
   virtual void clear() = 0;
   virtual size_t bytes() const { return data_bytes() + scale_bytes(); }  // bytes allocated for K and V
   virtual size_t data_bytes() const = 0;   // the values: 2 x n_layer x n_head_kv x head_dim x T x bytes per value
@@ -106,6 +128,47 @@ class ContiguousKvCache final : public KvCache {
   int64_t k_nsc_, v_nsc_;              // scales per position
   std::vector<uint8_t> k_, v_;         // (layer, seq, pos, row bytes)
   std::vector<uint16_t> ks_, vs_;      // (layer, seq, pos, scales) fp16
+  std::vector<int> len_;               // (seq)
+};
+
+// Paged: a pool of blocks of `block_size` positions (all layers' K and V rows of those positions)
+// shared by every sequence through per-sequence block tables. fork() shares the source's blocks
+// (a common prompt prefix is stored once); a write into a shared block copies it first
+// (copy on write, in reserve()); truncate() returns whole blocks to the pool.
+class PagedKvCache final : public KvCache {
+ public:
+  PagedKvCache(const KvCacheConfig& c, int block_size, int n_blocks);
+  int n_ctx() const override { return c_.n_ctx; }
+  int n_seq() const override { return c_.n_seq; }
+  int seq_len(int seq) const override { return len_[(size_t)seq]; }
+  void store(int layer, int seq, int pos, const float* k, const float* v) override;
+  void set_seq_len(int seq, int n) override { len_[(size_t)seq] = n; }
+  KvView view(int layer, int seq) const override;
+  void truncate(int seq, int n_keep) override;
+  void fork(int src_seq, int dst_seq) override;
+  void clear() override;
+  Status reserve(int seq, int end) override;
+  size_t data_bytes() const override { return k_.size() + v_.size(); }
+  size_t scale_bytes() const override { return (ks_.size() + vs_.size()) * sizeof(uint16_t); }
+
+  int block_size() const { return bs_; }
+  int n_blocks() const { return (int)ref_.size(); }
+  int blocks_in_use() const { return n_blocks() - (int)free_.size(); }
+  const std::vector<int32_t>& block_table(int seq) const { return table_[(size_t)seq]; }
+
+ private:
+  void release(int seq, size_t first_block);  // drops seq's blocks from first_block on
+  size_t krow(int32_t b, int layer, int r) const { return (((size_t)b * c_.n_layer + layer) * bs_ + r); }
+  KvCacheConfig c_;
+  int bs_;
+  int64_t group_;
+  size_t k_row_, v_row_;
+  int64_t k_nsc_, v_nsc_;
+  std::vector<uint8_t> k_, v_;         // (block, layer, row in block, row bytes)
+  std::vector<uint16_t> ks_, vs_;      // (block, layer, row in block, scales)
+  std::vector<int> ref_;               // (block) sequences using it
+  std::vector<int32_t> free_;          // free block ids
+  std::vector<std::vector<int32_t>> table_;  // (seq) block ids
   std::vector<int> len_;               // (seq)
 };
 

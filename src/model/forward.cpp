@@ -137,6 +137,12 @@ Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scr
                std::vector<float>* logits, const ForwardOptions& opts) {
   const ModelConfig& c = model.config();
   POCKET_RETURN_IF_ERROR(validate(c, batch, kv));
+  {  // room for every position the batch writes (paged caches allocate or copy blocks here)
+    std::vector<int> end((size_t)kv.n_seq(), -1);
+    for (const BatchEntry& e : batch.entries) end[(size_t)e.seq] = std::max(end[(size_t)e.seq], e.pos + 1);
+    for (int s = 0; s < kv.n_seq(); ++s)
+      if (end[(size_t)s] > 0) POCKET_RETURN_IF_ERROR(kv.reserve(s, end[(size_t)s]));
+  }
   POCKET_CHECK(scratch.scores.size() >= (size_t)pool.size() * kv.attention_span());
   const size_t n_rows = (size_t)batch.n_logits();
   if (logits->size() != n_rows * c.n_vocab) logits->resize(n_rows * c.n_vocab);

@@ -89,38 +89,39 @@ void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads
 
 namespace {
 
-// Sliding window with attention sinks (StreamingLLM) for a query at pos >= window: it attends to the
-// S sink positions and to its last W - S positions. The sinks' keys are rotated (RoPE) by the number
-// of evicted positions, so they sit right before the window as if the evicted tokens never existed:
-// every relative distance stays below W, inside the trained range, however long generation runs.
-void attend_window(const KernelTable& kt, const ModelConfig& c, const KvCache& kv, const KvView& view, int seq, int pos, int64_t g,
-                   const float* qh, float scale, float* oh, float* sc) {
+// Attention over the sinks [0, n_sinks), their keys rotated (RoPE) by `shift` more positions, and the
+// positions [first, pos]; each row is found through the cache's slot map (rings) and the view's block
+// table (paged caches) and decoded on the fly. Sliding window with attention sinks (StreamingLLM):
+// shift = evicted positions, so the sinks sit right before the window as if the evicted tokens never
+// existed and every relative distance stays below the window, inside the trained range.
+void attend_positions(const KernelTable& kt, const ModelConfig& c, const KvCache& kv, const KvView& view, int seq, int64_t g,
+                      const float* qh, float scale, float* oh, float* sc, int n_sinks, int shift, int first, int pos) {
   const int64_t hd = c.head_dim;
-  const int W = kv.window(), S = kv.sinks();
-  const int first = pos - (W - S) + 1;  // oldest window position
   alignas(32) float buf[kMaxHeadDim];
   alignas(32) float cs[kMaxHeadDim];
-  rope_table(c, first - S, cs);
+  if (n_sinks > 0) rope_table(c, shift, cs);
   const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
-  auto row = [&](const KvHeadRows& r, int s) -> const float* {
-    const uint8_t* d = r.data + (size_t)s * r.stride;
-    if (r.type == KvType::kF32) return reinterpret_cast<const float*>(d);
-    kv_decode(r.type, d, r.scales ? r.scales + (size_t)s * r.scale_stride : nullptr, 0, hd, r.group, buf);
+  auto row = [&](bool is_k, int p) -> const float* {
+    int r = 0;
+    const KvHeadRows h = KvView::at(is_k ? kh : vh, view, is_k, kv.slot(seq, p), &r);
+    const uint8_t* d = h.data + (size_t)r * h.stride;
+    if (h.type == KvType::kF32) return reinterpret_cast<const float*>(d);
+    kv_decode(h.type, d, h.scales ? h.scales + (size_t)r * h.scale_stride : nullptr, 0, hd, h.group, buf);
     return buf;
   };
   int n = 0;
-  for (int p = 0; p < S; ++p, ++n) {
-    const float* k = row(kh, p);
+  for (int p = 0; p < n_sinks; ++p, ++n) {
+    const float* k = row(true, p);
     if (k != buf) std::memcpy(buf, k, (size_t)hd * sizeof(float));
     rope_apply(c, cs, buf, 1);
     sc[n] = kt.dot_f32(qh, buf, hd) * scale;
   }
-  for (int p = first; p <= pos; ++p, ++n) sc[n] = kt.dot_f32(qh, row(kh, kv.slot(seq, p)), hd) * scale;
+  for (int p = first; p <= pos; ++p, ++n) sc[n] = kt.dot_f32(qh, row(true, p), hd) * scale;
   softmax_inplace(sc, n);
   for (int64_t i = 0; i < hd; ++i) oh[i] = 0.0f;
   int j = 0;
-  for (int p = 0; p < S; ++p, ++j) kt.axpy_f32(sc[j], row(vh, p), oh, hd);
-  for (int p = first; p <= pos; ++p, ++j) kt.axpy_f32(sc[j], row(vh, kv.slot(seq, p)), oh, hd);
+  for (int p = 0; p < n_sinks; ++p, ++j) kt.axpy_f32(sc[j], row(false, p), oh, hd);
+  for (int p = first; p <= pos; ++p, ++j) kt.axpy_f32(sc[j], row(false, p), oh, hd);
 }
 
 }  // namespace
@@ -144,7 +145,12 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       const float* qh = q + (size_t)t * c.q_dim() + h * hd;
       float* oh = out + (size_t)t * c.q_dim() + h * hd;
       if (kv.window() > 0 && e.pos >= kv.window()) {
-        attend_window(kt, c, kv, view, e.seq, e.pos, g, qh, scale, oh, sc);
+        const int first = e.pos - (kv.window() - kv.sinks()) + 1;  // oldest position of the window
+        attend_positions(kt, c, kv, view, e.seq, g, qh, scale, oh, sc, kv.sinks(), first - kv.sinks(), first, e.pos);
+        continue;
+      }
+      if (view.block_table != nullptr) {
+        attend_positions(kt, c, kv, view, e.seq, g, qh, scale, oh, sc, 0, 0, 0, e.pos);
         continue;
       }
       const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
