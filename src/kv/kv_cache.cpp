@@ -14,6 +14,24 @@ void kv_cache_bytes(const KvCacheConfig& c, size_t* data, size_t* scales) {
   *scales = slots * (size_t)(kv_row_scales(c.k_type, c.kv_dim(), g) + kv_row_scales(c.v_type, c.kv_dim(), g)) * sizeof(uint16_t);
 }
 
+KvRowStore::KvRowStore(const KvCacheConfig& c, size_t n_rows)
+    : k_type(c.k_type), v_type(c.v_type), kv_dim(c.kv_dim()), group(kv_group(c.head_dim)), k_row(kv_row_data_bytes(c.k_type, c.kv_dim())),
+      v_row(kv_row_data_bytes(c.v_type, c.kv_dim())), k_nsc(kv_row_scales(c.k_type, c.kv_dim(), group)),
+      v_nsc(kv_row_scales(c.v_type, c.kv_dim(), group)), k(n_rows * k_row), v(n_rows * v_row), ks(n_rows * (size_t)k_nsc),
+      vs(n_rows * (size_t)v_nsc) {}
+
+void KvRowStore::store(size_t row, const float* kx, const float* vx) {
+  kv_encode_row(k_type, kx, kv_dim, group, &k[row * k_row], ks.data() + row * (size_t)k_nsc);
+  kv_encode_row(v_type, vx, kv_dim, group, &v[row * v_row], vs.data() + row * (size_t)v_nsc);
+}
+
+void KvRowStore::copy_rows(size_t dst, size_t src, size_t n) {
+  std::memcpy(&k[dst * k_row], &k[src * k_row], n * k_row);
+  std::memcpy(&v[dst * v_row], &v[src * v_row], n * v_row);
+  if (k_nsc) std::memcpy(&ks[dst * (size_t)k_nsc], &ks[src * (size_t)k_nsc], n * (size_t)k_nsc * sizeof(uint16_t));
+  if (v_nsc) std::memcpy(&vs[dst * (size_t)v_nsc], &vs[src * (size_t)v_nsc], n * (size_t)v_nsc * sizeof(uint16_t));
+}
+
 namespace {
 KvCacheConfig f32_config(int n_layer, int64_t kv_dim, int n_ctx, int n_seq) {
   KvCacheConfig c;
@@ -30,28 +48,19 @@ ContiguousKvCache::ContiguousKvCache(int n_layer, int64_t kv_dim, int n_ctx, int
     : ContiguousKvCache(f32_config(n_layer, kv_dim, n_ctx, n_seq)) {}
 
 ContiguousKvCache::ContiguousKvCache(const KvCacheConfig& c)
-    : c_(c), group_(kv_group(c.head_dim)), k_row_(kv_row_data_bytes(c.k_type, c.kv_dim())), v_row_(kv_row_data_bytes(c.v_type, c.kv_dim())),
-      k_nsc_(kv_row_scales(c.k_type, c.kv_dim(), group_)), v_nsc_(kv_row_scales(c.v_type, c.kv_dim(), group_)), len_((size_t)c.n_seq, 0) {
+    : KvCacheBase(c), rows_(c, (size_t)c.n_layer * c.n_seq * c.slots()) {
   POCKET_CHECK(c.window == 0 || (c.sinks >= 0 && c.sinks < c.window && c.slack >= 0));
-  const size_t slots = (size_t)c.n_layer * c.n_seq * c.slots();
-  k_.resize(slots * k_row_);
-  v_.resize(slots * v_row_);
-  ks_.resize(slots * (size_t)k_nsc_);
-  vs_.resize(slots * (size_t)v_nsc_);
 }
 
 void ContiguousKvCache::store(int layer, int seq, int pos, const float* k, const float* v) {
   POCKET_DCHECK(layer < c_.n_layer && seq < c_.n_seq && pos < c_.n_ctx);
-  const size_t s = index(layer, seq, slot(seq, pos));
-  kv_encode_row(c_.k_type, k, c_.kv_dim(), group_, &k_[s * k_row_], ks_.data() + s * (size_t)k_nsc_);
-  kv_encode_row(c_.v_type, v, c_.kv_dim(), group_, &v_[s * v_row_], vs_.data() + s * (size_t)v_nsc_);
+  rows_.store(index(layer, seq, slot(seq, pos)), k, v);
 }
 
 KvView ContiguousKvCache::view(int layer, int seq) const {
-  const size_t s = index(layer, seq, 0);
   KvView view;
-  view.k = {c_.k_type, &k_[s * k_row_], k_row_, k_nsc_ ? ks_.data() + s * (size_t)k_nsc_ : nullptr, (size_t)k_nsc_, group_};
-  view.v = {c_.v_type, &v_[s * v_row_], v_row_, v_nsc_ ? vs_.data() + s * (size_t)v_nsc_ : nullptr, (size_t)v_nsc_, group_};
+  view.k = rows_.k_from(index(layer, seq, 0));
+  view.v = rows_.v_from(index(layer, seq, 0));
   view.head_dim = c_.head_dim;
   view.n_pos = std::min(len_[(size_t)seq], c_.slots());
   return view;
@@ -68,13 +77,7 @@ void ContiguousKvCache::fork(int src, int dst) {
   POCKET_CHECK(src >= 0 && src < c_.n_seq && dst >= 0 && dst < c_.n_seq);
   if (src == dst) return;
   const size_t n = (size_t)std::min(len_[(size_t)src], c_.slots());
-  for (int l = 0; l < c_.n_layer; ++l) {
-    const size_t a = index(l, src, 0), b = index(l, dst, 0);
-    std::memcpy(&k_[b * k_row_], &k_[a * k_row_], n * k_row_);
-    std::memcpy(&v_[b * v_row_], &v_[a * v_row_], n * v_row_);
-    if (k_nsc_) std::memcpy(&ks_[b * (size_t)k_nsc_], &ks_[a * (size_t)k_nsc_], n * (size_t)k_nsc_ * sizeof(uint16_t));
-    if (v_nsc_) std::memcpy(&vs_[b * (size_t)v_nsc_], &vs_[a * (size_t)v_nsc_], n * (size_t)v_nsc_ * sizeof(uint16_t));
-  }
+  for (int l = 0; l < c_.n_layer; ++l) rows_.copy_rows(index(l, dst, 0), index(l, src, 0), n);
   len_[(size_t)dst] = len_[(size_t)src];
 }
 
@@ -85,15 +88,9 @@ void ContiguousKvCache::clear() { std::fill(len_.begin(), len_.end(), 0); }
 namespace pocket {
 
 PagedKvCache::PagedKvCache(const KvCacheConfig& c, int block_size, int n_blocks)
-    : c_(c), bs_(block_size), group_(kv_group(c.head_dim)), k_row_(kv_row_data_bytes(c.k_type, c.kv_dim())),
-      v_row_(kv_row_data_bytes(c.v_type, c.kv_dim())), k_nsc_(kv_row_scales(c.k_type, c.kv_dim(), group_)),
-      v_nsc_(kv_row_scales(c.v_type, c.kv_dim(), group_)), ref_((size_t)n_blocks, 0), table_((size_t)c.n_seq), len_((size_t)c.n_seq, 0) {
+    : KvCacheBase(c), bs_(block_size), rows_(c, (size_t)std::max(n_blocks, 0) * c.n_layer * std::max(block_size, 0)),
+      ref_((size_t)std::max(n_blocks, 0), 0), table_((size_t)c.n_seq) {
   POCKET_CHECK(block_size > 0 && n_blocks > 0 && c.window == 0);
-  const size_t rows = (size_t)n_blocks * c.n_layer * block_size;
-  k_.resize(rows * k_row_);
-  v_.resize(rows * v_row_);
-  ks_.resize(rows * (size_t)k_nsc_);
-  vs_.resize(rows * (size_t)v_nsc_);
   for (int b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
 }
 
@@ -115,11 +112,7 @@ Status PagedKvCache::reserve(int seq, int end) {
     free_.pop_back();
     ref_[(size_t)nb] = 1;
     --ref_[(size_t)old];
-    const size_t rows = (size_t)c_.n_layer * bs_;
-    std::memcpy(&k_[krow(nb, 0, 0) * k_row_], &k_[krow(old, 0, 0) * k_row_], rows * k_row_);
-    std::memcpy(&v_[krow(nb, 0, 0) * v_row_], &v_[krow(old, 0, 0) * v_row_], rows * v_row_);
-    if (k_nsc_) std::memcpy(&ks_[krow(nb, 0, 0) * (size_t)k_nsc_], &ks_[krow(old, 0, 0) * (size_t)k_nsc_], rows * (size_t)k_nsc_ * sizeof(uint16_t));
-    if (v_nsc_) std::memcpy(&vs_[krow(nb, 0, 0) * (size_t)v_nsc_], &vs_[krow(old, 0, 0) * (size_t)v_nsc_], rows * (size_t)v_nsc_ * sizeof(uint16_t));
+    rows_.copy_rows(krow(nb, 0, 0), krow(old, 0, 0), (size_t)c_.n_layer * bs_);
     t[i] = nb;
   }
   while (t.size() < need) {
@@ -136,25 +129,22 @@ void PagedKvCache::store(int layer, int seq, int pos, const float* k, const floa
   POCKET_CHECK((size_t)(pos / bs_) < t.size());  // reserve() ran for this position
   const int32_t b = t[(size_t)(pos / bs_)];
   POCKET_DCHECK(ref_[(size_t)b] == 1);
-  const size_t r = krow(b, layer, pos % bs_);
-  kv_encode_row(c_.k_type, k, c_.kv_dim(), group_, &k_[r * k_row_], ks_.data() + r * (size_t)k_nsc_);
-  kv_encode_row(c_.v_type, v, c_.kv_dim(), group_, &v_[r * v_row_], vs_.data() + r * (size_t)v_nsc_);
+  rows_.store(krow(b, layer, pos % bs_), k, v);
 }
 
 KvView PagedKvCache::view(int layer, int seq) const {
   KvView view;
-  const size_t r = krow(0, layer, 0);  // block 0's rows of this layer; the table moves to other blocks
-  view.k = {c_.k_type, &k_[r * k_row_], k_row_, k_nsc_ ? ks_.data() + r * (size_t)k_nsc_ : nullptr, (size_t)k_nsc_, group_};
-  view.v = {c_.v_type, &v_[r * v_row_], v_row_, v_nsc_ ? vs_.data() + r * (size_t)v_nsc_ : nullptr, (size_t)v_nsc_, group_};
+  view.k = rows_.k_from(krow(0, layer, 0));  // block 0's rows of this layer; the table moves to other blocks
+  view.v = rows_.v_from(krow(0, layer, 0));
   view.head_dim = c_.head_dim;
   view.n_pos = len_[(size_t)seq];
   view.block_table = table_[(size_t)seq].data();
   view.block_size = bs_;
   const size_t rows_per_block = (size_t)c_.n_layer * bs_;
-  view.k_block_stride = rows_per_block * k_row_;
-  view.v_block_stride = rows_per_block * v_row_;
-  view.k_scale_block_stride = rows_per_block * (size_t)k_nsc_;
-  view.v_scale_block_stride = rows_per_block * (size_t)v_nsc_;
+  view.k_block_stride = rows_per_block * rows_.k_row;
+  view.v_block_stride = rows_per_block * rows_.v_row;
+  view.k_scale_block_stride = rows_per_block * (size_t)rows_.k_nsc;
+  view.v_scale_block_stride = rows_per_block * (size_t)rows_.v_nsc;
   return view;
 }
 

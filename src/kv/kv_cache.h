@@ -96,22 +96,52 @@ struct KvCacheConfig {
 // Bytes a cache of this configuration allocates (data, scales), computed before allocating it.
 void kv_cache_bytes(const KvCacheConfig& c, size_t* data, size_t* scales);
 
-class ContiguousKvCache final : public KvCache {
+// Row storage shared by the cache layouts: n_rows K rows and V rows in their types, with scales.
+// The layouts differ only in which row index a (layer, sequence, position) maps to.
+struct KvRowStore {
+  KvType k_type = KvType::kF32, v_type = KvType::kF32;
+  int64_t kv_dim = 0, group = 32;
+  size_t k_row = 0, v_row = 0;     // bytes per row
+  int64_t k_nsc = 0, v_nsc = 0;    // scales per row
+  std::vector<uint8_t> k, v;       // (row, row bytes)
+  std::vector<uint16_t> ks, vs;    // (row, scales) fp16
+
+  KvRowStore(const KvCacheConfig& c, size_t n_rows);
+  void store(size_t row, const float* kx, const float* vx);
+  void copy_rows(size_t dst, size_t src, size_t n);  // rows [src, src+n) -> [dst, dst+n)
+  // K and V rows from `row` on, as attention reads them (stride = one row).
+  KvHeadRows k_from(size_t row) const { return {k_type, &k[row * k_row], k_row, k_nsc ? ks.data() + row * (size_t)k_nsc : nullptr, (size_t)k_nsc, group}; }
+  KvHeadRows v_from(size_t row) const { return {v_type, &v[row * v_row], v_row, v_nsc ? vs.data() + row * (size_t)v_nsc : nullptr, (size_t)v_nsc, group}; }
+  size_t data_bytes() const { return k.size() + v.size(); }
+  size_t scale_bytes() const { return (ks.size() + vs.size()) * sizeof(uint16_t); }
+};
+
+// What every layout keeps the same way: its configuration and each sequence's length.
+class KvCacheBase : public KvCache {
  public:
-  explicit ContiguousKvCache(const KvCacheConfig& c);
-  ContiguousKvCache(int n_layer, int64_t kv_dim, int n_ctx, int n_seq);  // F32, one head of kv_dim
+  explicit KvCacheBase(const KvCacheConfig& c) : c_(c), len_((size_t)c.n_seq, 0) {}
   int n_ctx() const override { return c_.n_ctx; }
   int n_seq() const override { return c_.n_seq; }
   int seq_len(int seq) const override { return len_[(size_t)seq]; }
-  void store(int layer, int seq, int pos, const float* k, const float* v) override;
   void set_seq_len(int seq, int n) override { len_[(size_t)seq] = n; }
+  const KvCacheConfig& config() const { return c_; }
+
+ protected:
+  KvCacheConfig c_;
+  std::vector<int> len_;  // (seq)
+};
+
+class ContiguousKvCache final : public KvCacheBase {
+ public:
+  explicit ContiguousKvCache(const KvCacheConfig& c);
+  ContiguousKvCache(int n_layer, int64_t kv_dim, int n_ctx, int n_seq);  // F32, one head of kv_dim
+  void store(int layer, int seq, int pos, const float* k, const float* v) override;
   KvView view(int layer, int seq) const override;
   void truncate(int seq, int n_keep) override;
   void fork(int src_seq, int dst_seq) override;
   void clear() override;
-  size_t data_bytes() const override { return k_.size() + v_.size(); }
-  size_t scale_bytes() const override { return (ks_.size() + vs_.size()) * sizeof(uint16_t); }
-  const KvCacheConfig& config() const { return c_; }
+  size_t data_bytes() const override { return rows_.data_bytes(); }
+  size_t scale_bytes() const override { return rows_.scale_bytes(); }
   int window() const override { return c_.window; }
   int slots() const override { return c_.slots(); }
   int sinks() const override { return c_.sinks; }
@@ -122,34 +152,24 @@ class ContiguousKvCache final : public KvCache {
 
  private:
   size_t index(int layer, int seq, int s) const { return ((size_t)layer * c_.n_seq + seq) * c_.slots() + s; }
-  KvCacheConfig c_;
-  int64_t group_;
-  size_t k_row_, v_row_;               // bytes per position
-  int64_t k_nsc_, v_nsc_;              // scales per position
-  std::vector<uint8_t> k_, v_;         // (layer, seq, pos, row bytes)
-  std::vector<uint16_t> ks_, vs_;      // (layer, seq, pos, scales) fp16
-  std::vector<int> len_;               // (seq)
+  KvRowStore rows_;  // rows (layer, seq, slot)
 };
 
 // Paged: a pool of blocks of `block_size` positions (all layers' K and V rows of those positions)
 // shared by every sequence through per-sequence block tables. fork() shares the source's blocks
 // (a common prompt prefix is stored once); a write into a shared block copies it first
 // (copy on write, in reserve()); truncate() returns whole blocks to the pool.
-class PagedKvCache final : public KvCache {
+class PagedKvCache final : public KvCacheBase {
  public:
   PagedKvCache(const KvCacheConfig& c, int block_size, int n_blocks);
-  int n_ctx() const override { return c_.n_ctx; }
-  int n_seq() const override { return c_.n_seq; }
-  int seq_len(int seq) const override { return len_[(size_t)seq]; }
   void store(int layer, int seq, int pos, const float* k, const float* v) override;
-  void set_seq_len(int seq, int n) override { len_[(size_t)seq] = n; }
   KvView view(int layer, int seq) const override;
   void truncate(int seq, int n_keep) override;
   void fork(int src_seq, int dst_seq) override;
   void clear() override;
   Status reserve(int seq, int end) override;
-  size_t data_bytes() const override { return k_.size() + v_.size(); }
-  size_t scale_bytes() const override { return (ks_.size() + vs_.size()) * sizeof(uint16_t); }
+  size_t data_bytes() const override { return rows_.data_bytes(); }
+  size_t scale_bytes() const override { return rows_.scale_bytes(); }
 
   int block_size() const { return bs_; }
   int n_blocks() const { return (int)ref_.size(); }
@@ -159,17 +179,11 @@ class PagedKvCache final : public KvCache {
  private:
   void release(int seq, size_t first_block);  // drops seq's blocks from first_block on
   size_t krow(int32_t b, int layer, int r) const { return (((size_t)b * c_.n_layer + layer) * bs_ + r); }
-  KvCacheConfig c_;
   int bs_;
-  int64_t group_;
-  size_t k_row_, v_row_;
-  int64_t k_nsc_, v_nsc_;
-  std::vector<uint8_t> k_, v_;         // (block, layer, row in block, row bytes)
-  std::vector<uint16_t> ks_, vs_;      // (block, layer, row in block, scales)
+  KvRowStore rows_;                    // rows (block, layer, row in block)
   std::vector<int> ref_;               // (block) sequences using it
   std::vector<int32_t> free_;          // free block ids
   std::vector<std::vector<int32_t>> table_;  // (seq) block ids
-  std::vector<int> len_;               // (seq)
 };
 
 }  // namespace pocket
