@@ -1,5 +1,7 @@
 #include "engine/generator.h"
 
+#include "engine/token_output.h"
+
 #include <cstdio>
 
 #include <algorithm>
@@ -11,49 +13,6 @@ namespace {
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-// Holds back text that might be the start of a stop string; reports when one is complete.
-class StopMatcher {
- public:
-  explicit StopMatcher(const std::vector<std::string>& stops) : stops_(stops) {}
-  // Adds text; returns what can be printed now. Sets *stopped when a stop string appeared.
-  std::string feed(const std::string& text, bool* stopped) {
-    buf_ += text;
-    size_t first = std::string::npos;
-    for (const std::string& s : stops_) {
-      if (s.empty()) continue;
-      const size_t at = buf_.find(s);
-      if (at != std::string::npos) first = std::min(first, at);
-    }
-    if (first != std::string::npos) {
-      *stopped = true;
-      std::string out = buf_.substr(0, first);
-      buf_.clear();
-      return out;
-    }
-    size_t hold = 0;  // longest suffix of buf_ that is a proper prefix of some stop string
-    for (const std::string& s : stops_) {
-      for (size_t k = std::min(s.size() - (s.empty() ? 0 : 1), buf_.size()); k > hold; --k) {
-        if (buf_.compare(buf_.size() - k, k, s, 0, k) == 0) {
-          hold = k;
-          break;
-        }
-      }
-    }
-    std::string out = buf_.substr(0, buf_.size() - hold);
-    buf_.erase(0, buf_.size() - hold);
-    return out;
-  }
-  std::string flush() {
-    std::string out;
-    out.swap(buf_);
-    return out;
-  }
-
- private:
-  const std::vector<std::string>& stops_;
-  std::string buf_;
-};
 
 }  // namespace
 
@@ -67,7 +26,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, cons
   return create(std::move(model), opts);
 }
 
-Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, const EngineOptions& opts) {
+Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, const EngineOptions& options) {
+  EngineOptions opts = options;
+  if (opts.pool) opts.n_threads = opts.pool->size();
   if (opts.n_threads < 1 || opts.n_threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
   if (opts.max_batch < 1 || opts.max_batch > 4096) return error(ErrorCode::kInvalidArgument, "--batch must be in 1..4096");
   if (opts.n_ctx < 0) return error(ErrorCode::kInvalidArgument, "--ctx must be >= 0");
@@ -122,7 +83,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
                                                 std::to_string(kc.slots()) + " positions) + activations " + mib((double)mp.activations) + " + logits " +
                                                 mib((double)mp.logits) + " = " + mib((double)mp.total()) + " exceed it; " + hint);
   }
-  e->pool_ = std::make_unique<ThreadPool>(opts.n_threads);
+  e->pool_ = opts.pool ? opts.pool : std::make_shared<ThreadPool>(opts.n_threads);
   e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
   e->model_ = std::move(model);
@@ -133,6 +94,16 @@ Status Engine::eval(const Batch& batch, std::vector<float>* logits, const Forwar
   return forward(*model_, batch, *kv_, *scratch_, *pool_, logits, fo);
 }
 
+Status Engine::check_prompt(const std::vector<int32_t>& prompt) const {
+  if (prompt.empty()) return error(ErrorCode::kInvalidArgument, "empty prompt: nothing to condition on (the model adds no BOS)");
+  if ((int)prompt.size() > n_ctx_)
+    return error(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (use --ctx)");
+  for (int32_t t : prompt) {
+    if (t < 0 || t >= model_->config().n_vocab) return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
+  }
+  return Status::ok();
+}
+
 Result<GenerateStats> Engine::generate(const std::string& prompt, const GenerateOptions& opts, const TextCallback& on_text,
                                        std::vector<int32_t>* generated_ids) {
   return generate_tokens(tokenizer_->encode(prompt, true, false), opts, on_text, generated_ids);
@@ -141,21 +112,15 @@ Result<GenerateStats> Engine::generate(const std::string& prompt, const Generate
 Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
                                               const TextCallback& on_text, std::vector<int32_t>* generated_ids) {
   POCKET_RETURN_IF_ERROR(opts.sampling.validate());
+  POCKET_RETURN_IF_ERROR(check_prompt(prompt));
   const ModelConfig& c = model_->config();
-  const Vocab& v = tokenizer_->vocab();
-  if (prompt.empty()) return error(ErrorCode::kInvalidArgument, "empty prompt: nothing to condition on (the model adds no BOS)");
-  if ((int)prompt.size() > n_ctx_)
-    return error(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (use --ctx)");
-  for (int32_t t : prompt) {
-    if (t < 0 || t >= c.n_vocab) return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
-  }
   kv_->clear();
   GenerateStats st;
   st.n_prompt = (int)prompt.size();
   Sampler sampler(opts.sampling, (int32_t)c.n_vocab);
   for (int32_t t : prompt) sampler.accept(t);
-  StreamDecoder dec(*tokenizer_);
-  StopMatcher stop(opts.stop_strings);
+  const int limit = opts.n_predict < 0 ? n_ctx_ : opts.n_predict;
+  TokenOutput out(*tokenizer_, opts, on_text, generated_ids, prompt.back(), limit);
 
   // Prefill: the whole prompt in one batch, logits for the last position only.
   Batch batch;
@@ -166,33 +131,17 @@ Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt
   st.prompt_seconds = now_seconds() - t0;
 
   t0 = now_seconds();
-  int32_t prev = prompt.back();
   int pos = (int)prompt.size();
-  const int limit = opts.n_predict < 0 ? n_ctx_ : opts.n_predict;
-  auto emit = [&](const std::string& text) { return text.empty() || !on_text || on_text(text); };
-  st.stop_reason = "n_predict";
-  while (st.n_generated < limit) {
+  while (!out.done(&st)) {
     const int32_t tok = sampler.sample(logits.data());
     sampler.accept(tok);
-    if (v.is_eog(tok)) { st.stop_reason = "eos"; break; }
-    if (opts.stop_on_bos && tok == v.bos) { st.stop_reason = "bos"; break; }
-    ++st.n_generated;
-    if (generated_ids) generated_ids->push_back(tok);
-    bool stopped = false;
-    const std::string text = stop.feed(dec.push(prev, tok), &stopped);
-    if (!emit(text)) { st.stop_reason = "callback"; break; }
-    if (stopped) { st.stop_reason = "stop_string"; break; }
-    prev = tok;
-    if (st.n_generated >= limit) break;
+    if (!out.push(tok, &st)) break;
     if (pos >= n_ctx_) { st.stop_reason = "context"; break; }
     batch.clear();
     batch.add(tok, pos++, 0, true);
     POCKET_RETURN_IF_ERROR(eval(batch, &logits));
   }
-  if (st.stop_reason != "stop_string" && st.stop_reason != "callback") {
-    bool stopped = false;
-    emit(stop.feed(dec.flush(), &stopped) + stop.flush());
-  }
+  out.finish(st);
   st.generate_seconds = now_seconds() - t0;
   return st;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/generation.h"
 #include "kv/kv_cache.h"
 #include "model/forward.h"
 #include "model/model_weights.h"
@@ -31,6 +32,9 @@ struct EngineOptions {
   // Memory budget in bytes (0: none): weights + KV cache + activations + logits must fit, checked
   // before anything is allocated; the error says which context would fit.
   size_t mem_budget = 0;
+  // Run on another engine's threads instead of starting n_threads new ones (a speculative draft shares
+  // the target's pool: two spinning pools on the same cores would slow both down).
+  std::shared_ptr<ThreadPool> pool;
 };
 
 // What an engine with these options allocates, computed before loading (budget checks, `pocket run -v`).
@@ -38,24 +42,6 @@ struct MemoryPlan {
   size_t weights = 0, kv_values = 0, kv_scales = 0, activations = 0, logits = 0;
   size_t total() const { return weights + kv_values + kv_scales + activations + logits; }
 };
-
-struct GenerateOptions {
-  int n_predict = 128;                   // new tokens at most; < 0: until the context is full
-  SamplingParams sampling;
-  std::vector<std::string> stop_strings; // generation ends before the first occurrence
-  bool stop_on_bos = true;               // a generated BOS ends the text (llama2.c-trained models' end of story)
-};
-
-struct GenerateStats {
-  int n_prompt = 0;
-  int n_generated = 0;
-  double prompt_seconds = 0.0;
-  double generate_seconds = 0.0;
-  std::string stop_reason;  // "eos", "bos", "stop_string", "n_predict", "context", "callback"
-};
-
-// Receives text as it becomes printable; return false to stop.
-using TextCallback = std::function<bool(const std::string& text)>;
 
 class Engine {
  public:
@@ -68,10 +54,14 @@ class Engine {
   const MemoryPlan& memory() const { return memory_; }
   KvCache& kv() { return *kv_; }
   ThreadPool& pool() { return *pool_; }
+  const std::shared_ptr<ThreadPool>& shared_pool() const { return pool_; }
 
   // Evaluates a batch on this engine's cache (clear_kv() to start over).
   Status eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo = {});
   void clear_kv() { kv_->clear(); }
+
+  // Error for an empty prompt, one longer than the context, or token ids outside the vocabulary.
+  Status check_prompt(const std::vector<int32_t>& prompt) const;
 
   // Tokenizes prompt (with BOS when the vocabulary asks), runs it and generates.
   Result<GenerateStats> generate(const std::string& prompt, const GenerateOptions& opts, const TextCallback& on_text,
@@ -82,7 +72,7 @@ class Engine {
  private:
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
-  std::unique_ptr<ThreadPool> pool_;
+  std::shared_ptr<ThreadPool> pool_;
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Scratch> scratch_;
   int n_ctx_ = 0;

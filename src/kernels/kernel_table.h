@@ -19,12 +19,17 @@ using QuantizeActFn = void (*)(const float* x, void* y, int64_t n);
 // gives for that token, bit for bit, so batching never changes the numbers.
 using VecDotX4Fn = void (*)(int64_t n, const void* w, const void* x, size_t x_stride, float* out4);
 
+// Four weight rows (w_stride bytes apart) against one activation row (decode): the activation block is
+// loaded once for 4 rows and the 4 accumulations run side by side. Each result must equal vec_dot's
+// for that row bit for bit, so how rows are grouped (threads, tails) never changes the numbers.
+using VecDotR4Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x, float* out4);
 constexpr int kTypeSlots = 32;
 
 struct KernelTable {
   const char* name = "";
   VecDotFn vec_dot[kTypeSlots] = {};  // indexed by TensorType value; nullptr: unsupported
   VecDotX4Fn vec_dot_x4[kTypeSlots] = {};  // optional; nullptr: vec_dot per token
+  VecDotR4Fn vec_dot_r4[kTypeSlots] = {};  // optional; nullptr: vec_dot per row
   QuantizeActFn quantize_q8_0 = nullptr;  // activations -> Q8_0 blocks (same rounding as the reference)
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;    // y += a * x

@@ -63,5 +63,26 @@ void qdot_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
   for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
 }
 
+// Four weight rows (w_stride bytes apart) against one token's activations: the activation block and
+// its scale are loaded once; per row the arithmetic is qdot's exactly (same operations, same order).
+template <bool kQ4, class UDot>
+void qdot_r4(int64_t n, const void* w, size_t ws, const void* x, float* out) {
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  const uint8_t* wr[4];
+  for (int j = 0; j < 4; ++j) wr[j] = static_cast<const uint8_t*>(w) + j * ws;
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const float dx = h2f(xb[b].d);
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    for (int j = 0; j < 4; ++j) {
+      float dw;
+      const __m256i qw = load_weight_block<kQ4>(wr[j], b, &dw);
+      const __m256 lanes = _mm256_cvtepi32_ps(UDot::lanes(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw)));
+      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), lanes, acc[j]);
+    }
+  }
+  for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
+}
+
 }  // namespace
 }  // namespace pocket

@@ -102,6 +102,14 @@ Matrix* Model::find_matrix(const std::string& name) {
   return nullptr;
 }
 
+Status Model::keep_first_layers(int n) {
+  if (n < 1 || n > config_.n_layer)
+    return error(ErrorCode::kInvalidArgument, file_->name() + ": cannot keep " + std::to_string(n) + " layers of " + std::to_string(config_.n_layer));
+  weights_.layers.resize((size_t)n);
+  config_.n_layer = n;
+  return Status::ok();
+}
+
 Status Model::set_matrix_data(const std::string& name, TensorType type, const uint8_t* data) {
   Matrix* m = find_matrix(name);
   if (m == nullptr) return error(ErrorCode::kInvalidArgument, "set_matrix_data: no matrix named '" + name + "'");

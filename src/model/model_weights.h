@@ -59,6 +59,10 @@ class Model {
   // Points the named matrix at other bytes of another type (the caller keeps them alive), to measure
   // what re-encoding one tensor does without writing a file (mixed-precision sensitivity).
   // data == nullptr restores the file's tensor. Tied heads follow token_embd.weight.
+  // Keeps only the first n layers (self-drafting: the target's own early layers with its final norm and
+  // output head). The mapping is untouched.
+  Status keep_first_layers(int n);
+
   Status set_matrix_data(const std::string& name, TensorType type, const uint8_t* data);
 
  private:

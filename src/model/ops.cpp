@@ -44,16 +44,32 @@ void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* 
         split_range(w.rows, ith, nth, &r0, &r1);
         float* y = ys[i];
         float out4[4];
-        for (int64_t r = r0; r < r1; ++r) {
-          const uint8_t* wr = w.row(r);
-          int t = t0;
-          if (dot4 != nullptr) {
-            for (; t + 4 <= t1; t += 4) {
-              dot4(cols, wr, xa + (size_t)t * arow, arow, out4);
-              for (int j = 0; j < 4; ++j) y[(size_t)(t + j) * w.rows + r] = out4[j];
+        // Tokens in groups of 4 use the 4-token kernel; the rest (decode: all of them) use the 4-row
+        // kernel over groups of 4 rows. Every result equals vec_dot's, whatever the grouping.
+        const int t4 = dot4 != nullptr ? t0 + (t1 - t0) / 4 * 4 : t0;
+        const VecDotR4Fn dotr4 = t4 < t1 ? kt.vec_dot_r4[(int)w.type] : nullptr;
+        int64_t r = r0;
+        if (dotr4 != nullptr) {
+          for (; r + 4 <= r1; r += 4) {
+            const uint8_t* wr = w.row(r);
+            for (int64_t j = 0; j < 4; ++j)
+              for (int t = t0; t < t4; t += 4) {
+                dot4(cols, wr + j * w.row_bytes, xa + (size_t)t * arow, arow, out4);
+                for (int q = 0; q < 4; ++q) y[(size_t)(t + q) * w.rows + r + j] = out4[q];
+              }
+            for (int t = t4; t < t1; ++t) {
+              dotr4(cols, wr, w.row_bytes, xa + (size_t)t * arow, out4);
+              for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = out4[q];
             }
           }
-          for (; t < t1; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
+        }
+        for (; r < r1; ++r) {
+          const uint8_t* wr = w.row(r);
+          for (int t = t0; t < t4; t += 4) {
+            dot4(cols, wr, xa + (size_t)t * arow, arow, out4);
+            for (int j = 0; j < 4; ++j) y[(size_t)(t + j) * w.rows + r] = out4[j];
+          }
+          for (int t = t4; t < t1; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
         }
       }
     }

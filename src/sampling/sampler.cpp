@@ -153,7 +153,15 @@ Sampler::Sampler(const SamplingParams& params, int32_t n_vocab) : params_(params
   cand_.items.reserve((size_t)n_vocab);
 }
 
-int32_t Sampler::sample(const float* logits) {
+const Candidates& Sampler::probabilities(const float* logits) {
+  if (greedy() && stages_.empty()) {  // plain argmax: no candidate list to build
+    int32_t best = 0;
+    for (int32_t i = 1; i < n_vocab_; ++i)
+      if (logits[i] > logits[best]) best = i;  // strict: ties go to the lowest id
+    cand_.items.assign(1, {best, logits[best], 1.0f});
+    cand_.sorted = true;
+    return cand_;
+  }
   cand_.items.resize((size_t)n_vocab_);
   for (int32_t i = 0; i < n_vocab_; ++i) cand_.items[(size_t)i] = {i, logits[i], 0.0f};
   cand_.sorted = false;
@@ -166,18 +174,28 @@ int32_t Sampler::sample(const float* logits) {
       const Candidate& b = cand_.items[best];
       if (a.logit > b.logit || (a.logit == b.logit && a.id < b.id)) best = i;
     }
-    return cand_.items[best].id;
+    const Candidate top = cand_.items[best];
+    cand_.items.assign(1, {top.id, top.logit, 1.0f});
+    cand_.sorted = true;
+    return cand_;
   }
   cand_.sorted = false;
   cand_.softmax();
-  // 24 random bits -> u in [0, 1): identical on every platform for a given seed.
-  const double u = (double)(rng_() >> 8) * (1.0 / 16777216.0);
+  return cand_;
+}
+
+double Sampler::uniform() { return (double)(rng_() >> 8) * (1.0 / 16777216.0); }
+
+int32_t Sampler::sample(const float* logits) {
+  const Candidates& c = probabilities(logits);
+  if (greedy()) return c.items[0].id;
+  const double u = uniform();
   double cum = 0.0;
-  for (const Candidate& c : cand_.items) {
-    cum += c.p;
-    if (u < cum) return c.id;
+  for (const Candidate& x : c.items) {
+    cum += x.p;
+    if (u < cum) return x.id;
   }
-  return cand_.items.back().id;
+  return c.items.back().id;
 }
 
 void Sampler::accept(int32_t token) {

@@ -52,6 +52,11 @@ class Sampler {
   Sampler(const SamplingParams& params, int32_t n_vocab);
   // Picks the next token from a row of n_vocab logits.
   int32_t sample(const float* logits);
+  // The distribution sample() draws from: the candidates left after the stages, with probabilities
+  // (greedy: the one best token with p = 1). Valid until the next call. Speculative sampling uses it.
+  const Candidates& probabilities(const float* logits);
+  // A uniform number in [0, 1) from this sampler's generator (24 bits, the same on every platform).
+  double uniform();
   // Records a token (prompt or generated) in the history the penalties look at.
   void accept(int32_t token);
   void reset();

@@ -72,6 +72,11 @@ TEST(Cli, BadInputsTable) {
                                         test::shared("data/stories-calib.txt") + " --force", 1, "--prune"},
       {"quality: calibrating on the evaluation text", "quality -m " + model260k() + " --calib " + test::shared("data/stories-eval.txt") +
                                                           " -f " + test::shared("data/stories-eval.txt"), 1, "overlaps the evaluation text"},
+      {"draft with another vocabulary", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --draft " + model260k(), 1, "same vocabulary"},
+      {"two draft modes", "run -m " + model260k() + " --lookup --self-draft-layers 2", 1, "choose one of"},
+      {"draft-max out of range", "run -m " + model260k() + " --lookup --draft-max 0", 2, "draft-max"},
+      {"self-draft with all layers", "run -m " + model260k() + " --self-draft-layers 5", 1, "a self-draft must use fewer"},
+      {"self-draft to an unknown type", "run -m " + model260k() + " --self-draft-type q3", 1, "--self-draft-type 'q3'"},
       {"quality without eval text", "quality -m " + model260k() + " --calib " + test::shared("data/stories-calib.txt"), 2, "--eval"},
   };
   for (const BadCase& c : cases) {
@@ -127,6 +132,31 @@ TEST(Cli, SysinfoMeasuresBandwidth) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("memory bandwidth, 1 thread: read"), std::string::npos);
   EXPECT_NE(r.out.find("kernels: "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pocket
+
+namespace pocket {
+namespace {
+
+TEST(Cli, SpeculativeRunMatchesPlainAndBenchReportsTheSpeedup) {
+  const std::string base = test::cli() + " run -m " + model260k() + " -p 'Once upon a time' -n 40 --temp 0 -t 2 --no-bos-stop";
+  const auto plain = run_command(base);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  for (const char* mode : {"--lookup", "--self-draft-type q8_0 --draft-max 4", "--self-draft-layers 2 --no-adaptive"}) {
+    const auto spec = run_command(base + " " + mode);
+    ASSERT_EQ(spec.exit_code, 0) << mode << ": " << spec.err;
+    EXPECT_EQ(spec.out, plain.out) << mode;
+    EXPECT_NE(spec.err.find("drafted tokens accepted"), std::string::npos) << spec.err;
+  }
+  const auto b = run_command(test::cli() + " bench -m " + model260k() + " --self-draft-type q8_0 -n 24 -t 1 -r 2 -o json");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const auto j = nlohmann::json::parse(b.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_GT(j[0]["speedup"].get<double>(), 0.0);
+  EXPECT_GT(j[0]["acceptance"].get<double>(), 0.5);  // a Q8_0 copy agrees with its F32 original
+  EXPECT_TRUE(j[0]["same_tokens"].get<bool>());
 }
 
 }  // namespace

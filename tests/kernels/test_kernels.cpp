@@ -193,3 +193,43 @@ TEST(Kernels, FourTokenDotEqualsSingleDotsBitForBit) {
 
 }  // namespace
 }  // namespace pocket
+
+namespace pocket {
+namespace {
+
+TEST(Kernels, FourRowDotEqualsSingleDotsBitForBit) {
+  std::mt19937 rng(37);
+  int checked = 0;
+  for (const KernelTable* kt : tables()) {
+    for (TensorType wt : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::F32}) {
+      if (kt->vec_dot_r4[(int)wt] == nullptr) continue;
+      const TypeTraits& tr = traits(wt);
+      for (int64_t n = 0; n <= 12 * 32; n += (wt == TensorType::F32 ? 5 : 32)) {
+        const size_t ws = row_bytes(tr, n) + (n % 3) * 4 + 2;  // padded, misaligned row stride
+        std::vector<uint8_t> wq(4 * ws + 8);
+        for (int j = 0; j < 4; ++j) {
+          auto w = random_vec(n, rng);
+          if (j == 1 && n > 0) std::fill(w.begin(), w.end(), 0.0f);  // an all-zero row
+          if (j == 2 && n > 0) w[0] = 1e30f;                        // an extreme value
+          tr.from_float(w.data(), wq.data() + 1 + j * ws, n);
+        }
+        std::vector<uint8_t> x(act_row_bytes(wt, n) + 5);
+        const auto xf = random_vec(n, rng);
+        if (act_type_for(wt) == TensorType::Q8_0) kt->quantize_q8_0(xf.data(), x.data() + 1, n);
+        else if (n > 0) std::memcpy(x.data() + 1, xf.data(), (size_t)n * sizeof(float));
+        float out[4];
+        kt->vec_dot_r4[(int)wt](n, wq.data() + 1, ws, x.data() + 1, out);
+        for (int j = 0; j < 4; ++j) {
+          const float want = kt->vec_dot[(int)wt](n, wq.data() + 1 + j * ws, x.data() + 1);
+          if (std::isnan(want)) ASSERT_TRUE(std::isnan(out[j]));
+          else ASSERT_EQ(out[j], want) << kt->name << " " << tr.name << " n=" << n << " row " << j;
+        }
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no table with a 4-row kernel on this CPU";
+}
+
+}  // namespace
+}  // namespace pocket

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "engine/bench.h"
+#include "engine/spec_bench.h"
 #include "engine/generator.h"
 
 namespace pocket::cli {
@@ -22,7 +23,31 @@ Runner register_bench(CLI::App& app) {
   sub->add_option("-o,--output", *format, "md, json or csv")->check(CLI::IsMember({"md", "json", "csv"}));
   sub->add_flag("--no-bandwidth", *no_bw, "skip the memory bandwidth measurement");
   add_kv_flags(sub, kv.get());
-  return [cfg, format, no_bw, kv] {
+  auto draft = std::make_shared<DraftFlags>();
+  auto text = std::make_shared<std::string>("The little dog was very happy because");
+  auto temp = std::make_shared<float>(0.0f);
+  add_draft_flags(sub, draft.get());
+  sub->add_option("--text", *text, "speculative mode: the prompt text (default: \"The little dog was very happy because\")");
+  sub->add_option("--temp", *temp, "speculative mode: sampling temperature (0: greedy, outputs compared token for token)")->check(CLI::Range(0.0f, 100.0f));
+  return [cfg, format, no_bw, kv, draft, text, temp] {
+    if (draft->spec.any()) {  // speculative vs plain decoding of the same target
+      SpecBenchConfig sc;
+      sc.models = cfg->models;
+      sc.draft = draft->spec;
+      sc.spec = draft->opts;
+      sc.spec.adaptive = !draft->no_adaptive;
+      sc.threads = cfg->threads;
+      sc.n_gen = cfg->n_gen.empty() ? 200 : cfg->n_gen.front();
+      sc.repetitions = cfg->repetitions;
+      sc.prompt = *text;
+      sc.sampling.temperature = *temp;
+      sc.sampling.seed = 42;
+      auto rows = run_spec_bench(sc);
+      if (!rows) return fail(rows.status().message());
+      const std::string out = *format == "json" ? spec_bench_to_json(rows.value()) : *format == "csv" ? spec_bench_to_csv(rows.value()) : spec_bench_to_markdown(rows.value());
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return 0;
+    }
     cfg->measure_bandwidth = !*no_bw;
     EngineOptions eo;
     std::string kv_err;

@@ -27,6 +27,7 @@ struct RunArgs {
   bool no_bos_stop = false;
   bool verbose = false;
   KvFlags kv;
+  DraftFlags draft;
   SamplingParams sp;
 };
 
@@ -82,11 +83,18 @@ int run(const RunArgs& a) {
     std::fwrite(shown.data(), 1, shown.size(), stdout);
     std::fflush(stdout);
   }
-  auto st = engine.generate_tokens(ids, go, [](const std::string& text) {
+  auto drafter_r = make_drafter(a.draft.spec, a.model, engine, eo);
+  if (!drafter_r) return fail(drafter_r.status().message());
+  std::unique_ptr<Drafter> drafter = std::move(drafter_r).value();
+  const auto print = [](const std::string& text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     return true;
-  });
+  };
+  SpeculativeOptions so = a.draft.opts;
+  so.adaptive = !a.draft.no_adaptive;
+  SpeculativeStats ss;
+  auto st = drafter ? generate_speculative(engine, *drafter, ids, go, so, print, nullptr, &ss) : engine.generate_tokens(ids, go, print);
   std::fputc('\n', stdout);
   std::fflush(stdout);
   if (!st) return fail(st.status().message());
@@ -95,6 +103,11 @@ int run(const RunArgs& a) {
                load_s, s.n_prompt, s.prompt_seconds > 0 ? s.n_prompt / s.prompt_seconds : 0.0, s.n_generated,
                s.generate_seconds > 0 ? s.n_generated / s.generate_seconds : 0.0, s.stop_reason.c_str(),
                (double)peak_rss_bytes() / (1 << 20));
+  if (drafter)
+    std::fprintf(stderr, "speculative (%s): %lld of %lld drafted tokens accepted (%.1f %%), %.2f tokens per verification, %d target passes for %d tokens, "
+                 "drafting %.3f s, target %.3f s\n",
+                 drafter->name().c_str(), (long long)ss.accepted, (long long)ss.drafted, 100.0 * ss.acceptance(), ss.tokens_per_verification(), ss.rounds,
+                 s.n_generated, ss.draft_seconds, ss.target_seconds);
   return 0;
 }
 
@@ -111,6 +124,7 @@ Runner register_run(CLI::App& app) {
   sub->add_option("-c,--ctx", a->ctx, "context size in tokens (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
   sub->add_option("-b,--batch", a->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
   add_kv_flags(sub, &a->kv);
+  add_draft_flags(sub, &a->draft);
   sub->add_option("--temp", a->sp.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0f, 100.0f));
   sub->add_option("--top-k", a->sp.top_k, "top-k (0: off)")->check(CLI::Range(0, 1 << 24));
   sub->add_option("--top-p", a->sp.top_p, "top-p nucleus (1: off)")->check(CLI::Range(0.0f, 1.0f));

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "engine/speculative.h"
 #include "kv/kv_row.h"
 
 namespace pocket {
@@ -34,6 +35,15 @@ void add_kv_flags(CLI::App* sub, KvFlags* f);
 void apply_kv_flags(const KvFlags& f, KvType* k, KvType* v);
 // Types, window, sinks and --mem-budget; false (and a message) for a malformed budget.
 bool apply_kv_flags(const KvFlags& f, EngineOptions* eo, std::string* err);
+
+// Speculative decoding: --draft, --lookup, --self-draft-layers, --self-draft-type, --draft-max,
+// --draft-p-min, --no-adaptive (run and bench).
+struct DraftFlags {
+  DraftSpec spec;
+  SpeculativeOptions opts;
+  bool no_adaptive = false;
+};
+void add_draft_flags(CLI::App* sub, DraftFlags* f);
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -269,6 +269,10 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_0] = qdot<true, MaddubsDot>;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
   k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
+  // No 4-row F32 kernel: F32 rows stream from memory, and 4 interleaved streams measured 25 % slower
+  // than one (the prefetchers follow one sequential stream better); the quantized rows gain 20-30 %.
+  k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, MaddubsDot>;
+  k.vec_dot_r4[(int)TensorType::Q4_0] = qdot_r4<true, MaddubsDot>;
   k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, MaddubsDot>;
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, MaddubsDot>;
   k.quantize_q8_0 = quantize_q8_0;

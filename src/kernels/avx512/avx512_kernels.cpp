@@ -22,6 +22,8 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_0] = qdot<true, VnniDot>;
   k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, VnniDot>;
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, VnniDot>;
+  k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, VnniDot>;
+  k.vec_dot_r4[(int)TensorType::Q4_0] = qdot_r4<true, VnniDot>;
   return k;
 }
 
