@@ -50,14 +50,23 @@ class ModelDrafter final : public Drafter {
   void configure(const SamplingParams& sp, float p_min) override;
   Status propose(const std::vector<int32_t>& context, int max_tokens, Draft* out) override;
   Engine& engine() { return *draft_; }
+  // Drafts only among these token ids: the draft's output head shrinks to their rows, so a draft step
+  // reads far fewer bytes (the head is most of a small model). Verification keeps the output exact:
+  // greedy output is unchanged and speculative sampling stays exact (q simply has a smaller support).
+  Status set_vocab_subset(std::vector<int32_t> ids);
 
  private:
   ModelDrafter(std::unique_ptr<Engine> draft, std::string label) : draft_(std::move(draft)), label_(std::move(label)) {}
   std::unique_ptr<Engine> draft_;
   std::string label_;
   std::unique_ptr<Sampler> sampler_;
+  SamplingParams sp_;
   float p_min_ = 0.0f;
   std::vector<int32_t> cached_;  // tokens whose keys and values the draft's cache holds
+  std::vector<int32_t> subset_;  // local -> global token id; empty: the whole vocabulary
+  std::vector<uint8_t> head_bytes_;
+  Matrix head_;
+  ForwardOptions fo_;
   std::vector<float> logits_;
   Batch batch_;
 };
@@ -94,8 +103,14 @@ struct DraftSpec {
   int lookup_ngram = 3;       // longest n-gram matched
   int self_layers = 0;        // > 0: the target's first layers
   std::string self_type;      // "q4_0", "q8_0", ...: a quantized copy of the target
+  int vocab = 0;              // model drafts: draft among this many tokens only (0: all)
+  std::string vocab_text;     // ... the most frequent in this text (else the lowest ids: merge order)
   bool any() const { return !model.empty() || lookup || self_layers > 0 || !self_type.empty(); }
 };
+
+// The n token ids most frequent in text (ties and the rest by id, i.e. the tokenizer's merge order),
+// always including BOS/EOS/EOT.
+std::vector<int32_t> rank_vocabulary(const Tokenizer& tok, const std::string& text, int n);
 
 // The drafter the spec asks for, sharing the target's threads; nullptr when it asks for none.
 Result<std::unique_ptr<Drafter>> make_drafter(const DraftSpec& spec, const std::string& target_path, const Engine& target, EngineOptions eo);

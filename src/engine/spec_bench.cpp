@@ -47,6 +47,7 @@ Result<std::vector<SpecBenchRow>> run_spec_bench(const SpecBenchConfig& cfg) {
       row.threads = t;
       row.n_gen = cfg.n_gen;
       row.adaptive = cfg.spec.adaptive;
+      row.greedy = cfg.sampling.temperature <= 0;
       std::vector<double> plain, spec, ratio;
       SpeculativeStats total;
       for (int r = 0; r < cfg.repetitions; ++r) {
@@ -87,7 +88,8 @@ std::string spec_bench_to_markdown(const std::vector<SpecBenchRow>& rows) {
   for (const SpecBenchRow& r : rows) {
     std::snprintf(buf, sizeof buf, "| %s | %s | %s | %d | %d | %.1f ± %.1f | %.1f ± %.1f | %.2f ± %.2f | %.1f %% | %.2f | %.0f %% | %s |\n", r.model.c_str(),
                   r.drafter.c_str(), r.adaptive ? "yes" : "no", r.threads, r.n_gen, r.plain_tps, r.plain_sd, r.spec_tps, r.spec_sd, r.speedup,
-                  r.speedup_sd, 100 * r.acceptance, r.tokens_per_verification, 100 * r.draft_share, r.same_tokens ? "yes" : "NO");
+                  r.speedup_sd, 100 * r.acceptance, r.tokens_per_verification, 100 * r.draft_share,
+                  !r.greedy ? "- (sampling)" : r.same_tokens ? "yes" : "NO");
     os << buf;
   }
   return os.str();

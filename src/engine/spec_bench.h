@@ -31,6 +31,7 @@ struct SpecBenchRow {
   double acceptance = 0;               // accepted / drafted, over all repetitions
   double tokens_per_verification = 0;
   double draft_share = 0;              // share of speculative time spent drafting
+  bool greedy = true;
   bool same_tokens = true;             // greedy: speculative output equals plain output every time
 };
 

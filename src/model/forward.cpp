@@ -38,6 +38,7 @@ struct Runner {
   Scratch& s;
   ThreadPool& pool;
   const ActivationHook* hook;
+  const Matrix& head;
 
   void dump(const std::string& name, int n, const float* data, int64_t width, int entry0) const {
     if (hook == nullptr) return;
@@ -126,7 +127,7 @@ struct Runner {
       ++k;
     }
     if (k == 0) return;
-    matmul(kt, pool, m.weights().output, logits_out + (size_t)(*n_out) * c.n_vocab, s.out_rows.data(), k, s.act.data());
+    matmul(kt, pool, head, logits_out + (size_t)(*n_out) * head.rows, s.out_rows.data(), k, s.act.data());
     *n_out += k;
   }
 };
@@ -144,9 +145,12 @@ Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scr
       if (end[(size_t)s] > 0) POCKET_RETURN_IF_ERROR(kv.reserve(s, end[(size_t)s]));
   }
   POCKET_CHECK(scratch.scores.size() >= (size_t)pool.size() * kv.attention_span());
+  const Matrix& head = opts.head ? *opts.head : model.weights().output;
+  if (head.cols != c.n_embd || head.rows < 1 || head.type != model.weights().output.type)
+    return error(ErrorCode::kInvalidArgument, "forward: replacement output head must have the model's width and type");
   const size_t n_rows = (size_t)batch.n_logits();
-  if (logits->size() != n_rows * c.n_vocab) logits->resize(n_rows * c.n_vocab);
-  Runner r{model, c, opts.kernels ? *opts.kernels : kernels(), kv, scratch, pool, opts.hook};
+  if (logits->size() != n_rows * (size_t)head.rows) logits->resize(n_rows * (size_t)head.rows);
+  Runner r{model, c, opts.kernels ? *opts.kernels : kernels(), kv, scratch, pool, opts.hook, head};
   int n_out = 0;
   for (int start = 0; start < batch.size(); start += scratch.max_batch) {
     const int n = std::min(scratch.max_batch, batch.size() - start);

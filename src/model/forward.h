@@ -21,6 +21,9 @@ using ActivationHook = std::function<void(const std::string& name, int entry, co
 struct ForwardOptions {
   const KernelTable* kernels = nullptr;  // nullptr: kernels()
   const ActivationHook* hook = nullptr;
+  // Replaces the output head (same width): logits rows then have head->rows entries. A speculative
+  // draft computes logits only for a subset of the vocabulary this way.
+  const Matrix* head = nullptr;
 };
 
 // Runs the batch. Each sequence's entries must continue it: positions seq_len(seq), seq_len(seq)+1, ...
