@@ -17,16 +17,20 @@ STORY="The little dog was very happy because"
 REPEAT="Tom said: I like my red ball. Tom said: I like my red ball. Tom said: I like my red ball. Tom said:"
 COUNT="one, two, three, four, five, one, two, three, four, five, one, two, three,"
 
+CALIB=${CALIB:-$SHARED/data/stories-calib.txt}
 row() { "$POCKET" bench -m "$MODEL" -n "$N" -t "$THREADS" -r "$REPS" "$@" | tail -n +3; }
 echo "| model | drafter | adaptive | threads | tokens | plain tokens/s | speculative tokens/s | speedup | acceptance | tokens/verification | drafting share | same tokens | prompt |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 emit() { local label=$1; shift; row "$@" | sed "s/\$/ $label |/"; }
 emit "story" --draft "$DRAFT_Q4" --text "$STORY"
+emit "story" --draft "$DRAFT_Q4" --draft-vocab-text "$CALIB" --text "$STORY"
+emit "story" --self-draft-type q4_0 --text "$STORY"
+emit "story" --self-draft-type q4_0 --draft-vocab-text "$CALIB" --text "$STORY"
 emit "story" --draft "$DRAFT_Q8" --text "$STORY"
-emit "story, temp 0.8" --draft "$DRAFT_Q4" --text "$STORY" --temp 0.8
+emit "story" --draft "$DRAFT_Q8" --draft-vocab-text "$CALIB" --text "$STORY"
+emit "story, temp 0.8" --self-draft-type q4_0 --draft-vocab-text "$CALIB" --text "$STORY" --temp 0.8
 emit "repetitive" --lookup --draft-max 16 --text "$REPEAT"
 emit "counting (lookup fails)" --lookup --text "$COUNT"
 emit "counting (lookup fails)" --lookup --text "$COUNT" --no-adaptive
 emit "story (weak draft)" --self-draft-layers 1 --text "$STORY"
 emit "story (weak draft)" --self-draft-layers 1 --text "$STORY" --no-adaptive
-emit "story" --self-draft-type q4_0 --text "$STORY"

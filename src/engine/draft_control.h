@@ -3,8 +3,11 @@
 // k that maximises the expected speedup
 //     S(k) = E[tokens per round] * t_target(1) / (k * t_draft + t_target(k + 1)),
 //     E[tokens per round] = (1 - a^(k+1)) / (1 - a)          (Leviathan et al., 2023, eq. 1)
-// and returns 0 (plain decoding) when no k is expected to beat plain decoding. While off, it probes
-// with a short draft every probe_interval rounds, so it notices when drafting starts to work again.
+// Whether to speculate at all is decided on measurements, not on the model: the seconds per emitted
+// token of speculative rounds against those of plain steps (one plain step every 2 x probe_interval
+// rounds keeps that number current). When speculation is slower it switches off, and then probes
+// with a one-token draft after probe_interval rounds, doubling the interval after every failed probe
+// (at most 16 x), to notice when drafting starts to pay again at a bounded cost.
 #pragma once
 
 #include <vector>
@@ -16,24 +19,35 @@ class DraftController {
   DraftController(int draft_max, bool adaptive, bool free_drafts, int probe_interval = 16);
   // Draft length for the next round (0: a plain decoding step), at most limit.
   int choose(int limit);
-  // After a round: tokens proposed (may be fewer than chosen) and accepted, seconds spent drafting,
-  // and seconds of the target's forward pass over m positions.
-  void record(int proposed, int accepted, double draft_seconds, int m, double verify_seconds);
+  // After a round: tokens proposed (may be fewer than chosen) and accepted, seconds spent drafting and
+  // the tokens the draft model evaluated in them, seconds of the target's forward pass over m positions,
+  // and the round's wall time and tokens emitted.
+  void record(int proposed, int accepted, double draft_seconds, int draft_evaluated, int m, double verify_seconds, double round_seconds,
+              int emitted);
 
   double acceptance() const { return accept_; }
   double expected_speedup(int k) const;
   bool speculating() const { return on_; }
+  // Measured seconds per emitted token of plain steps and of speculative rounds (< 0: none yet).
+  double plain_token_seconds() const { return plain_tok_s_; }
+  double speculative_token_seconds() const { return spec_tok_s_; }
 
  private:
   double target_seconds(int m) const;  // measured (or, before a measurement, estimated) forward time
+  int best_k(int kmax) const;          // by the model; 0 if none is expected to beat plain decoding
   int draft_max_;
   bool adaptive_, free_;
   int probe_interval_;
   double accept_ = 0.7;           // running estimate of P(draft token accepted)
-  double draft_token_s_ = -1.0;   // seconds per draft token (< 0: not measured yet)
+  double draft_token_s_ = -1.0;   // seconds per token the draft evaluates (< 0: not measured yet)
   std::vector<double> verify_s_;  // [m]: seconds of a target pass over m positions (< 0: not measured)
+  double plain_tok_s_ = -1.0, spec_tok_s_ = -1.0;
+  double spec_time_ = -1.0, spec_tokens_ = -1.0;  // running sums behind spec_tok_s_
+  int spec_rounds_ = 0;
   bool on_ = true;
-  int rounds_off_ = 0;
+  int rounds_ = 0;       // rounds while on (every probe_interval-th is a plain step)
+  int rounds_off_ = 0;   // rounds while off since the last probe
+  int off_interval_;     // rounds between probes while off: probe_interval, doubling after each failed probe
 };
 
 }  // namespace pocket

@@ -81,6 +81,7 @@ Status ModelDrafter::propose(const std::vector<int32_t>& context, int max_tokens
   batch_.clear();
   for (size_t i = common; i < context.size(); ++i) batch_.add(context[i], (int32_t)i, 0, i + 1 == context.size());
   POCKET_RETURN_IF_ERROR(draft_->eval(batch_, &logits_, fo_));
+  out->evaluated += batch_.size();
   cached_.insert(cached_.end(), context.begin() + (std::ptrdiff_t)common, context.end());
 
   const int64_t n_vocab = subset_.empty() ? draft_->model().config().n_vocab : (int64_t)subset_.size();
@@ -113,6 +114,7 @@ Status ModelDrafter::propose(const std::vector<int32_t>& context, int max_tokens
     batch_.clear();
     batch_.add(tok, (int32_t)cached_.size(), 0, true);
     POCKET_RETURN_IF_ERROR(draft_->eval(batch_, &logits_, fo_));
+    ++out->evaluated;
     cached_.push_back(tok);
   }
   return Status::ok();

@@ -21,9 +21,13 @@ struct Draft {
   // For each token, the distribution q it was drawn from as (id, probability) pairs; an empty list
   // means a point mass on the token (greedy drafts, lookup). Speculative sampling needs q.
   std::vector<std::vector<std::pair<int32_t, float>>> q;
+  // Tokens the drafter ran through its model for this proposal (catching up with the context + drafting):
+  // the cost unit of the adaptive controller, so that catching up after a pause is not billed to drafting.
+  int evaluated = 0;
   void clear() {
     tokens.clear();
     q.clear();
+    evaluated = 0;
   }
 };
 

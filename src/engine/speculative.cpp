@@ -103,6 +103,7 @@ Result<GenerateStats> generate_speculative(Engine& target, Drafter& drafter, con
     const int room = std::min(limit - st.n_generated - 1, n_ctx - pos - 1);
     const int k = first ? 0 : ctl.choose(room);
     first = false;
+    const double round_start = now_seconds();
     draft.clear();
     double td = 0.0;
     if (k > 0) {
@@ -146,7 +147,8 @@ Result<GenerateStats> generate_speculative(Engine& target, Drafter& drafter, con
     ss.accepted += accepted;
     ss.draft_seconds += td;
     ss.target_seconds += tv;
-    ctl.record(nd, accepted, td, nd + 1, tv);
+    // The first pass after the prompt runs on cold caches: not representative of a decode step.
+    if (ss.rounds > 1) ctl.record(nd, accepted, td, draft.evaluated, nd + 1, tv, now_seconds() - round_start, accepted + 1);
     if (std::getenv("POCKET_SPEC_TRACE"))
       std::fprintf(stderr, "round %d: k %d proposed %d accepted %d draft %.2f ms target %.2f ms (m=%d) a=%.2f S(k)=%.2f\n", ss.rounds, k, nd, accepted,
                    td * 1e3, tv * 1e3, nd + 1, ctl.acceptance(), ctl.expected_speedup(k));
