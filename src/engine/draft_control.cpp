@@ -9,7 +9,8 @@ namespace {
 constexpr double kDecay = 0.85;       // weight of the previous estimate in the running averages
 constexpr double kMinSpeedup = 1.02;  // the model must expect speculation to beat plain decoding by this
 double ema(double old, double x, double decay = kDecay) { return old >= 0 ? decay * old + (1 - decay) * x : x; }
-constexpr int kWarmup = 8;  // speculative rounds measured before their cost may switch speculation off
+constexpr int kWarmup = 8;       // speculative rounds measured before their cost may switch speculation off
+constexpr int kModelWarmup = 2;  // speculative rounds before the model's estimate may switch it off
 }  // namespace
 
 DraftController::DraftController(int draft_max, bool adaptive, bool free_drafts, int probe_interval)
@@ -58,16 +59,17 @@ int DraftController::choose(int limit) {
   if (on_) {
     if (++rounds_ % (2 * probe_interval_) == 0) return 0;  // a plain step keeps its cost current
     const int k = best_k(kmax);
+    if (spec_rounds_ < kModelWarmup) return std::max(k, 1);  // the first rounds measure cold caches
     const bool slower = spec_rounds_ >= kWarmup && plain_tok_s_ > 0 && spec_tok_s_ > plain_tok_s_;
     if (k > 0 && !slower) return k;
     on_ = false;
     rounds_off_ = 0;
     return 0;
   }
-  if (++rounds_off_ >= off_interval_) {  // a short probe keeps acceptance and speculative cost current
+  if (++rounds_off_ >= off_interval_) {  // a one-token probe keeps acceptance and draft cost current
     rounds_off_ = 0;
     off_interval_ = std::min(off_interval_ * 2, 16 * probe_interval_);  // back off while probes keep failing
-    return 1;  // the cheapest test of whether a draft token is accepted, and what a round then costs
+    return 1;
   }
   return 0;
 }
@@ -98,10 +100,13 @@ void DraftController::record(int proposed, int accepted, double draft_seconds, i
     const double w = std::pow(kDecay, std::min(tested, 8));
     accept_ = w * accept_ + (1 - w) * ((double)accepted / tested);
   }
-  if (!on_ && plain_tok_s_ > 0 && spec_tok_s_ < plain_tok_s_) {  // a probe says drafting pays again
+  if (!on_ && best_k(draft_max_) > 0) {
+    // A probe (its draft cost is per evaluated token, so the catch-up after the pause does not count
+    // against it) says drafting should pay again: speculate, and measure the result afresh.
     on_ = true;
     rounds_ = 0;
-    off_interval_ = probe_interval_;
+    spec_rounds_ = 0;
+    spec_time_ = spec_tokens_ = spec_tok_s_ = -1.0;
   }
 }
 

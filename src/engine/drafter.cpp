@@ -30,6 +30,13 @@ Status check_same_vocab(const Engine& target, const std::string& target_name, co
 
 Result<std::unique_ptr<ModelDrafter>> ModelDrafter::create(std::unique_ptr<Engine> draft, const Engine& target, std::string label) {
   POCKET_RETURN_IF_ERROR(check_same_vocab(target, target.model().file().name(), *draft, draft->model().file().name()));
+  // Page the draft's weights in now (load time, like the target's mapping) so that the first rounds of
+  // a generation, which the adaptive controller measures, do not pay for page faults.
+  Batch warm;
+  warm.add(std::max<int32_t>(draft->tokenizer().vocab().bos, 0), 0, 0, true);
+  std::vector<float> logits;
+  POCKET_RETURN_IF_ERROR(draft->eval(warm, &logits));
+  draft->clear_kv();
   return std::unique_ptr<ModelDrafter>(new ModelDrafter(std::move(draft), std::move(label)));
 }
 
