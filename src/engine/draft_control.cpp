@@ -10,7 +10,7 @@ constexpr double kDecay = 0.85;       // weight of the previous estimate in the 
 constexpr double kMinSpeedup = 1.02;  // the model must expect speculation to beat plain decoding by this
 double ema(double old, double x, double decay = kDecay) { return old >= 0 ? decay * old + (1 - decay) * x : x; }
 constexpr int kWarmup = 8;       // speculative rounds measured before their cost may switch speculation off
-constexpr int kModelWarmup = 2;  // speculative rounds before the model's estimate may switch it off
+constexpr int kModelWarmup = 1;  // speculative rounds before the model's estimate may switch it off
 }  // namespace
 
 DraftController::DraftController(int draft_max, bool adaptive, bool free_drafts, int probe_interval)
@@ -59,7 +59,7 @@ int DraftController::choose(int limit) {
   if (on_) {
     if (++rounds_ % (2 * probe_interval_) == 0) return 0;  // a plain step keeps its cost current
     const int k = best_k(kmax);
-    if (spec_rounds_ < kModelWarmup) return std::max(k, 1);  // the first rounds measure cold caches
+    if (spec_rounds_ < kModelWarmup) return std::max(k, 1);  // measure at least one round before judging
     const bool slower = spec_rounds_ >= kWarmup && plain_tok_s_ > 0 && spec_tok_s_ > plain_tok_s_;
     if (k > 0 && !slower) return k;
     on_ = false;

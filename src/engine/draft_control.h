@@ -3,8 +3,7 @@
 // k that maximises the expected speedup
 //     S(k) = E[tokens per round] * t_target(1) / (k * t_draft + t_target(k + 1)),
 //     E[tokens per round] = (1 - a^(k+1)) / (1 - a)          (Leviathan et al., 2023, eq. 1)
-// Speculation switches off when the model expects no gain (after 2 rounds: the first ones run on
-// cold caches) or when, after 8 rounds, the measured seconds per emitted token of speculative rounds
+// Speculation switches off when the model expects no gain (from the first speculative round on) or when, after 8 rounds, the measured seconds per emitted token of speculative rounds
 // exceed those of plain steps (one plain step every 2 x probe_interval rounds keeps that current).
 // While off it probes with a one-token draft after probe_interval rounds, doubling the interval after
 // every probe (at most 16 x), and switches back on when the model, updated by the probe, expects a gain.
