@@ -205,22 +205,23 @@ TEST(Kernels, FourRowDotEqualsSingleDotsBitForBit) {
       if (kt->vec_dot_r4[(int)wt] == nullptr) continue;
       const TypeTraits& tr = traits(wt);
       for (int64_t n = 0; n <= 12 * 32; n += (wt == TensorType::F32 ? 5 : 32)) {
-        const size_t ws = row_bytes(tr, n) + (n % 3) * 4 + 2;  // padded, misaligned row stride
+        // Padded row stride, rows not 32-byte aligned (the block structs need only their own 2- or 4-byte alignment).
+        const size_t ws = row_bytes(tr, n) + (n % 3) * 4 + 4;
         std::vector<uint8_t> wq(4 * ws + 8);
         for (int j = 0; j < 4; ++j) {
           auto w = random_vec(n, rng);
           if (j == 1 && n > 0) std::fill(w.begin(), w.end(), 0.0f);  // an all-zero row
           if (j == 2 && n > 0) w[0] = 1e30f;                        // an extreme value
-          tr.from_float(w.data(), wq.data() + 1 + j * ws, n);
+          tr.from_float(w.data(), wq.data() + 4 + j * ws, n);
         }
-        std::vector<uint8_t> x(act_row_bytes(wt, n) + 5);
+        std::vector<uint8_t> x(act_row_bytes(wt, n) + 8);
         const auto xf = random_vec(n, rng);
-        if (act_type_for(wt) == TensorType::Q8_0) kt->quantize_q8_0(xf.data(), x.data() + 1, n);
-        else if (n > 0) std::memcpy(x.data() + 1, xf.data(), (size_t)n * sizeof(float));
+        if (act_type_for(wt) == TensorType::Q8_0) kt->quantize_q8_0(xf.data(), x.data() + 4, n);
+        else if (n > 0) std::memcpy(x.data() + 4, xf.data(), (size_t)n * sizeof(float));
         float out[4];
-        kt->vec_dot_r4[(int)wt](n, wq.data() + 1, ws, x.data() + 1, out);
+        kt->vec_dot_r4[(int)wt](n, wq.data() + 4, ws, x.data() + 4, out);
         for (int j = 0; j < 4; ++j) {
-          const float want = kt->vec_dot[(int)wt](n, wq.data() + 1 + j * ws, x.data() + 1);
+          const float want = kt->vec_dot[(int)wt](n, wq.data() + 4 + j * ws, x.data() + 4);
           if (std::isnan(want)) ASSERT_TRUE(std::isnan(out[j]));
           else ASSERT_EQ(out[j], want) << kt->name << " " << tr.name << " n=" << n << " row " << j;
         }

@@ -87,7 +87,9 @@ TEST(Speculative, GreedyOutputEqualsPlainGreedy) {
             SpeculativeStats ss;
             EXPECT_EQ(spec_greedy(*target, *drafter, prompt, n, so, &ss), want)
                 << mode << " k=" << k << " adaptive=" << adaptive << " threads=" << threads << " prompt '" << p << "'";
-            if (!adaptive && mode != "lookup") EXPECT_GT(ss.drafted, 0) << mode;
+            if (!adaptive && mode != "lookup") {
+              EXPECT_GT(ss.drafted, 0) << mode;
+            }
           }
         }
       }
