@@ -2,6 +2,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
 #endif
 
 namespace pocket {
@@ -28,6 +31,10 @@ CpuFeatures detect() {
   f.avx512vl = zmm_ok && ((b >> 31) & 1);
   f.avx512vnni = zmm_ok && ((c >> 11) & 1);
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avxvnni = ymm_ok && ((a >> 4) & 1);
+#elif defined(__aarch64__)
+  const unsigned long hw = getauxval(AT_HWCAP);
+  f.neon = (hw & HWCAP_ASIMD) != 0;
+  f.dotprod = (hw & HWCAP_ASIMDDP) != 0;
 #endif
   return f;
 }

@@ -1,4 +1,4 @@
-// CPU feature detection (x86 CPUID + OS XSAVE support).
+// CPU feature detection: x86 CPUID + OS XSAVE support; aarch64 the kernel's HWCAP bits.
 #pragma once
 
 namespace pocket {
@@ -12,6 +12,8 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vnni = false;
   bool avxvnni = false;
+  bool neon = false;     // aarch64 Advanced SIMD (ASIMD)
+  bool dotprod = false;  // aarch64 SDOT/UDOT (ARMv8.2 dot product, ASIMDDP)
 };
 
 const CpuFeatures& cpu_features();

@@ -39,6 +39,15 @@ constexpr bool kHaveAvx512 = true;
 constexpr bool kHaveAvx512 = false;
 #endif
 
+#ifdef POCKET_HAVE_NEON
+constexpr bool kHaveNeon = true;
+#else
+constexpr bool kHaveNeon = false;
+#endif
+
+bool neon_usable() { return kHaveNeon && cpu_features().neon; }
+bool dotprod_usable() { return neon_usable() && cpu_features().dotprod; }
+
 bool avx2_usable() {
   const CpuFeatures& f = cpu_features();
   return kHaveAvx2 && f.avx2 && f.fma && f.f16c;
@@ -49,9 +58,19 @@ bool avx512_usable() {
   return kHaveAvx512 && avx2_usable() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
 }
 
+// Best table for this CPU, or the one named (falling back, with a message, when it cannot run here).
 const KernelTable& choose() {
   const char* env = std::getenv("POCKET_KERNELS");
   if (env != nullptr && std::strcmp(env, "ref") == 0) return ref_kernels();
+  if (kHaveNeon) {
+    if (env != nullptr && std::strcmp(env, "neon") == 0 && neon_usable()) return *neon_kernels();
+    if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0 && std::strcmp(env, "neon-dotprod") != 0 &&
+        std::strcmp(env, "neon") != 0)
+      std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|neon|neon-dotprod|auto); using auto\n", env);
+    if (dotprod_usable()) return *neon_dotprod_kernels();
+    if (neon_usable()) return *neon_kernels();
+    return ref_kernels();
+  }
   if (env != nullptr && std::strcmp(env, "avx2") == 0) {
     if (avx2_usable()) return *avx2_kernels();
     std::fprintf(stderr, "pocket: POCKET_KERNELS=avx2 but this CPU/build lacks AVX2+FMA+F16C; using ref\n");
@@ -79,6 +98,8 @@ int available_kernel_tables(const KernelTable** out, int max) {
   if (n < max) out[n++] = &ref_kernels();
   if (n < max && avx2_usable()) out[n++] = avx2_kernels();
   if (n < max && avx512_usable()) out[n++] = avx512_kernels();
+  if (n < max && neon_usable()) out[n++] = neon_kernels();
+  if (n < max && dotprod_usable()) out[n++] = neon_dotprod_kernels();
   return n;
 }
 

@@ -57,8 +57,11 @@ size_t act_row_bytes(TensorType weight_type, int64_t n);
 const KernelTable& ref_kernels();
 const KernelTable* avx2_kernels();    // nullptr when not compiled in
 const KernelTable* avx512_kernels();  // AVX-512 VNNI; nullptr when not compiled in
+const KernelTable* neon_kernels();          // aarch64 ARMv8.0 NEON; nullptr when not compiled in
+const KernelTable* neon_dotprod_kernels();  // aarch64 ARMv8.2 sdot; nullptr when not compiled in
 
-// The table for this process: POCKET_KERNELS=ref|avx2|avx512vnni|auto (auto = best the CPU supports).
+// The table for this process: POCKET_KERNELS=ref|avx2|avx512vnni|neon|neon-dotprod|auto (auto = best
+// the CPU supports).
 const KernelTable& kernels();
 // Every table this CPU can run (ref first), for tests that compare each against the reference.
 int available_kernel_tables(const KernelTable** out, int max);

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
 
+#include "core/cpu_features.h"
 #include "kernels/kernel_table.h"
 #include "kernels/kernel_support.h"
 #include "quant/block_formats.h"
@@ -33,6 +35,39 @@ TEST(Kernels, ReferenceIsAvailableAndSelected) {
   ASSERT_FALSE(tables().empty());
   EXPECT_STREQ(tables()[0]->name, "ref");
   EXPECT_NE(kernels().vec_dot[(int)TensorType::F32], nullptr);
+}
+
+bool has_table(const char* name) {
+  for (const KernelTable* kt : tables())
+    if (std::strcmp(kt->name, name) == 0) return true;
+  return false;
+}
+
+// The tests below cover every table this CPU can run; make sure the ISA tables are among them, so a
+// broken feature check cannot silently leave only the reference under test (and the best is chosen).
+TEST(Kernels, EveryTableThisCpuRunsIsUnderTest) {
+  const CpuFeatures& f = cpu_features();
+#if defined(__aarch64__)
+  ASSERT_TRUE(f.neon);  // ASIMD is mandatory on aarch64 Linux
+  EXPECT_TRUE(has_table("neon"));
+  EXPECT_EQ(has_table("neon-dotprod"), f.dotprod);
+  if (std::getenv("POCKET_KERNELS") == nullptr) {
+    EXPECT_STREQ(kernels().name, f.dotprod ? "neon-dotprod" : "neon");
+  }
+#elif defined(__x86_64__)
+  const bool avx2 = f.avx2 && f.fma && f.f16c;
+  if (avx2) {
+    EXPECT_TRUE(has_table("avx2"));
+  }
+  if (avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni) {
+    EXPECT_TRUE(has_table("avx512vnni"));
+  }
+  if (std::getenv("POCKET_KERNELS") == nullptr) {
+    EXPECT_STREQ(kernels().name, tables().back()->name);
+  }
+#else
+  GTEST_SKIP() << "no ISA tables for this architecture";
+#endif
 }
 
 TEST(Kernels, VecDotAllTypesMatchReference) {

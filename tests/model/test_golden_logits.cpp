@@ -100,7 +100,11 @@ void check_quantized(const std::string& q) {
       const Diff quant_cost = compare(want, f32, nv);
       std::printf("[ %s prompt %d ] vs llama.cpp: max |d| %.3g, rms %.3g, argmax agree %d/%d; quantization itself: rms %.3g\n", q.c_str(),
                   idx, d.max_abs, d.rms, d.argmax_agree, d.rows, quant_cost.rms);
-      EXPECT_LE(d.rms, quant_cost.rms / 3);
+      // One flip shifts a row's logits by up to kFlipShift (measured rms 0.063 for one flip: the reference
+      // table on x86, Q4_0 prompt 1; the NEON tables, Q8_0 prompt 2), which for Q8_0 (quantization rms
+      // 0.10) is more than a third of the quantization cost already: the bound is the larger of the two.
+      // A systematic error (a wrong scale, block or nibble order) costs at least the quantization rms.
+      EXPECT_LE(d.rms, std::max(quant_cost.rms / 3, kFlipShift / 4));
       EXPECT_LE(d.max_abs, 2 * kFlipShift);
     }
     const std::vector<int32_t> want = p["greedy"]["tokens"].get<std::vector<int32_t>>();

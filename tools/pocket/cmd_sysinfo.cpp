@@ -11,13 +11,21 @@ namespace pocket::cli {
 
 Runner register_sysinfo(CLI::App& app) {
   auto threads = std::make_shared<std::vector<int>>();
+  auto no_bandwidth = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("sysinfo", "print CPU features, kernels in use and measured memory bandwidth");
   sub->add_option("-t,--threads", *threads, "thread counts to measure (default: 1 and all cores)")->delimiter(',')->check(CLI::Range(1, 256));
-  return [threads] {
+  sub->add_flag("--no-bandwidth", *no_bandwidth, "print CPU features and kernels only (no bandwidth measurement)");
+  return [threads, no_bandwidth] {
     const CpuFeatures& f = cpu_features();
+#if defined(__aarch64__)
+    std::printf("cpu features: neon %d, dotprod %d\n", f.neon, f.dotprod);
+    std::printf("kernels: %s (POCKET_KERNELS=ref|neon|neon-dotprod|auto)\n", kernels().name);
+#else
     std::printf("cpu features: avx2 %d, fma %d, f16c %d, avx512f %d, avx512bw %d, avx512vl %d, avx512vnni %d, avxvnni %d\n", f.avx2, f.fma,
                 f.f16c, f.avx512f, f.avx512bw, f.avx512vl, f.avx512vnni, f.avxvnni);
     std::printf("kernels: %s (POCKET_KERNELS=ref|avx2|avx512vnni|auto)\n", kernels().name);
+#endif
+    if (*no_bandwidth) return 0;
     std::vector<int> ts = *threads;
     if (ts.empty()) {
       ts.push_back(1);
