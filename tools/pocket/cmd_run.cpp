@@ -27,6 +27,7 @@ struct RunArgs {
   bool no_bos_stop = false;
   bool verbose = false;
   KvFlags kv;
+  DeviceFlags device;
   DraftFlags draft;
   SamplingParams sp;
 };
@@ -45,6 +46,7 @@ int run(const RunArgs& a) {
   eo.max_batch = a.batch;
   std::string kv_err;
   if (!apply_kv_flags(a.kv, &eo, &kv_err)) return fail(kv_err);
+  if (!apply_device_flags(a.device, a.model, &eo, &kv_err)) return fail(kv_err);
   auto engine_r = Engine::load(a.model, eo);
   if (!engine_r) return fail(engine_r.status().message());
   Engine& engine = *engine_r.value();
@@ -138,6 +140,7 @@ Runner register_run(CLI::App& app) {
   sub->add_flag("--no-display-prompt", a->no_display_prompt, "do not echo the prompt");
   sub->add_flag("--no-bos-stop", a->no_bos_stop, "keep going when the model generates BOS (llama2.c models use it to end a story)");
   sub->add_flag("-v,--verbose", a->verbose, "print model, kernel and memory details");
+  add_device_flags(sub, &a->device);
   return [a] { return run(*a); };
 }
 

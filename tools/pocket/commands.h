@@ -24,6 +24,8 @@ Runner register_synth(CLI::App& app);
 Runner register_perplexity(CLI::App& app);
 Runner register_quantize(CLI::App& app);
 Runner register_quality(CLI::App& app);
+Runner register_plan(CLI::App& app);
+Runner register_calibrate(CLI::App& app);
 
 // --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
 struct KvFlags {
@@ -44,6 +46,16 @@ struct DraftFlags {
   bool no_adaptive = false;
 };
 void add_draft_flags(CLI::App* sub, DraftFlags* f);
+
+// --device NAME [--auto] on run: the configuration is checked against (or chosen for) a device
+// profile before the model is loaded.
+struct DeviceFlags {
+  std::string device;
+  bool autopick = false;
+};
+void add_device_flags(CLI::App* sub, DeviceFlags* f);
+// False (and a message) when it does not fit, or for a bad profile/model; may change eo's KV/ctx (--auto).
+bool apply_device_flags(const DeviceFlags& f, const std::string& model_path, EngineOptions* eo, std::string* err);
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

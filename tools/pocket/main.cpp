@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_perplexity, "perplexity");
   add(pocket::cli::register_quantize, "quantize");
   add(pocket::cli::register_quality, "quality");
+  add(pocket::cli::register_plan, "plan");
+  add(pocket::cli::register_calibrate, "calibrate");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

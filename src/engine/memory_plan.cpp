@@ -1,0 +1,75 @@
+#include "engine/memory_plan.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "kernels/kernel_table.h"
+#include "model/scratch.h"
+
+namespace pocket {
+
+// Without --ctx, long-context models get 4096 positions (as llama.cpp): the F32 KV cache of a
+// 128k-context model would not fit a phone.
+constexpr int64_t kDefaultMaxCtx = 4096;
+constexpr int kUnlimitedWindowCtx = 1000000;
+
+std::string format_mib(double b) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1 << 20));
+  return buf;
+}
+
+Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const EngineOptions& opts) {
+  const int n_threads = opts.n_threads;
+  if (n_threads < 1 || n_threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
+  if (opts.max_batch < 1 || opts.max_batch > 4096) return error(ErrorCode::kInvalidArgument, "--batch must be in 1..4096");
+  if (opts.n_ctx < 0) return error(ErrorCode::kInvalidArgument, "--ctx must be >= 0");
+  const int window = opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
+  if (window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
+    return error(ErrorCode::kInvalidArgument, "--kv-sinks must be in 0.." + std::to_string(window - 1) + " (below the window)");
+  EnginePlan p;
+  p.n_ctx = opts.n_ctx > 0 ? opts.n_ctx : window > 0 ? kUnlimitedWindowCtx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
+  // The cache is allocated up front: refuse sizes that cannot be meant before touching memory.
+  if (c.head_dim > kMaxHeadDim)
+    return error(ErrorCode::kUnsupported, "head dimension " + std::to_string(c.head_dim) + " exceeds " + std::to_string(kMaxHeadDim));
+  KvCacheConfig& kc = p.kv;
+  kc.n_layer = (int)c.n_layer;
+  kc.n_head_kv = c.n_head_kv;
+  kc.head_dim = c.head_dim;
+  kc.n_ctx = p.n_ctx;
+  kc.n_seq = 1;
+  kc.k_type = opts.kv_k_type;
+  kc.v_type = opts.kv_v_type;
+  if (window > 0 && window < p.n_ctx) {
+    kc.window = window;
+    kc.sinks = opts.kv_sinks;
+    kc.slack = opts.max_batch - 1;
+  }
+  size_t kv_data = 0, kv_scales = 0;
+  kv_cache_bytes(kc, &kv_data, &kv_scales);
+  const double kv_bytes = (double)kv_data + (double)kv_scales;
+  if (kv_bytes > 64.0 * (1ull << 30))
+    return error(ErrorCode::kResourceLimit, "context " + std::to_string(p.n_ctx) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
+  const int span = kc.window > 0 ? std::min(kc.n_ctx, kc.window) : kc.n_ctx;
+  MemoryPlan& mp = p.memory;
+  mp.weights = weight_bytes;
+  mp.kv_values = kv_data;
+  mp.kv_scales = kv_scales;
+  mp.activations = scratch_bytes(c, opts.max_batch, span, n_threads);
+  mp.logits = (size_t)c.n_vocab * sizeof(float);  // generation reads one row; perplexity's scored rows come on top
+  if (opts.mem_budget > 0 && mp.total() > opts.mem_budget) {
+    const double fixed = (double)(mp.weights + mp.activations + mp.logits);
+    const double per_pos = (double)(kv_data + kv_scales) / (double)std::max(1, kc.slots());
+    std::string hint;
+    if (fixed >= (double)opts.mem_budget) hint = "the weights and activations alone exceed it: use a smaller weight type (pocket quantize) or --batch";
+    else hint = "fits with --ctx " + std::to_string((long long)(((double)opts.mem_budget - fixed) / per_pos)) + " or a smaller --kv-type";
+    return error(ErrorCode::kResourceLimit, "--mem-budget " + format_mib((double)opts.mem_budget) + ": weights " + format_mib((double)mp.weights) +
+                                                " + KV cache " + format_mib((double)(kv_data + kv_scales)) + " (" + kv_type_name(kc.k_type) + "/" +
+                                                kv_type_name(kc.v_type) + ", " + std::to_string(kc.slots()) + " positions) + activations " +
+                                                format_mib((double)mp.activations) + " + logits " + format_mib((double)mp.logits) + " = " +
+                                                format_mib((double)mp.total()) + " exceed it; " + hint);
+  }
+  return p;
+}
+
+}  // namespace pocket
