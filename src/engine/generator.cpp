@@ -42,7 +42,8 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   e->memory_ = plan.value().memory;
   const KvCacheConfig kc = plan.value().kv;
   e->pool_ = opts.pool ? opts.pool : std::make_shared<ThreadPool>(opts.n_threads);
-  e->kv_ = std::make_unique<ContiguousKvCache>(kc);
+  if (plan.value().kv_blocks > 0) e->kv_ = std::make_unique<PagedKvCache>(kc, kKvBlockSize, plan.value().kv_blocks);
+  else e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
   e->model_ = std::move(model);
   return e;

@@ -24,7 +24,11 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
   if (n_threads < 1 || n_threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
   if (opts.max_batch < 1 || opts.max_batch > 4096) return error(ErrorCode::kInvalidArgument, "--batch must be in 1..4096");
   if (opts.n_ctx < 0) return error(ErrorCode::kInvalidArgument, "--ctx must be >= 0");
-  const int window = opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
+  // Paged caches keep every position (no ring): a model's own window is not applied there.
+  const int window = opts.n_parallel > 0 ? 0 : opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
+  if (opts.n_parallel < 0 || opts.n_parallel > 256) return error(ErrorCode::kInvalidArgument, "--parallel must be in 1..256");
+  if (opts.n_parallel > 0 && opts.kv_window > 0)
+    return error(ErrorCode::kInvalidArgument, "--parallel (paged KV cache) does not combine with --kv-window");
   if (window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
     return error(ErrorCode::kInvalidArgument, "--kv-sinks must be in 0.." + std::to_string(window - 1) + " (below the window)");
   EnginePlan p;
@@ -37,16 +41,27 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
   kc.n_head_kv = c.n_head_kv;
   kc.head_dim = c.head_dim;
   kc.n_ctx = p.n_ctx;
-  kc.n_seq = 1;
+  kc.n_seq = std::max(1, opts.n_parallel);
   kc.k_type = opts.kv_k_type;
   kc.v_type = opts.kv_v_type;
-  if (window > 0 && window < p.n_ctx) {
+  if (opts.n_parallel > 0) {
+    // Every sequence can reach its full context; the pool is rounded up to whole blocks.
+    const int per_seq = (p.n_ctx + kKvBlockSize - 1) / kKvBlockSize;
+    p.kv_blocks = per_seq * opts.n_parallel;
+  } else if (window > 0 && window < p.n_ctx) {
     kc.window = window;
     kc.sinks = opts.kv_sinks;
     kc.slack = opts.max_batch - 1;
   }
   size_t kv_data = 0, kv_scales = 0;
-  kv_cache_bytes(kc, &kv_data, &kv_scales);
+  if (p.kv_blocks > 0) {  // the pool holds kv_blocks x block size positions in all
+    KvCacheConfig pool = kc;
+    pool.n_seq = 1;
+    pool.n_ctx = p.kv_blocks * kKvBlockSize;
+    kv_cache_bytes(pool, &kv_data, &kv_scales);
+  } else {
+    kv_cache_bytes(kc, &kv_data, &kv_scales);
+  }
   const double kv_bytes = (double)kv_data + (double)kv_scales;
   if (kv_bytes > 64.0 * (1ull << 30))
     return error(ErrorCode::kResourceLimit, "context " + std::to_string(p.n_ctx) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");

@@ -29,10 +29,15 @@ struct EngineOptions {
   // Memory budget in bytes (0: none): weights + KV cache + activations + logits must fit, checked
   // before anything is allocated; the error says which context would fit.
   size_t mem_budget = 0;
+  // > 0: that many sequences share one paged KV cache (blocks of kKvBlockSize positions, enough for each
+  // sequence's full context), for servers; 0: one sequence in a contiguous cache.
+  int n_parallel = 0;
   // Run on another engine's threads instead of starting n_threads new ones (a speculative draft shares
   // the target's pool: two spinning pools on the same cores would slow both down).
   std::shared_ptr<ThreadPool> pool;
 };
+
+constexpr int kKvBlockSize = 16;
 
 struct MemoryPlan {
   size_t weights = 0, kv_values = 0, kv_scales = 0, activations = 0, logits = 0;
@@ -42,6 +47,7 @@ struct MemoryPlan {
 struct EnginePlan {
   int n_ctx = 0;        // positions the engine accepts
   KvCacheConfig kv;     // the cache it allocates
+  int kv_blocks = 0;    // paged caches (n_parallel > 0): blocks in the pool
   MemoryPlan memory;
 };
 

@@ -1,6 +1,7 @@
 #include "plan/device_profile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <dirent.h>
 #include <fstream>
@@ -12,10 +13,29 @@ namespace pocket {
 
 using nlohmann::json;
 
-const DeviceProfile::Measured* DeviceProfile::measured_for(const std::string& type) const {
+bool DeviceProfile::measured_rates(const std::string& type, int64_t cols, double* dec, double* pre) const {
+  std::vector<const Measured*> pts;
   for (const Measured& m : measured)
-    if (m.type == type) return &m;
-  return nullptr;
+    if (m.type == type) pts.push_back(&m);
+  if (pts.empty()) return false;
+  std::sort(pts.begin(), pts.end(), [](const Measured* a, const Measured* b) { return a->cols < b->cols; });
+  if (cols <= pts.front()->cols || pts.size() == 1) {
+    *dec = pts.front()->decode_gbps, *pre = pts.front()->prefill_gops;
+    if (pts.size() == 1 || cols <= pts.front()->cols) return true;
+  }
+  if (cols >= pts.back()->cols) {
+    *dec = pts.back()->decode_gbps, *pre = pts.back()->prefill_gops;
+    return true;
+  }
+  for (size_t i = 1; i < pts.size(); ++i) {
+    if (cols > pts[i]->cols) continue;
+    const double a = std::log((double)pts[i - 1]->cols), b = std::log((double)pts[i]->cols);
+    const double t = b > a ? (std::log((double)cols) - a) / (b - a) : 0.0;
+    *dec = pts[i - 1]->decode_gbps + t * (pts[i]->decode_gbps - pts[i - 1]->decode_gbps);
+    *pre = pts[i - 1]->prefill_gops + t * (pts[i]->prefill_gops - pts[i - 1]->prefill_gops);
+    return true;
+  }
+  return true;
 }
 
 namespace {
@@ -137,13 +157,16 @@ Result<DeviceProfile> parse_device_profile(const std::string& text, const std::s
   r.allow("measured");
   if (j.contains("measured")) {
     const json& m = j["measured"];
-    if (!m.is_array()) return r.fail("measured", "must be an array of {type, decode_gbps, prefill_gops}");
+    if (!m.is_array()) return r.fail("measured", "must be an array of {type, cols, decode_gbps, prefill_gops}");
     for (size_t i = 0; i < m.size(); ++i) {
       const std::string field = "measured[" + std::to_string(i) + "]";
       if (!m[i].is_object()) return r.fail(field, "must be an object");
       Reader mr(m[i], file + ": " + field);
       DeviceProfile::Measured e;
       POCKET_RETURN_IF_ERROR(mr.text("type", &e.type, true));
+      int cols = 2048;
+      POCKET_RETURN_IF_ERROR(mr.integer("cols", &cols, 1, 1 << 20, false));
+      e.cols = cols;
       POCKET_RETURN_IF_ERROR(mr.number("decode_gbps", &e.decode_gbps, 0.001, 100000, true));
       POCKET_RETURN_IF_ERROR(mr.number("prefill_gops", &e.prefill_gops, 0.001, 1e7, true));
       POCKET_RETURN_IF_ERROR(mr.no_unknown_fields());
@@ -192,7 +215,7 @@ std::string device_profile_json(const DeviceProfile& p) {
             {"sync_us_per_layer", p.sync_us_per_layer},
             {"sources", p.sources}};
   json m = json::array();
-  for (const auto& e : p.measured) m.push_back({{"type", e.type}, {"decode_gbps", e.decode_gbps}, {"prefill_gops", e.prefill_gops}});
+  for (const auto& e : p.measured) m.push_back({{"type", e.type}, {"cols", e.cols}, {"decode_gbps", e.decode_gbps}, {"prefill_gops", e.prefill_gops}});
   j["measured"] = m;
   return j.dump(2) + "\n";
 }

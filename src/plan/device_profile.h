@@ -29,8 +29,11 @@ struct DeviceProfile {
   bool int4 = false;               // accelerator runs int4 weights natively
   // Measured throughput of pocket's own kernels by weight type (host profiles from `pocket calibrate`):
   // decode GB/s of weights streamed, prefill GOPS; empty for datasheet profiles.
+  // Kernel speed depends on the row width (per-row costs, alignment), so each type is measured at a
+  // few widths and the planner interpolates in log(width).
   struct Measured {
     std::string type;
+    int64_t cols = 0;
     double decode_gbps = 0;
     double prefill_gops = 0;
   };
@@ -39,7 +42,9 @@ struct DeviceProfile {
   std::vector<std::string> sources;
   std::string file;                // where it was read from
 
-  const Measured* measured_for(const std::string& type) const;
+  // Rates for a tensor of `type` with rows of `cols` (interpolated between measured widths, clamped);
+  // false when the type was not measured.
+  bool measured_rates(const std::string& type, int64_t cols, double* decode_gbps, double* prefill_gops) const;
 };
 
 // Parses and validates one profile (text = the file's contents; file names it in errors).

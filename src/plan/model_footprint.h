@@ -30,8 +30,8 @@ struct ModelFootprint {
   size_t decode_bytes() const;
   // Multiply-adds per token in the matrices (2 FLOP each), without attention.
   double matmul_macs() const;
-  // Weights resident in memory while generating: all but an untied token_embd, of which only the rows
-  // of the tokens seen are paged in (the file is mapped, not read).
+  // Weights resident in memory while generating: all of them (an untied token_embd is only indexed,
+  // but read-ahead pages most of it in; see the .cpp).
   size_t resident_weight_bytes() const;
   // Type holding most of the matrix bytes (the "weight type" of the model).
   TensorType main_type() const;

@@ -65,7 +65,6 @@ std::string plan_to_text(const PlanResult& r, const DeviceProfile& d, const std:
   os << "configuration: " << config_label(r) << ", " << r.threads << " thread" << (r.threads > 1 ? "s" : "") << "\n\n";
   os << "memory\n";
   os << "  weights           " << mib((double)r.resident_weights) << " resident";
-  if (r.resident_weights != r.memory.weights) os << " (file " << mib((double)r.memory.weights) << "; the untied token embedding is only indexed)";
   os << "\n";
   os << "  KV cache          " << mib((double)(r.memory.kv_values + r.memory.kv_scales)) << " (" << r.kv << ", " << r.kv_positions
      << " positions; values " << mib((double)r.memory.kv_values) << " + scales " << mib((double)r.memory.kv_scales) << ")\n";

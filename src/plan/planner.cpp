@@ -10,8 +10,8 @@ namespace {
 // Measured on this machine (x86-64 Debian 12, glibc; `pocket bench` peak RSS minus the engine's plan,
 // docs/planner.md): the process with its libraries and first heap arenas, and the tokenizer's tables
 // per vocabulary entry (piece strings, the piece -> id hash map, scores, merge ranks).
-constexpr double kProcessBaseBytes = 6.0 * (1 << 20);
-constexpr double kBytesPerVocabEntry = 120.0;
+constexpr double kProcessBaseBytes = 5.7 * (1 << 20);
+constexpr double kBytesPerVocabEntry = 180.0;
 constexpr double kStackBytesPerThread = 64.0 * 1024;  // touched part of each worker's stack
 // Fixed cost per layer and token when a profile has no measured figure: a handful of parallel
 // regions (barriers), norms, RoPE and the attention loop over a short context.
@@ -25,12 +25,13 @@ struct Rates {
   double ops;          // multiply-add x2 per second
 };
 
-Rates rates_for(const DeviceProfile& d, TensorType t, int threads) {
+Rates rates_for(const DeviceProfile& d, TensorType t, int64_t cols, int threads) {
   const double thread_share = std::min(1.0, (double)threads / (double)std::max(1, d.threads));
   Rates r{};
-  if (const DeviceProfile::Measured* m = d.measured_for(traits(t).name)) {
-    r.decode_bps = m->decode_gbps * 1e9;
-    r.ops = m->prefill_gops * 1e9 * thread_share;
+  double dec = 0, pre = 0;
+  if (d.measured_rates(traits(t).name, cols, &dec, &pre)) {
+    r.decode_bps = dec * 1e9 * thread_share;
+    r.ops = pre * 1e9 * thread_share;
     return r;
   }
   r.decode_bps = d.bandwidth_gbps * 1e9 * d.decode_efficiency;
@@ -114,11 +115,11 @@ Result<PlanResult> make_plan(const ModelFootprint& m, const DeviceProfile& d, co
   double mem_s = 0, compute_s = 0;
   for (const TensorInfo& t : m.tensors) {
     if (t.rows <= 1 || (t.name == "token_embd.weight" && !m.tied_output)) continue;
-    const Rates rt = rates_for(d, t.type, eo.n_threads);
+    const Rates rt = rates_for(d, t.type, t.ne0, eo.n_threads);
     mem_s += (double)t.bytes / rt.decode_bps;
     compute_s += 2.0 * (double)t.ne0 * (double)t.rows / rt.ops;
   }
-  const Rates f32 = rates_for(d, TensorType::F32, eo.n_threads);
+  const Rates f32 = rates_for(d, TensorType::F32, c.head_dim, eo.n_threads);
   const double kv_row_bytes = (double)c.n_layer * (double)c.kv_dim() * (kv_bytes_per_value(eo.kv_k_type) + kv_bytes_per_value(eo.kv_v_type));
   const double mean_pos = std::min<double>(r.kv_positions, s.prompt_tokens + s.gen_tokens / 2.0);
   const double kv_s = kv_row_bytes * mean_pos / (d.bandwidth_gbps * 1e9 * d.decode_efficiency);
@@ -135,7 +136,7 @@ Result<PlanResult> make_plan(const ModelFootprint& m, const DeviceProfile& d, co
   double gemm_s = 0;
   for (const TensorInfo& t : m.tensors) {
     if (t.rows <= 1 || (t.name == "token_embd.weight" && !m.tied_output)) continue;
-    const Rates rt = rates_for(d, t.type, eo.n_threads);
+    const Rates rt = rates_for(d, t.type, t.ne0, eo.n_threads);
     gemm_s += 2.0 * (double)t.ne0 * (double)t.rows * P / rt.ops;
   }
   const double pre_attn_s = 2.0 * (double)c.n_layer * (double)c.q_dim() * P * P / f32.ops;

@@ -5,6 +5,7 @@
 #include "engine/bench.h"
 #include "engine/spec_bench.h"
 #include "engine/generator.h"
+#include "plan/plan_check.h"
 
 namespace pocket::cli {
 
@@ -13,6 +14,7 @@ Runner register_bench(CLI::App& app) {
   auto format = std::make_shared<std::string>("md");
   auto no_bw = std::make_shared<bool>(false);
   auto kv = std::make_shared<KvFlags>();
+  auto device = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand("bench", "measure prompt processing (ppN) and generation (tgN) tokens/s");
   sub->add_option("-m,--model", cfg->models, "GGUF model(s)")->required()->check(CLI::ExistingFile);
   sub->add_option("-p,--n-prompt", cfg->n_prompt, "prompt sizes (0: skip)")->delimiter(',')->check(CLI::Range(0, 1 << 16));
@@ -23,13 +25,14 @@ Runner register_bench(CLI::App& app) {
   sub->add_option("-o,--output", *format, "md, json or csv")->check(CLI::IsMember({"md", "json", "csv"}));
   sub->add_flag("--no-bandwidth", *no_bw, "skip the memory bandwidth measurement");
   add_kv_flags(sub, kv.get());
+  sub->add_option("--device", *device, "also print the planner's prediction for every row (e.g. host from pocket calibrate) and its error");
   auto draft = std::make_shared<DraftFlags>();
   auto text = std::make_shared<std::string>("The little dog was very happy because");
   auto temp = std::make_shared<float>(0.0f);
   add_draft_flags(sub, draft.get());
   sub->add_option("--text", *text, "speculative mode: the prompt text (default: \"The little dog was very happy because\")");
   sub->add_option("--temp", *temp, "speculative mode: sampling temperature (0: greedy, outputs compared token for token)")->check(CLI::Range(0.0f, 100.0f));
-  return [cfg, format, no_bw, kv, draft, text, temp] {
+  return [cfg, format, no_bw, kv, draft, text, temp, device] {
     if (draft->spec.any()) {  // speculative vs plain decoding of the same target
       SpecBenchConfig sc;
       sc.models = cfg->models;
@@ -57,10 +60,22 @@ Runner register_bench(CLI::App& app) {
     cfg->kv_window = kv->window == 0 ? -1 : eo.kv_window;  // synthetic shapes carry no window: only an explicit one
     cfg->kv_sinks = eo.kv_sinks;
     cfg->mem_budget = eo.mem_budget;
+    DeviceProfile profile;
+    if (!device->empty()) {  // before the run: a bad profile should not cost a benchmark
+      auto d = find_device_profile(*device);
+      if (!d) return fail(d.status().message());
+      profile = d.value();
+    }
     auto rows = run_bench(*cfg);
     if (!rows) return fail(rows.status().message());
     const std::string out = *format == "json" ? bench_to_json(rows.value()) : *format == "csv" ? bench_to_csv(rows.value()) : bench_to_markdown(rows.value());
     std::fwrite(out.data(), 1, out.size(), stdout);
+    if (!device->empty()) {
+      auto check = check_plan_against_bench(*cfg, rows.value(), profile);
+      if (!check) return fail(check.status().message());
+      const std::string t = plan_check_to_markdown(check.value(), profile.name);
+      std::fwrite(t.data(), 1, t.size(), *format == "md" ? stdout : stderr);
+    }
     return 0;
   };
 }
