@@ -4,7 +4,7 @@
 # (Debian multiarch), for scripts/test_arm64.sh.
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config git
-          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libcpp-httplib-dev)
 if [ "${1:-}" = "--arm64" ]; then
   PACKAGES=(g++-aarch64-linux-gnu qemu-user libpcre2-dev:arm64 libgtest-dev:arm64)
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh --arm64
 BUILD=build-arm64
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
-  -DPOCKET_STATIC=ON >/dev/null
+  -DPOCKET_STATIC=ON -DPOCKET_SERVER=OFF >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target kernel_tests model_tests pocket_cli
 E2E='GoldenLogits.Stories260K:ReferenceText.Stories260K*'
 for cpu in max cortex-a53; do

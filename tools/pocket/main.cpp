@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_quality, "quality");
   add(pocket::cli::register_plan, "plan");
   add(pocket::cli::register_calibrate, "calibrate");
+  add(pocket::cli::register_serve, "serve");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

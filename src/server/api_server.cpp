@@ -1,0 +1,214 @@
+#include "server/api_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <random>
+
+#include "server/chat_page.h"
+#include "server/openai_api.h"
+#include "server/scheduler.h"
+
+namespace pocket {
+
+using nlohmann::json;
+
+namespace {
+
+void send_error(httplib::Response& res, const ApiError& e) {
+  res.status = e.status;
+  res.set_content(e.body().dump(), "application/json");
+}
+
+ApiError api_error(int status, const std::string& message, const std::string& type = "invalid_request_error", const std::string& code = "") {
+  ApiError e;
+  e.status = status;
+  e.message = message;
+  e.type = type;
+  e.code = code;
+  return e;
+}
+
+std::string sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
+
+std::string request_id(bool chat) {
+  static std::atomic<uint64_t> counter{0};
+  return std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string((uint64_t)std::chrono::system_clock::now().time_since_epoch().count()) +
+         "-" + std::to_string(counter++);
+}
+
+}  // namespace
+
+ApiServer::ApiServer(Engine& engine, const ServerOptions& opts)
+    : engine_(engine), opts_(opts), scheduler_(std::make_unique<Scheduler>(engine, opts.n_parallel, opts.max_batch)),
+      http_(std::make_unique<httplib::Server>()) {
+  routes();
+}
+
+ApiServer::~ApiServer() {
+  stop();
+  scheduler_.reset();  // ends running jobs before the HTTP side goes
+}
+
+int ApiServer::bind(const std::string& host, int port) {
+  if (port == 0) return http_->bind_to_any_port(host);
+  return http_->bind_to_port(host, port) ? port : -1;
+}
+
+void ApiServer::listen() { http_->listen_after_bind(); }
+void ApiServer::stop() {
+  if (http_) http_->stop();
+}
+
+void ApiServer::routes() {
+  httplib::Server& s = *http_;
+  // Streams hold a worker each: enough workers for every sequence plus queued and idle clients.
+  s.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  s.set_payload_max_length(opts_.max_body_bytes);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which lets a second server bind the
+  // same port and silently take half of the connections.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
+  s.set_read_timeout(30, 0);
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 413) send_error(res, api_error(413, "request body larger than " + std::to_string(opts_.max_body_bytes) + " bytes"));
+    else if (res.status == 404) send_error(res, api_error(404, "no route " + req.method + " " + req.path, "invalid_request_error", "not_found"));
+    else send_error(res, api_error(res.status, "HTTP " + std::to_string(res.status)));
+  });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    send_error(res, api_error(500, "internal error", "server_error"));
+  });
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (opts_.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.get_header_value("Authorization") == "Bearer " + opts_.api_key) return httplib::Server::HandlerResponse::Unhandled;
+    send_error(res, api_error(401, "missing or wrong API key (Authorization: Bearer ...)", "authentication_error", "invalid_api_key"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(kChatPageHtml, "text/html; charset=utf-8"); });
+  s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(json({{"status", "ok"}, {"model", opts_.model_id}}).dump(), "application/json");
+  });
+  s.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    const json m = {{"id", opts_.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "pocket"}};
+    res.set_content(json({{"object", "list"}, {"data", json::array({m})}}).dump(), "application/json");
+  });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    const SchedulerMetrics m = scheduler_->metrics();
+    std::string t;
+    auto line = [&](const char* name, const char* help, double v) {
+      t += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + (std::string(name).find("_total") != std::string::npos ? " counter\n" : " gauge\n");
+      t += std::string(name) + " " + json(v).dump() + "\n";
+    };
+    line("pocket_requests_total", "requests accepted", (double)m.requests);
+    line("pocket_prompt_tokens_total", "prompt tokens of admitted requests", (double)m.prompt_tokens);
+    line("pocket_prompt_tokens_reused_total", "prompt tokens whose KV was reused from an earlier request", (double)m.reused_tokens);
+    line("pocket_generated_tokens_total", "tokens generated by finished requests", (double)m.generated_tokens);
+    line("pocket_tokens_per_second", "generated tokens per second over the last 5 s", m.recent_tps);
+    line("pocket_queue_length", "requests waiting for a sequence", m.queued);
+    line("pocket_active_sequences", "sequences generating", m.active);
+    line("pocket_parallel_sequences", "sequences (--parallel)", m.n_parallel);
+    line("pocket_kv_blocks_in_use", "paged KV cache blocks in use", m.kv_blocks_used);
+    line("pocket_kv_blocks_total", "paged KV cache blocks", m.kv_blocks_total);
+    res.set_content(t, "text/plain; version=0.0.4");
+  });
+
+  auto handle = [this](const httplib::Request& req, httplib::Response& res, bool chat) {
+    CompletionRequest cr;
+    ApiError err;
+    if (!parse_completion_request(req.body, chat, &cr, &err)) return send_error(res, err);
+    if (!cr.model.empty() && cr.model != opts_.model_id)
+      return send_error(res, api_error(404, "The model '" + cr.model + "' does not exist (this server has '" + opts_.model_id + "')",
+                                       "invalid_request_error", "model_not_found"));
+    const Tokenizer& tok = engine_.tokenizer();
+    const int32_t bos = tok.vocab().bos;
+    const std::string bos_text = bos >= 0 ? tok.token_to_piece(bos, true) : "";
+    std::string text = cr.prompt;
+    if (chat) {
+      Result<std::string> r = render_chat(opts_.chat_template, cr.messages, bos_text);
+      if (!r.is_ok()) return send_error(res, api_error(400, r.status().message()));
+      text = r.value();
+    }
+    // Templates that write BOS themselves get no second one; control markers become their tokens in chats.
+    const bool has_bos = !bos_text.empty() && text.rfind(bos_text, 0) == 0;
+    std::vector<int32_t> prompt = tok.encode(text, !has_bos, chat && opts_.chat_template != ChatTemplate::kPlain);
+    const int n_ctx = engine_.n_ctx();
+    if (prompt.empty()) return send_error(res, api_error(400, "the prompt is empty", "invalid_request_error"));
+    if ((int)prompt.size() >= n_ctx)
+      return send_error(res, api_error(400, "the prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx),
+                                       "invalid_request_error", "context_length_exceeded"));
+    const int room = n_ctx - (int)prompt.size();
+    if (cr.max_tokens > room)
+      return send_error(res, api_error(400, "max_tokens " + std::to_string(cr.max_tokens) + " + prompt " + std::to_string(prompt.size()) +
+                                                " tokens exceed the context of " + std::to_string(n_ctx),
+                                       "invalid_request_error", "context_length_exceeded"));
+    if (scheduler_->metrics().queued >= opts_.max_queue)
+      return send_error(res, api_error(503, "server busy: " + std::to_string(opts_.max_queue) + " requests waiting", "server_error"));
+    GenerateOptions go;
+    go.n_predict = cr.max_tokens > 0 ? cr.max_tokens : chat ? room : std::min(16, room);
+    go.sampling.temperature = (float)cr.temperature;
+    go.sampling.top_p = (float)cr.top_p;
+    go.sampling.presence_penalty = (float)cr.presence_penalty;
+    go.sampling.frequency_penalty = (float)cr.frequency_penalty;
+    go.sampling.seed = cr.seed >= 0 ? (uint64_t)cr.seed : std::random_device{}();
+    go.stop_strings = cr.stop;
+    if (chat)
+      for (const std::string& s : chat_stop_strings(opts_.chat_template)) go.stop_strings.push_back(s);
+    std::shared_ptr<Job> job = scheduler_->submit(prompt, go);
+
+    auto result = std::make_shared<CompletionResult>();
+    result->id = request_id(chat);
+    result->model = opts_.model_id;
+    result->created = (int64_t)std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    result->prompt_tokens = (int)prompt.size();
+    if (!cr.stream) {
+      std::string piece;
+      while (job->next(&piece, 1000)) result->text += piece;
+      if (job->finish_reason() == "error") return send_error(res, api_error(500, job->error_message(), "server_error"));
+      result->finish_reason = job->finish_reason();
+      result->completion_tokens = job->n_generated();
+      res.set_content(completion_response(*result, chat).dump(), "application/json");
+      return;
+    }
+    const bool usage = cr.include_usage;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [job, result, chat, usage](size_t, httplib::DataSink& sink) {
+          std::string piece;
+          bool first = true;
+          while (job->next(&piece, 250)) {
+            if (piece.empty()) {  // nothing new: is the client still there?
+              if (!sink.is_writable()) return job->cancel(), false;
+              continue;
+            }
+            const std::string chunk = sse(completion_chunk(*result, chat, piece, "", first));
+            first = false;
+            if (!sink.write(chunk.data(), chunk.size())) return job->cancel(), false;
+          }
+          result->completion_tokens = job->n_generated();
+          const std::string reason = job->finish_reason() == "error" ? "error" : job->finish_reason();
+          std::string tail = sse(completion_chunk(*result, chat, "", reason, first));
+          if (usage) {
+            json u = completion_chunk(*result, chat, "", "", false);
+            u["choices"] = json::array();
+            u["usage"] = usage_json(*result);
+            tail += sse(u);
+          }
+          tail += "data: [DONE]\n\n";
+          sink.write(tail.data(), tail.size());
+          sink.done();
+          return true;
+        },
+        [job](bool success) {
+          if (!success) job->cancel();  // client went away: free its sequence
+        });
+  };
+  s.Post("/v1/completions", [handle](const httplib::Request& req, httplib::Response& res) { handle(req, res, false); });
+  s.Post("/v1/chat/completions", [handle](const httplib::Request& req, httplib::Response& res) { handle(req, res, true); });
+}
+
+}  // namespace pocket

@@ -1,0 +1,142 @@
+#include "server/openai_api.h"
+
+namespace pocket {
+
+using nlohmann::json;
+
+json ApiError::body() const {
+  return {{"error", {{"message", message}, {"type", type}, {"param", param.empty() ? json() : json(param)}, {"code", code.empty() ? json() : json(code)}}}};
+}
+
+namespace {
+
+bool bad(ApiError* e, const std::string& param, const std::string& msg) {
+  e->status = 400;
+  e->param = param;
+  e->message = param.empty() ? msg : param + ": " + msg;
+  return false;
+}
+
+bool get_number(const json& j, const char* key, double lo, double hi, double* out, ApiError* e) {
+  if (!j.contains(key) || j[key].is_null()) return true;
+  if (!j[key].is_number()) return bad(e, key, std::string("must be a number, got ") + j[key].type_name());
+  const double v = j[key].get<double>();
+  if (!(v >= lo && v <= hi)) return bad(e, key, "must be in [" + json(lo).dump() + ", " + json(hi).dump() + "], got " + json(v).dump());
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+bool parse_completion_request(const std::string& body, bool chat, CompletionRequest* r, ApiError* e) {
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return bad(e, "", "request body is not valid JSON");
+  if (!j.is_object()) return bad(e, "", "request body must be a JSON object");
+  r->chat = chat;
+  if (j.contains("model")) {
+    if (!j["model"].is_string()) return bad(e, "model", "must be a string");
+    r->model = j["model"].get<std::string>();
+  }
+  if (chat) {
+    if (!j.contains("messages")) return bad(e, "messages", "is required");
+    const json& m = j["messages"];
+    if (!m.is_array() || m.empty()) return bad(e, "messages", "must be a non-empty array");
+    for (size_t i = 0; i < m.size(); ++i) {
+      const std::string p = "messages[" + std::to_string(i) + "]";
+      if (!m[i].is_object()) return bad(e, p, "must be an object with role and content");
+      if (!m[i].contains("role") || !m[i]["role"].is_string()) return bad(e, p + ".role", "must be a string");
+      ChatMessage msg;
+      msg.role = m[i]["role"].get<std::string>();
+      if (msg.role != "system" && msg.role != "user" && msg.role != "assistant")
+        return bad(e, p + ".role", "must be system, user or assistant, got '" + msg.role + "'");
+      const json& c = m[i].contains("content") ? m[i]["content"] : json();
+      if (c.is_string()) {
+        msg.content = c.get<std::string>();
+      } else if (c.is_array()) {  // [{type: "text", text: ...}, ...]
+        for (const json& part : c) {
+          if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+            return bad(e, p + ".content", "only text parts are supported");
+          msg.content += part["text"].get<std::string>();
+        }
+      } else {
+        return bad(e, p + ".content", "must be a string or an array of text parts");
+      }
+      r->messages.push_back(std::move(msg));
+    }
+  } else {
+    if (!j.contains("prompt")) return bad(e, "prompt", "is required");
+    const json& p = j["prompt"];
+    if (p.is_string()) r->prompt = p.get<std::string>();
+    else if (p.is_array() && p.size() == 1 && p[0].is_string()) r->prompt = p[0].get<std::string>();
+    else return bad(e, "prompt", "must be a string (batched prompts are not supported)");
+  }
+  const char* max_key = j.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  if (j.contains(max_key) && !j[max_key].is_null()) {
+    if (!j[max_key].is_number_integer()) return bad(e, max_key, "must be an integer");
+    const int64_t v = j[max_key].get<int64_t>();
+    if (v < 1 || v > (1 << 30)) return bad(e, max_key, "must be in [1, 1073741824], got " + std::to_string(v));
+    r->max_tokens = (int)v;
+  }
+  if (!get_number(j, "temperature", 0, 2, &r->temperature, e)) return false;
+  if (!get_number(j, "top_p", 0, 1, &r->top_p, e)) return false;
+  if (!get_number(j, "presence_penalty", -2, 2, &r->presence_penalty, e)) return false;
+  if (!get_number(j, "frequency_penalty", -2, 2, &r->frequency_penalty, e)) return false;
+  if (j.contains("seed") && !j["seed"].is_null()) {
+    if (!j["seed"].is_number_integer()) return bad(e, "seed", "must be an integer");
+    r->seed = j["seed"].get<int64_t>();
+  }
+  if (j.contains("n") && !j["n"].is_null() && !(j["n"].is_number_integer() && j["n"].get<int64_t>() == 1))
+    return bad(e, "n", "only n = 1 is supported");
+  if (j.contains("stop") && !j["stop"].is_null()) {
+    const json& s = j["stop"];
+    if (s.is_string()) {
+      r->stop.push_back(s.get<std::string>());
+    } else if (s.is_array() && s.size() <= 4) {
+      for (const json& x : s) {
+        if (!x.is_string() || x.get<std::string>().empty()) return bad(e, "stop", "must be non-empty strings");
+        r->stop.push_back(x.get<std::string>());
+      }
+    } else {
+      return bad(e, "stop", "must be a string or an array of up to 4 strings");
+    }
+  }
+  if (j.contains("stream") && !j["stream"].is_null()) {
+    if (!j["stream"].is_boolean()) return bad(e, "stream", "must be true or false");
+    r->stream = j["stream"].get<bool>();
+  }
+  if (j.contains("stream_options") && j["stream_options"].is_object())
+    r->include_usage = j["stream_options"].value("include_usage", false);
+  return true;
+}
+
+json usage_json(const CompletionResult& r) {
+  return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens}, {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+}
+
+json completion_response(const CompletionResult& r, bool chat) {
+  json choice = {{"index", 0}, {"finish_reason", r.finish_reason}, {"logprobs", nullptr}};
+  if (chat) choice["message"] = {{"role", "assistant"}, {"content", r.text}};
+  else choice["text"] = r.text;
+  return {{"id", r.id},
+          {"object", chat ? "chat.completion" : "text_completion"},
+          {"created", r.created},
+          {"model", r.model},
+          {"choices", json::array({choice})},
+          {"usage", usage_json(r)}};
+}
+
+json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish, bool first) {
+  json choice = {{"index", 0}, {"finish_reason", finish.empty() ? json() : json(finish)}, {"logprobs", nullptr}};
+  if (chat) {
+    json delta = json::object();
+    if (first) delta["role"] = "assistant";
+    if (!text.empty() || (first && finish.empty())) delta["content"] = text;
+    choice["delta"] = delta;
+  } else {
+    choice["text"] = text;
+  }
+  return {{"id", r.id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", r.created}, {"model", r.model},
+          {"choices", json::array({choice})}};
+}
+
+}  // namespace pocket

@@ -1,0 +1,48 @@
+// OpenAI-compatible request parsing and response shapes (/v1/completions, /v1/chat/completions).
+// Parsing never throws: malformed JSON, wrong types and out-of-range values become ApiError with the
+// HTTP status and OpenAI's error object.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "server/chat_template.h"
+
+namespace pocket {
+
+struct ApiError {
+  int status = 400;
+  std::string message, type = "invalid_request_error", param, code;
+  nlohmann::json body() const;
+};
+
+struct CompletionRequest {
+  bool chat = false;
+  std::string model;
+  std::vector<ChatMessage> messages;  // chat
+  std::string prompt;                 // completions
+  int max_tokens = 0;                 // 0: not given (the server picks: 16 for completions, until the context for chat)
+  double temperature = 1.0, top_p = 1.0;
+  double presence_penalty = 0, frequency_penalty = 0;
+  int64_t seed = -1;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;         // stream_options.include_usage
+};
+
+// Returns false and fills *err for a request that cannot be served.
+bool parse_completion_request(const std::string& body, bool chat, CompletionRequest* req, ApiError* err);
+
+struct CompletionResult {
+  std::string id, model, text, finish_reason;
+  int64_t created = 0;
+  int prompt_tokens = 0, completion_tokens = 0;
+};
+nlohmann::json completion_response(const CompletionResult& r, bool chat);
+// One streamed chunk: text (may be empty), finish_reason ("" while going on).
+nlohmann::json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish_reason,
+                                bool first);
+nlohmann::json usage_json(const CompletionResult& r);
+
+}  // namespace pocket

@@ -1,0 +1,94 @@
+// Continuous batching for the server: N sequences share one model, one thread pool and one paged KV
+// cache. Each step evaluates one batch holding the next prompt chunk of sequences still reading their
+// prompt and the last sampled token of every generating one; requests beyond N wait in a queue. A new
+// request takes the free sequence whose cached tokens share the longest prefix with its prompt, so a
+// conversation's next turn re-reads only what is new.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/generator.h"
+
+namespace pocket {
+
+// One request's generation: the scheduler pushes text, the HTTP handler reads it.
+class Job {
+ public:
+  Job(std::vector<int32_t> prompt, GenerateOptions opts) : prompt_(std::move(prompt)), opts_(std::move(opts)) {}
+  const std::vector<int32_t>& prompt() const { return prompt_; }
+  const GenerateOptions& options() const { return opts_; }
+
+  // Reader side. Waits up to timeout_ms for text; false once the job has ended and all text was read.
+  bool next(std::string* text, int timeout_ms);
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_; }
+  // Valid after next() returned false.
+  std::string finish_reason() const;  // "stop", "length", "cancelled" or "error"
+  std::string error_message() const;
+  int n_prompt() const { return n_prompt_; }
+  int n_generated() const { return n_generated_; }
+  int n_reused() const { return n_reused_; }  // prompt tokens whose KV was reused from an earlier request
+
+  // Scheduler side.
+  void push(const std::string& text);
+  void finish(const std::string& reason, int n_generated, const std::string& error = "");
+  void set_reused(int n) { n_reused_ = n; }
+
+ private:
+  std::vector<int32_t> prompt_;
+  GenerateOptions opts_;
+  std::atomic<bool> cancelled_{false};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> text_;
+  bool done_ = false;
+  std::string reason_, error_;
+  int n_prompt_ = (int)prompt_.size(), n_generated_ = 0, n_reused_ = 0;
+};
+
+struct SchedulerMetrics {
+  uint64_t requests = 0, prompt_tokens = 0, generated_tokens = 0, reused_tokens = 0;
+  double busy_seconds = 0;     // time spent evaluating batches
+  double recent_tps = 0;       // generated tokens/s over the last few seconds
+  int queued = 0, active = 0, n_parallel = 0;
+  int kv_blocks_used = 0, kv_blocks_total = 0;
+};
+
+class Scheduler {
+ public:
+  // engine: created with EngineOptions::n_parallel = n_parallel (a paged cache with that many sequences).
+  Scheduler(Engine& engine, int n_parallel, int max_batch);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a request (prompt already checked against the context).
+  std::shared_ptr<Job> submit(std::vector<int32_t> prompt, const GenerateOptions& opts);
+  SchedulerMetrics metrics() const;
+
+ private:
+  struct Slot;
+  void loop();
+  void admit();
+  void step();
+
+  Engine& engine_;
+  int max_batch_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  bool stop_ = false;
+  SchedulerMetrics m_;
+  std::deque<std::pair<double, int>> recent_;  // (time, tokens) of recent steps
+  std::thread thread_;
+};
+
+}  // namespace pocket

@@ -1,0 +1,83 @@
+// pocket serve: the OpenAI-compatible local server (src/server/).
+#include <csignal>
+#include <cstdio>
+
+#include "commands.h"
+#include "engine/generator.h"
+#include "server/api_server.h"
+
+namespace pocket::cli {
+
+namespace {
+
+struct ServeArgs {
+  std::string model, host = "127.0.0.1", chat_template, api_key, name;
+  int port = 8080, parallel = 4, ctx = 0, threads = 1, batch = 64;
+  KvFlags kv;
+};
+
+ApiServer* g_server = nullptr;
+void on_signal(int) {
+  if (g_server) g_server->stop();
+}
+
+int serve(const ServeArgs& a) {
+  EngineOptions eo;
+  eo.n_threads = a.threads;
+  eo.n_ctx = a.ctx;
+  eo.max_batch = a.batch;
+  eo.n_parallel = a.parallel;
+  std::string err;
+  if (!apply_kv_flags(a.kv, &eo, &err)) return fail(err);
+  eo.kv_window = -1;  // paged sequences keep every position
+  auto engine = Engine::load(a.model, eo);
+  if (!engine) return fail(engine.status().message());
+  ServerOptions so;
+  so.model_id = a.name.empty() ? a.model.substr(a.model.find_last_of('/') + 1) : a.name;
+  so.n_parallel = a.parallel;
+  so.max_batch = a.batch;
+  so.api_key = a.api_key;
+  const std::string jinja = engine.value()->model().file().get_string_or("tokenizer.chat_template", "");
+  if (!a.chat_template.empty()) {
+    auto t = chat_template_from_name(a.chat_template);
+    if (!t) return fail(t.status().message());
+    so.chat_template = t.value();
+  } else {
+    so.chat_template = detect_chat_template(jinja);
+  }
+  ApiServer server(*engine.value(), so);
+  const int port = server.bind(a.host, a.port);
+  if (port < 0) return fail(a.host + ":" + std::to_string(a.port) + ": cannot listen (in use, or not a local address)");
+  std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template %s%s\n", so.model_id.c_str(), a.parallel,
+               engine.value()->n_ctx(), chat_template_name(so.chat_template), jinja.empty() ? " (none in the file)" : "");
+  std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", a.host.c_str(), port);
+  std::fflush(stderr);
+  g_server = &server;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  server.listen();
+  g_server = nullptr;
+  std::fprintf(stderr, "pocket serve: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+Runner register_serve(CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* sub = app.add_subcommand("serve", "OpenAI-compatible HTTP server with a chat page (/v1/chat/completions, /v1/completions)");
+  sub->add_option("-m,--model", a->model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  sub->add_option("--host", a->host, "address to bind (default 127.0.0.1: this machine only)");
+  sub->add_option("--port", a->port, "port (0: any free port, printed)")->check(CLI::Range(0, 65535));
+  sub->add_option("--parallel", a->parallel, "sequences generated at once (more requests wait in a queue)")->check(CLI::Range(1, 64));
+  sub->add_option("-c,--ctx", a->ctx, "context per sequence (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("-t,--threads", a->threads, "threads")->check(CLI::Range(1, 256));
+  sub->add_option("-b,--batch", a->batch, "tokens per forward step across all sequences")->check(CLI::Range(1, 4096));
+  sub->add_option("--chat-template", a->chat_template, "plain, llama2, llama3, chatml, zephyr, phi3, gemma (default: from the file)");
+  sub->add_option("--api-key", a->api_key, "require Authorization: Bearer KEY on /v1/*");
+  sub->add_option("--name", a->name, "model id reported and accepted (default: the file name)");
+  add_kv_flags(sub, &a->kv);
+  return [a] { return serve(*a); };
+}
+
+}  // namespace pocket::cli
