@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PocketLLM builds and tests with (only those missing).
 # --arm64: also the aarch64 cross toolchain, qemu-user and the arm64 libraries the cross build links
-# (Debian multiarch), for scripts/test_arm64.sh.
+# (Debian multiarch), for scripts/test_arm64.sh. --browser: Debian's chromium, for scripts/test_browser.sh.
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config git
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libcpp-httplib-dev)
+if [ "${1:-}" = "--browser" ]; then
+  PACKAGES=(chromium)
+fi
 if [ "${1:-}" = "--arm64" ]; then
   PACKAGES=(g++-aarch64-linux-gnu qemu-user libpcre2-dev:arm64 libgtest-dev:arm64)
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -16,7 +19,7 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # npm may come with a Node.js that is not Debian's (e.g. nodesource bundles it): check the command.
-[ "${1:-}" = "--arm64" ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -n "${1:-}" ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install_deps: all packages present"
   exit 0
