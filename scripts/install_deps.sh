@@ -2,9 +2,13 @@
 # Installs the Debian packages PocketLLM builds and tests with (only those missing).
 # --arm64: also the aarch64 cross toolchain, qemu-user and the arm64 libraries the cross build links
 # (Debian multiarch), for scripts/test_arm64.sh. --browser: Debian's chromium, for scripts/test_browser.sh.
+# --fuzz: clang with libFuzzer, for scripts/fuzz.sh.
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config git
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libcpp-httplib-dev)
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES=(clang libclang-rt-14-dev)
+fi
 if [ "${1:-}" = "--browser" ]; then
   PACKAGES=(chromium)
 fi

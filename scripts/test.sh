@@ -7,7 +7,8 @@ BUILD=build
 EXTRA=()
 if [ "${POCKET_SANITIZE:-0}" = "1" ]; then
   BUILD=build-asan
-  EXTRA=(-DPOCKET_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  # -O1 -g1: line tables for the reports at about two thirds of -O2 -g's compile time (CI budget).
+  EXTRA=(-DPOCKET_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1")
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/memory_stats.h"
 #include "kernels/kernel_table.h"
 #include "model/scratch.h"
 
@@ -19,7 +20,7 @@ std::string format_mib(double b) {
   return buf;
 }
 
-Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const EngineOptions& opts) {
+Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const EngineOptions& opts, bool check_host) {
   const int n_threads = opts.n_threads;
   if (n_threads < 1 || n_threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
   if (opts.max_batch < 1 || opts.max_batch > 4096) return error(ErrorCode::kInvalidArgument, "--batch must be in 1..4096");
@@ -72,6 +73,19 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
   mp.kv_scales = kv_scales;
   mp.activations = scratch_bytes(c, opts.max_batch, span, n_threads);
   mp.logits = (size_t)c.n_vocab * sizeof(float);  // generation reads one row; perplexity's scored rows come on top
+  // Larger than this machine can give (or than `ulimit -v` allows): refuse now, with the numbers, instead
+  // of a bad_alloc or the OOM killer later. The weights are mapped from the file (page cache, not
+  // anonymous memory) but take address space.
+  const MemoryHeadroom room = check_host ? memory_headroom() : MemoryHeadroom{};
+  const size_t anon = mp.total() - mp.weights;
+  if (anon > room.available || mp.total() > room.address_space) {
+    const bool as = mp.total() > room.address_space;
+    return error(ErrorCode::kResourceLimit,
+                 "context " + std::to_string(p.n_ctx) + ": KV cache " + format_mib((double)(kv_data + kv_scales)) + " + activations " +
+                     format_mib((double)(mp.activations + mp.logits)) + (as ? " + weights " + format_mib((double)mp.weights) : std::string()) +
+                     " exceed the " + format_mib((double)(as ? room.address_space : room.available)) +
+                     (as ? " of address space left (ulimit -v)" : " of memory available") + "; use a smaller --ctx or --kv-type");
+  }
   if (opts.mem_budget > 0 && mp.total() > opts.mem_budget) {
     const double fixed = (double)(mp.weights + mp.activations + mp.logits);
     const double per_pos = (double)(kv_data + kv_scales) / (double)std::max(1, kc.slots());

@@ -53,8 +53,9 @@ struct EnginePlan {
 
 // Validates the options against the model (threads, batch, context, window and sinks, head size, a
 // cache that cannot be meant) and computes the plan; with mem_budget set, a plan over it is an error
-// that names the parts and a context that would fit.
-Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const EngineOptions& opts);
+// that names the parts and a context that would fit. check_host: also refuse a plan larger than this
+// machine's available memory or address space (the engine; the planner, sizing another device, does not).
+Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const EngineOptions& opts, bool check_host = true);
 
 std::string format_mib(double bytes);
 

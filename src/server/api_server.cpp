@@ -17,7 +17,7 @@ namespace {
 
 void send_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
-  res.set_content(e.body().dump(), "application/json");
+  res.set_content(to_json_text(e.body()), "application/json");
 }
 
 ApiError api_error(int status, const std::string& message, const std::string& type = "invalid_request_error", const std::string& code = "") {
@@ -29,7 +29,7 @@ ApiError api_error(int status, const std::string& message, const std::string& ty
   return e;
 }
 
-std::string sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
+std::string sse(const json& j) { return "data: " + to_json_text(j) + "\n\n"; }
 
 std::string request_id(bool chat) {
   static std::atomic<uint64_t> counter{0};
@@ -90,11 +90,11 @@ void ApiServer::routes() {
 
   s.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(kChatPageHtml, "text/html; charset=utf-8"); });
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(json({{"status", "ok"}, {"model", opts_.model_id}}).dump(), "application/json");
+    res.set_content(to_json_text({{"status", "ok"}, {"model", opts_.model_id}}), "application/json");
   });
   s.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     const json m = {{"id", opts_.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "pocket"}};
-    res.set_content(json({{"object", "list"}, {"data", json::array({m})}}).dump(), "application/json");
+    res.set_content(to_json_text({{"object", "list"}, {"data", json::array({m})}}), "application/json");
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const SchedulerMetrics m = scheduler_->metrics();
@@ -170,7 +170,7 @@ void ApiServer::routes() {
       if (job->finish_reason() == "error") return send_error(res, api_error(500, job->error_message(), "server_error"));
       result->finish_reason = job->finish_reason();
       result->completion_tokens = job->n_generated();
-      res.set_content(completion_response(*result, chat).dump(), "application/json");
+      res.set_content(to_json_text(completion_response(*result, chat)), "application/json");
       return;
     }
     const bool usage = cr.include_usage;

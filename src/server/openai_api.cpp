@@ -109,6 +109,8 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
   return true;
 }
 
+std::string to_json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 json usage_json(const CompletionResult& r) {
   return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens}, {"total_tokens", r.prompt_tokens + r.completion_tokens}};
 }

@@ -44,5 +44,8 @@ nlohmann::json completion_response(const CompletionResult& r, bool chat);
 nlohmann::json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish_reason,
                                 bool first);
 nlohmann::json usage_json(const CompletionResult& r);
+// JSON text with invalid UTF-8 (a model can emit broken byte sequences, a URL can hold any bytes)
+// replaced by U+FFFD instead of throwing.
+std::string to_json_text(const nlohmann::json& j);
 
 }  // namespace pocket

@@ -34,12 +34,12 @@ TEST(Planner, EngineAllocatesWhatTheFormulaSays) {
   EngineOptions eo;
   eo.n_ctx = 2048;
   eo.kv_k_type = eo.kv_v_type = KvType::kF16;
-  auto p = plan_engine(fp.value().config, fp.value().weight_bytes(), eo);
+  auto p = plan_engine(fp.value().config, fp.value().weight_bytes(), eo, false);
   ASSERT_TRUE(p.is_ok()) << p.status().message();
   EXPECT_EQ(p.value().memory.kv_values, 1073741824u);
   EXPECT_EQ(p.value().memory.kv_scales, 0u);
   eo.kv_k_type = eo.kv_v_type = KvType::kQ8;
-  p = plan_engine(fp.value().config, fp.value().weight_bytes(), eo);
+  p = plan_engine(fp.value().config, fp.value().weight_bytes(), eo, false);
   ASSERT_TRUE(p.is_ok());
   EXPECT_EQ(p.value().memory.kv_values, 536870912u);
   EXPECT_EQ(p.value().memory.kv_scales, 536870912u / 32 * 2);
