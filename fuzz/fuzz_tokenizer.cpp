@@ -3,6 +3,7 @@
 // Encoding then decoding must give the text back for valid UTF-8 without control-token texts.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "format/gguf_reader.h"

@@ -27,13 +27,14 @@ printf '{"prompt": "Once upon a time", "max_tokens": 16, "temperature": 0.8, "st
 printf '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hi"}]}], "seed": 3}' > "$C/http_request/chat"
 status=0
 for t in gguf safetensors hf_config llama2c tokenizer chat_template http_request; do
+  [ -x "$B/fuzz/fuzz_$t" ] || { echo "fuzz: $t: $B/fuzz/fuzz_$t was not built"; exit 1; }
   reg=fuzz/regressions/$t
   if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then  # every saved crash input must now pass
-    "$B/fuzz_$t" -runs=0 "$reg"/* >/dev/null 2>&1 || { echo "fuzz: $t: a regression input fails again"; status=1; }
+    "$B/fuzz/fuzz_$t" -runs=0 "$reg"/* >/dev/null 2>&1 || { echo "fuzz: $t: a regression input fails again"; status=1; }
   fi
   limit=(-runs="$RUNS"); [ "$SECONDS_EACH" != 0 ] && limit=(-max_total_time="$SECONDS_EACH")
   mkdir -p "$B/crashes/$t"
-  if "$B/fuzz_$t" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$B/crashes/$t/" \
+  if "$B/fuzz/fuzz_$t" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$B/crashes/$t/" \
       -print_final_stats=1 "$C/$t" > "$B/fuzz_$t.log" 2>&1; then
     echo "fuzz: $t: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$B/fuzz_$t.log" | grep -o '[0-9]*$') executions, no crash"
   else
