@@ -100,7 +100,8 @@ void ApiServer::routes() {
     const SchedulerMetrics m = scheduler_->metrics();
     std::string t;
     auto line = [&](const char* name, const char* help, double v) {
-      t += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + (std::string(name).find("_total") != std::string::npos ? " counter\n" : " gauge\n");
+      const bool counter = std::string(name).find("_total") != std::string::npos && std::string(name) != "pocket_kv_blocks_total";
+      t += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + (counter ? " counter\n" : " gauge\n");
       t += std::string(name) + " " + json(v).dump() + "\n";
     };
     line("pocket_requests_total", "requests accepted", (double)m.requests);

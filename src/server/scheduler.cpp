@@ -173,12 +173,17 @@ void Scheduler::loop() {
 }
 
 void Scheduler::step() {
+  // The slot is freed (and counted) before the job reports its end: a client that has its reply must
+  // never see its sequence still active in the metrics.
   auto end_job = [&](Slot& s, const std::string& reason, const std::string& err = "") {
-    s.job->finish(reason, s.st.n_generated, err);
-    std::lock_guard<std::mutex> lk(mu_);
-    s.job.reset();
-    s.out.reset();
-    m_.generated_tokens += (uint64_t)s.st.n_generated;
+    std::shared_ptr<Job> job;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job = std::move(s.job);
+      s.out.reset();
+      m_.generated_tokens += (uint64_t)s.st.n_generated;
+    }
+    job->finish(reason, s.st.n_generated, err);
   };
   // One batch: the pending token of every generating sequence first (one each), then prompt chunks
   // up to the batch size. Which entry holds a slot's logits is remembered in order.
