@@ -42,7 +42,8 @@ Result<Llama2cCheckpoint> read_llama2c_checkpoint(const std::string& path) {
   c.dim = h[0]; c.hidden_dim = h[1]; c.n_layers = h[2]; c.n_heads = h[3]; c.n_kv_heads = h[4]; c.vocab_size = h[5]; c.seq_len = h[6];
   if (c.version == 0) {
     c.shared_classifier = c.vocab_size > 0;  // legacy: a negative vocab size flags a separate classifier
-    c.vocab_size = c.vocab_size < 0 ? -c.vocab_size : c.vocab_size;
+    // INT32_MIN has no positive counterpart (found by fuzz_llama2c): left at 0, refused below.
+    c.vocab_size = c.vocab_size == INT32_MIN ? 0 : c.vocab_size < 0 ? -c.vocab_size : c.vocab_size;
   }
   const char* names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
   const int32_t vals[7] = {c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len};

@@ -46,6 +46,20 @@ TEST(Llama2c, TruncatedAndPaddedCheckpointsFail) {
   std::remove(p.c_str());
 }
 
+// Found by fuzz_llama2c (fuzz/regressions/llama2c/vocab-int32-min): a legacy header's vocab_size of
+// INT32_MIN was negated (undefined behaviour) to flag a separate classifier.
+TEST(Llama2c, MostNegativeVocabSizeIsRefused) {
+  const std::string p = test::temp_path("int32min.bin");
+  {
+    const int32_t h[7] = {64, 172, 5, 8, 4, INT32_MIN, 512};
+    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(h), sizeof h);
+  }
+  auto c = read_llama2c_checkpoint(p);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_NE(c.status().message().find("header.vocab_size: value 0 out of range"), std::string::npos) << c.status().message();
+  std::remove(p.c_str());
+}
+
 TEST(Llama2c, TokenizerVocabularyMismatchFails) {
   auto t = read_llama2c_tokenizer(test::shared("models/stories260K/tok512.bin"), 500);
   ASSERT_FALSE(t.is_ok());
