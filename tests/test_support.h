@@ -21,6 +21,12 @@ inline std::string shared_dir() {
 inline std::string shared(const std::string& rel) { return shared_dir() + "/" + rel; }
 inline std::string source_dir() { return POCKET_SOURCE_DIR; }
 inline std::string cli() { return POCKET_CLI; }
+// POCKET_SANITIZE=1 (the ASan/UBSan and TSan passes): the slow model tests run smaller versions, for
+// memory and thread safety; their full numbers are checked in the plain Release pass.
+inline bool quick() {
+  const char* v = std::getenv("POCKET_SANITIZE");
+  return v != nullptr && std::string(v) == "1";
+}
 
 inline bool file_exists(const std::string& p) {
   struct stat st {};

@@ -11,22 +11,13 @@
 #include <sstream>
 
 #include "core/memory_stats.h"
+#include "core/stats.h"
+#include "core/timing.h"
 #include "engine/generator.h"
 #include "runtime/memory_bandwidth.h"
 
 namespace pocket {
 namespace {
-
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
-  double s = 0;
-  for (double x : v) s += x;
-  *mean = s / (double)v.size();
-  double ss = 0;
-  for (double x : v) ss += (x - *mean) * (x - *mean);
-  *sd = v.size() > 1 ? std::sqrt(ss / (double)(v.size() - 1)) : 0.0;
-}
 
 size_t decode_bytes(const Model& m) {
   const ModelWeights& w = m.weights();
@@ -85,20 +76,20 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
         e->clear_kv();
         Batch b;
         for (int i = 0; i < n; ++i) b.add(tok(rng), i, 0, i + 1 == n);
-        const double t0 = now();
+        const double t0 = now_seconds();
         POCKET_RETURN_IF_ERROR(e->eval(b, &logits));
-        return now() - t0;
+        return now_seconds() - t0;
       };
       auto run_gen = [&](int n) -> Result<double> {
         e->clear_kv();
         Batch b;
-        const double t0 = now();
+        const double t0 = now_seconds();
         for (int i = 0; i < n; ++i) {
           b.clear();
           b.add(tok(rng), i, 0, true);
           POCKET_RETURN_IF_ERROR(e->eval(b, &logits));
         }
-        return now() - t0;
+        return now_seconds() - t0;
       };
       POCKET_ASSIGN_OR_RETURN(double warm, run_prompt(std::min(max_ctx, 32)));  // warm-up: page in the weights
       (void)warm;

@@ -1,5 +1,6 @@
 #include "engine/generator.h"
 
+#include "core/timing.h"
 #include "engine/token_output.h"
 
 #include <cstdio>
@@ -8,13 +9,6 @@
 #include <chrono>
 
 namespace pocket {
-namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& opts) {
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_path));

@@ -6,29 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/text_format.h"
 #include "engine/quality.h"
 
 namespace pocket {
-namespace {
-
-std::string fmt(const char* f, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, a);
-  return buf;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else o += c;
-  }
-  return o;
-}
-
-}  // namespace
 
 std::string quality_markdown(const std::vector<QualityRow>& rows, const QualityOptions& opts) {
   std::ostringstream o;

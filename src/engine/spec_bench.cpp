@@ -5,19 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/stats.h"
+
 namespace pocket {
-namespace {
-
-void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
-  double s = 0;
-  for (double x : v) s += x;
-  *mean = v.empty() ? 0.0 : s / (double)v.size();
-  double ss = 0;
-  for (double x : v) ss += (x - *mean) * (x - *mean);
-  *sd = v.size() > 1 ? std::sqrt(ss / (double)(v.size() - 1)) : 0.0;
-}
-
-}  // namespace
 
 Result<std::vector<SpecBenchRow>> run_spec_bench(const SpecBenchConfig& cfg) {
   if (cfg.models.empty()) return error(ErrorCode::kInvalidArgument, "bench: give at least one model (-m)");

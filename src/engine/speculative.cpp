@@ -5,15 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/timing.h"
 #include "engine/draft_control.h"
 #include "engine/token_output.h"
 
 namespace pocket {
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // Speculative sampling of one position: keeps draft token d (drawn from q; q empty = point mass on d)
 // with probability min(1, p(d)/q(d)), else draws from max(0, p - q) normalised. Returns the token

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/timing.h"
 #include "kernels/kernel_table.h"
 #include "model/ops.h"
 #include "runtime/memory_bandwidth.h"
@@ -18,8 +19,6 @@
 
 namespace pocket {
 namespace {
-
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // A weight matrix of `rows` x `cols` in type t: one random row quantized, copied to every row (the
 // kernels' speed does not depend on the values; this keeps set-up fast for 128 MiB).
@@ -49,9 +48,9 @@ struct TestMatrix {
 double best_seconds(int reps, const std::function<void()>& f) {
   double best = 1e30;
   for (int i = 0; i < reps; ++i) {
-    const double t0 = now();
+    const double t0 = now_seconds();
     f();
-    best = std::min(best, now() - t0);
+    best = std::min(best, now_seconds() - t0);
   }
   return best;
 }
@@ -80,9 +79,9 @@ double rapl_power_w(double seconds, const std::function<void()>& load, std::stri
            "); power unknown: set power_w in the profile to get energy estimates";
     return 0;
   }
-  const double t0 = now();
-  while (now() - t0 < seconds) load();
-  const double t1 = now();
+  const double t0 = now_seconds();
+  while (now_seconds() - t0 < seconds) load();
+  const double t1 = now_seconds();
   if (!read(&e1) || e1 <= e0) {
     *why = "the RAPL counter did not advance (wrapped or not updating); power unknown";
     return 0;

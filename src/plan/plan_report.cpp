@@ -5,14 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/text_format.h"
+
 namespace pocket {
 namespace {
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 std::string mib(double bytes) { return fmt("%.1f MiB", bytes / (1 << 20)); }
 std::string gb(double bytes) { return fmt("%.2f GB", bytes / 1e9); }
 
@@ -129,21 +126,16 @@ std::string plans_to_svg(const std::vector<PlanResult>& plans, const std::string
   const int height = top + row_h * (int)plans.size() + 40;
   double vmax = 1;
   for (const PlanResult& r : plans) vmax = std::max(vmax, r.decode_tps);
-  auto esc = [](const std::string& s) {
-    std::string o;
-    for (char c : s) o += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
-    return o;
-  };
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   os << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  os << "<text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">" << esc(title) << "</text>\n";
+  os << "<text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">" << xml_escape(title) << "</text>\n";
   const double span = width - left - 120;
   for (size_t i = 0; i < plans.size(); ++i) {
     const PlanResult& r = plans[i];
     const int y = top + (int)i * row_h;
     const double w = std::max(1.0, span * r.decode_tps / vmax);
-    os << "<text x=\"" << left - 8 << "\" y=\"" << y + 16 << "\" text-anchor=\"end\">" << esc(r.device) << "</text>\n";
+    os << "<text x=\"" << left - 8 << "\" y=\"" << y + 16 << "\" text-anchor=\"end\">" << xml_escape(r.device) << "</text>\n";
     os << "<rect x=\"" << left << "\" y=\"" << y + 4 << "\" width=\"" << fmt("%.1f", w) << "\" height=\"" << row_h - 8 << "\" fill=\""
        << (r.fits ? "#3a9a5b" : "#b0b0b0") << "\"/>\n";
     os << "<text x=\"" << left + (int)w + 6 << "\" y=\"" << y + 16 << "\">" << fmt("%.1f", r.decode_tps) << " tok/s"

@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/timing.h"
 #include "engine/token_output.h"
 
 namespace pocket {
-
-namespace {
-
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-}  // namespace
 
 bool Job::next(std::string* text, int timeout_ms) {
   std::unique_lock<std::mutex> lk(mu_);
@@ -217,9 +212,9 @@ void Scheduler::step() {
   }
   if (batch.size() == 0) return;
   std::vector<float> logits;
-  const double t0 = now();
+  const double t0 = now_seconds();
   const Status st = engine_.eval(batch, &logits);
-  const double t1 = now();
+  const double t1 = now_seconds();
   if (!st.is_ok()) {
     for (auto& sp : slots_) {
       if (!sp->job) continue;

@@ -17,8 +17,6 @@
 namespace pocket {
 namespace {
 
-std::vector<const KernelTable*> tables() { return test::kernel_tables(); }
-
 std::vector<float> random_vec(int64_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> d(0.0f, scale);
   std::vector<float> v((size_t)n);
@@ -32,13 +30,13 @@ float dot_tolerance(int64_t n, double abs_sum) {
 }
 
 TEST(Kernels, ReferenceIsAvailableAndSelected) {
-  ASSERT_FALSE(tables().empty());
-  EXPECT_STREQ(tables()[0]->name, "ref");
+  ASSERT_FALSE(test::kernel_tables().empty());
+  EXPECT_STREQ(test::kernel_tables()[0]->name, "ref");
   EXPECT_NE(kernels().vec_dot[(int)TensorType::F32], nullptr);
 }
 
 bool has_table(const char* name) {
-  for (const KernelTable* kt : tables())
+  for (const KernelTable* kt : test::kernel_tables())
     if (std::strcmp(kt->name, name) == 0) return true;
   return false;
 }
@@ -63,7 +61,7 @@ TEST(Kernels, EveryTableThisCpuRunsIsUnderTest) {
     EXPECT_TRUE(has_table("avx512vnni"));
   }
   if (std::getenv("POCKET_KERNELS") == nullptr) {
-    EXPECT_STREQ(kernels().name, tables().back()->name);
+    EXPECT_STREQ(kernels().name, test::kernel_tables().back()->name);
   }
 #else
   GTEST_SKIP() << "no ISA tables for this architecture";
@@ -74,7 +72,7 @@ TEST(Kernels, VecDotAllTypesMatchReference) {
   const KernelTable& ref = ref_kernels();
   std::mt19937 rng(11);
   const TensorType types[] = {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1};
-  for (const KernelTable* kt : tables()) {
+  for (const KernelTable* kt : test::kernel_tables()) {
     for (TensorType wt : types) {
       const TypeTraits& tr = traits(wt);
       const int64_t step = tr.block_size;
@@ -106,7 +104,7 @@ TEST(Kernels, VecDotAllTypesMatchReference) {
 
 TEST(Kernels, QuantizeActivationsBitIdentical) {
   std::mt19937 rng(12);
-  for (const KernelTable* kt : tables()) {
+  for (const KernelTable* kt : test::kernel_tables()) {
     for (int64_t n = 0; n <= 8 * 32; n += 32) {
       auto x = random_vec(n, rng, 3.0f);
       // Edge cases: exact halves (rounding ties), zeros, extremes, NaN, inf.
@@ -139,7 +137,7 @@ TEST(Kernels, QuantizeActivationsBitIdentical) {
 TEST(Kernels, ElementwiseOpsMatchReference) {
   const KernelTable& ref = ref_kernels();
   std::mt19937 rng(13);
-  for (const KernelTable* kt : tables()) {
+  for (const KernelTable* kt : test::kernel_tables()) {
     for (int64_t n = 1; n <= 300; n += (n < 40 ? 1 : 37)) {
       const auto x = random_vec(n, rng, 2.0f), w = random_vec(n, rng), y0 = random_vec(n, rng);
       double abs_sum = 0;
@@ -176,7 +174,7 @@ namespace {
 
 TEST(Kernels, FusedAttentionMatchesReference) {
   std::mt19937 rng(21);
-  for (const KernelTable* kt : tables()) {
+  for (const KernelTable* kt : test::kernel_tables()) {
     for (int64_t hd : {1, 7, 8, 16, 48, 64, 100, 128}) {
       for (int n_pos : {1, 2, 3, 17, 64, 300}) {
         const int64_t stride = hd * 3 + 5;  // rows of several heads interleaved, odd stride
@@ -203,7 +201,7 @@ namespace {
 
 TEST(Kernels, FourTokenDotEqualsSingleDotsBitForBit) {
   std::mt19937 rng(31);
-  for (const KernelTable* kt : tables()) {
+  for (const KernelTable* kt : test::kernel_tables()) {
     for (TensorType wt : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::F32}) {
       if (kt->vec_dot_x4[(int)wt] == nullptr) continue;
       const TypeTraits& tr = traits(wt);
@@ -235,7 +233,7 @@ namespace {
 TEST(Kernels, FourRowDotEqualsSingleDotsBitForBit) {
   std::mt19937 rng(37);
   int checked = 0;
-  for (const KernelTable* kt : tables()) {
+  for (const KernelTable* kt : test::kernel_tables()) {
     for (TensorType wt : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::F32}) {
       if (kt->vec_dot_r4[(int)wt] == nullptr) continue;
       const TypeTraits& tr = traits(wt);

@@ -16,8 +16,6 @@
 namespace pocket {
 namespace {
 
-std::vector<const KernelTable*> tables() { return test::kernel_tables(); }
-
 // A cache of n_pos rows of kv_dim values (n_head_kv heads of hd) encoded in one type.
 struct Rows {
   std::vector<uint8_t> data;
@@ -89,7 +87,7 @@ TEST(KvAttention, QuantizedCacheWithinDerivedBound) {
           for (int64_t i = 0; i < hd; ++i)
             ASSERT_LE(std::fabs(ref[(size_t)i] - exact[(size_t)i]), bound) << kv_type_name(t) << " hd=" << hd << " n=" << n_pos;
           // Every table agrees with the reference on the same rows (summation order only).
-          for (const KernelTable* kt : tables()) {
+          for (const KernelTable* kt : test::kernel_tables()) {
             kt->attn_head_kv(q.data(), kr.head(t, g, hd, kv_dim, group), vr.head(t, g, hd, kv_dim, group), n_pos, hd, scale, got.data(), sc.data());
             const float tol = 8.0f * (float)(hd + n_pos) * std::numeric_limits<float>::epsilon() * 4.0f;
             for (int64_t i = 0; i < hd; ++i) ASSERT_NEAR(got[(size_t)i], ref[(size_t)i], tol) << kt->name << " " << kv_type_name(t);

@@ -69,7 +69,7 @@ TEST(KvTypes, Q8CacheCostsAlmostNoPerplexity) {
   const std::string m = test::shared("golden/stories15M-f32.llamacpp.gguf");
   auto q = load_kv(m, KvType::kQ8), f = load_kv(m, KvType::kF32);
   PerplexityOptions o;
-  o.n_chunks = std::getenv("POCKET_SANITIZE") ? 1 : 8;
+  o.n_chunks = test::quick() ? 1 : 8;
   auto r = compute_perplexity(*q, test::read_file(test::shared("data/stories-eval.txt")), o, f.get());
   ASSERT_TRUE(r.is_ok());
   const PerplexityResult& p = r.value();

@@ -47,7 +47,7 @@ TEST(KvWindow, FixedMemoryFarPastTheTrainedContext) {
     const size_t bytes = e->kv().bytes();
     EXPECT_EQ(e->kv().slots(), 64 + 16 - 1);
     GenerateStats st;
-    const int n = std::getenv("POCKET_SANITIZE") ? 530 : 700;
+    const int n = test::quick() ? 530 : 700;
     const std::vector<int32_t> ids = greedy(*e, "", n, &st);
     EXPECT_EQ(ids.size(), (size_t)n);  // positions past 512, no context error
     EXPECT_EQ(st.stop_reason, "n_predict");
@@ -56,7 +56,7 @@ TEST(KvWindow, FixedMemoryFarPastTheTrainedContext) {
   }
   // stories15M (trained context 256) keeps writing stories past position 256 with a 128 window; the
   // full cache at the same length is past its trained context (README shows both texts).
-  if (std::getenv("POCKET_SANITIZE")) return;
+  if (test::quick()) return;
   auto s = load_window(test::shared("golden/stories15M-f32.llamacpp.gguf"), 128, 4);
   EXPECT_EQ(greedy(*s, "Once upon a time", 320).size(), 320u);
 }

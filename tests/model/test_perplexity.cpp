@@ -9,17 +9,16 @@
 namespace pocket {
 namespace {
 
-bool quick() { return std::getenv("POCKET_SANITIZE") != nullptr && std::string(std::getenv("POCKET_SANITIZE")) == "1"; }
 
 TEST(Perplexity, Stories15MF32MatchesLlamaCpp) {
   auto e = test::load_engine(test::shared("golden/stories15M-f32.llamacpp.gguf"), 2, 256);
   const std::string text = test::read_file(test::shared("data/stories-eval.txt"));
   PerplexityOptions o;
-  if (quick()) o.n_chunks = 3;
+  if (test::quick()) o.n_chunks = 3;
   auto r = compute_perplexity(*e, text, o);
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_EQ(r.value().n_scored, (int64_t)r.value().n_chunks * 127);
-  if (quick()) return;
+  if (test::quick()) return;
   // llama.cpp with an F32 KV cache: 4.2897 +/- 0.07829 over 116 chunks of 256.
   EXPECT_EQ(r.value().n_chunks, 116);
   EXPECT_NEAR(r.value().ppl, 4.2897, 0.0005);
@@ -31,13 +30,13 @@ TEST(Perplexity, Q4_0WithKlDivergenceAgainstF32) {
   auto f = test::load_engine(test::shared("golden/stories15M-f32.llamacpp.gguf"), 2, 256);
   const std::string text = test::read_file(test::shared("data/stories-eval.txt"));
   PerplexityOptions o;
-  if (quick()) o.n_chunks = 2;
+  if (test::quick()) o.n_chunks = 2;
   auto r = compute_perplexity(*q, text, o, f.get());
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   const PerplexityResult& p = r.value();
   EXPECT_TRUE(p.has_base);
   EXPECT_GT(p.kld_mean, 0.0);
-  if (quick()) return;
+  if (test::quick()) return;
   // llama.cpp (F16 KV cache, base log-probs stored in 16 bits): PPL 4.8046, mean KLD 0.1234 +/- 0.0013,
   // same top token 83.45 +/- 0.31 %. Our F32 KV cache and exact base shift these slightly.
   std::printf("[ q4_0 ] ppl %.4f +/- %.5f, base %.4f, KLD %.5f +/- %.5f, same top %.2f %%\n", p.ppl, p.ppl_err, p.base_ppl, p.kld_mean,

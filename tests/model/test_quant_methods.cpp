@@ -11,9 +11,8 @@
 namespace pocket {
 namespace {
 
-bool quick() { return std::getenv("POCKET_SANITIZE") != nullptr && std::string(std::getenv("POCKET_SANITIZE")) == "1"; }
 
-std::string f32_model() { return test::shared(quick() ? "golden/stories260K-f32.llamacpp.gguf" : "golden/stories15M-f32.llamacpp.gguf"); }
+std::string f32_model() { return test::shared(test::quick() ? "golden/stories260K-f32.llamacpp.gguf" : "golden/stories15M-f32.llamacpp.gguf"); }
 
 QuantizeOptions base_options(TensorType t) {
   QuantizeOptions o;
@@ -21,7 +20,7 @@ QuantizeOptions base_options(TensorType t) {
   o.force = true;
   o.n_threads = 2;
   o.calib_text = test::read_file(test::shared("data/stories-calib.txt"));
-  o.calib.max_tokens = quick() ? 512 : 2048;
+  o.calib.max_tokens = test::quick() ? 512 : 2048;
   return o;
 }
 
@@ -37,11 +36,11 @@ Measured quantize_and_measure(const QuantizeOptions& o, const std::string& tag) 
   Measured m;
   if (!rep.is_ok()) return m;
   m.rep = rep.value();
-  const int ctx = quick() ? 128 : 256;
+  const int ctx = test::quick() ? 128 : 256;
   auto q = test::load_engine(out, 2, ctx);
   auto f = test::load_engine(f32_model(), 2, ctx);
   PerplexityOptions po;
-  po.n_chunks = quick() ? 1 : 8;
+  po.n_chunks = test::quick() ? 1 : 8;
   auto r = compute_perplexity(*q, test::read_file(test::shared("data/stories-eval.txt")), po, f.get());
   EXPECT_TRUE(r.is_ok()) << r.status().message();
   std::remove(out.c_str());
@@ -69,7 +68,7 @@ TEST(QuantMethods, GptqAndAwqBeatRoundToNearestAtTheSameSize) {
   EXPECT_GT(g.rep.calib_tokens, 0);
   EXPECT_GT(a.rep.awq.sites, 0);
   EXPECT_LT(a.rep.awq.err_awq, a.rep.awq.err_rtn);
-  if (quick()) return;
+  if (test::quick()) return;
   // Beyond the error bars of the KL divergence, and GPTQ at least a quarter less (0.59x on the full text).
   EXPECT_LT(g.p.kld_mean + 3 * g.p.kld_err, r.p.kld_mean - 3 * r.p.kld_err);
   EXPECT_LT(a.p.kld_mean + 3 * a.p.kld_err, r.p.kld_mean - 3 * r.p.kld_err);
@@ -84,23 +83,23 @@ TEST(QuantMethods, AwqFoldingKeepsTheFloatFunction) {
   QuantizeOptions o = base_options(TensorType::Q8_0);
   o.method = QuantMethod::kAwq;
   const Measured m = quantize_and_measure(o, "awq-q8");
-  if (quick()) return;
+  if (test::quick()) return;
   EXPECT_LT(m.p.kld_mean, 0.005);
   EXPECT_LT(std::fabs(m.p.delta_ppl()), 0.02 * m.p.base_ppl);
 }
 
 TEST(QuantMethods, MixedPrecisionMeetsTheTargetAndHelps) {
   QuantizeOptions o = base_options(TensorType::Q4_0);
-  o.target_bpw = quick() ? 11.0 : 5.0;  // stories260K: Q4_0 everywhere it fits is 9.7 bpw (its 172-wide FFN stays F32)
+  o.target_bpw = test::quick() ? 11.0 : 5.0;  // stories260K: Q4_0 everywhere it fits is 9.7 bpw (its 172-wide FFN stays F32)
   o.sensitivity_chunks = 1;
-  o.calib.n_ctx = quick() ? 128 : 256;
+  o.calib.n_ctx = test::quick() ? 128 : 256;
   const Measured m = quantize_and_measure(o, "mixed");
   EXPECT_LE(m.rep.bits_per_weight(), o.target_bpw);
   int high = 0;
   for (const auto& [name, type] : m.rep.chosen) high += type == TensorType::Q8_0;
   EXPECT_GT(high, 0);
   EXPECT_LT(high, (int)m.rep.chosen.size());
-  if (quick()) return;
+  if (test::quick()) return;
   EXPECT_GT(m.rep.bits_per_weight(), 4.6);
   const Measured& r = rtn_q4_0();
   EXPECT_LT(m.p.kld_mean, r.p.kld_mean);

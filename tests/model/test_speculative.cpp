@@ -16,7 +16,6 @@ const std::string k15 = "golden/stories15M-f32.llamacpp.gguf";
 const std::string k15q4 = "golden/stories15M-q4_0.llamacpp.gguf";
 const std::string k260 = "golden/stories260K-f32.llamacpp.gguf";
 // Under the sanitizers (POCKET_SANITIZE=1) the suite runs smaller versions of the slow tests.
-bool quick() { return std::getenv("POCKET_SANITIZE") != nullptr && std::string(std::getenv("POCKET_SANITIZE")) == "1"; }
 
 std::vector<int32_t> plain_greedy(Engine& e, const std::vector<int32_t>& prompt, int n) {
   GenerateOptions go;
@@ -65,14 +64,14 @@ std::unique_ptr<Drafter> drafter_for(const std::string& mode, const std::string&
 }
 
 TEST(Speculative, GreedyOutputEqualsPlainGreedy) {
-  const std::string path = test::shared(quick() ? k260 : k15);
+  const std::string path = test::shared(test::quick() ? k260 : k15);
   const int n = 40;
   for (int threads : {1, 2}) {
     auto target = test::load_engine(path, threads);
     ASSERT_TRUE(target);
     const std::vector<std::string> prompts = {"The little dog was very happy because", "Tom and Sam went to the park. Tom and Sam"};
     for (const std::string mode : {"q4_0 file", "lookup", "layers", "self q8_0", "self q8_0, 1024-token draft vocabulary"}) {
-      if (quick() && mode == "q4_0 file") continue;  // a stories15M file
+      if (test::quick() && mode == "q4_0 file") continue;  // a stories15M file
       auto drafter = drafter_for(mode, path, *target);
       ASSERT_TRUE(drafter);
       for (const std::string& p : prompts) {
@@ -226,7 +225,7 @@ TEST(Speculative, SamplingKeepsTheTargetDistribution) {
     so.draft_max = 2;
     std::map<int32_t, int> counts;
     int total = 0, drafted_rounds = 0, accepted = 0;
-    const int n_samples = quick() ? 2500 : 6000;
+    const int n_samples = test::quick() ? 2500 : 6000;
     for (int s = 0; s < n_samples; ++s) {
       go.sampling.seed = (uint64_t)s * 7919u + 1;
       std::vector<int32_t> ids;
