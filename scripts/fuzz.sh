@@ -17,7 +17,10 @@ rm -rf "$C" && mkdir -p "$C"/{gguf,safetensors,hf_config,llama2c,tokenizer,chat_
 cp "$SHARED"/golden/stories260K-f32.llamacpp.gguf "$C/gguf/"
 for v in "$SHARED"/vocab/*.gguf; do [ "$(stat -c %s "$v")" -lt 4000000 ] && cp "$v" "$C/gguf/"; done
 cp "$SHARED"/models/TinyStories-656K/model.safetensors "$C/safetensors/"
-cp "$SHARED"/models/TinyStories-656K/config.json "$C/hf_config/"
+# hf_config: the first byte picks the fuzzed file (0 config.json, 1 tokenizer.json, 2 tokenizer_config.json).
+i=0; for f in config.json tokenizer.json tokenizer_config.json; do
+  { printf "\\$(printf %o $i)"; cat "$SHARED/models/TinyStories-656K/$f"; } > "$C/hf_config/$f"; i=$((i + 1))
+done
 { printf '\001'; cat "$SHARED"/models/stories260K/stories260K.bin; } > "$C/llama2c/checkpoint"
 { printf '\000'; cat "$SHARED"/models/stories260K/tok512.bin; } > "$C/llama2c/tokenizer"
 i=0; for f in "$SHARED"/vocab/*.inp; do cp "$f" "$C/tokenizer/inp$((i++))"; done

@@ -1,6 +1,9 @@
 // Hugging Face Llama-style directory -> GGUF: config.json hyperparameters, model.safetensors weights
 // (Q/K rows permuted from HF's rotate-half RoPE to llama.cpp's adjacent pairs), tokenizer.json vocabulary.
+// Every JSON value is type-checked before it is read (a wrong type is an error naming the file and key,
+// never an exception; found by fuzz_hf_config).
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "convert/convert.h"
@@ -34,25 +37,64 @@ Status get_int(const json& j, const std::string& path, const std::string& key, b
   return Status::ok();
 }
 
+// Optional key of one JSON type: absent or null (or j not an object) gives `def`; any other type is an
+// error naming `field` (the key's full name in the file).
+Status get_bool(const json& j, const std::string& path, const std::string& key, bool def, bool* out, const std::string& field = "") {
+  *out = def;
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return Status::ok();
+  if (!j[key].is_boolean()) return bad(path, field.empty() ? key : field, "must be true or false");
+  *out = j[key].get<bool>();
+  return Status::ok();
+}
+
+Status get_string(const json& j, const std::string& path, const std::string& key, const std::string& def, std::string* out,
+                  const std::string& field = "") {
+  *out = def;
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return Status::ok();
+  if (!j[key].is_string()) return bad(path, field.empty() ? key : field, "must be a string");
+  *out = j[key].get<std::string>();
+  return Status::ok();
+}
+
+// A finite number in (lo, hi).
+Status get_float(const json& j, const std::string& path, const std::string& key, double lo, double hi, float def, float* out) {
+  *out = def;
+  if (!j.contains(key) || j[key].is_null()) return Status::ok();
+  if (!j[key].is_number()) return bad(path, key, "must be a number");
+  const double v = j[key].get<double>();
+  if (!std::isfinite(v) || v <= lo || v >= hi) return bad(path, key, "must be in (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+  *out = (float)v;
+  return Status::ok();
+}
+
 // The word-splitting regex of a byte-level BPE tokenizer.json, mapped to a llama.cpp pre-tokenizer name.
 Result<std::string> detect_pre(const json& pre, const std::string& path) {
   std::vector<std::string> patterns;
   bool byte_level = false;
   std::vector<json> items;
-  if (pre.is_object() && pre.value("type", "") == "Sequence" && pre.contains("pretokenizers")) {
+  std::string type;
+  POCKET_RETURN_IF_ERROR(get_string(pre, path, "type", "", &type, "pre_tokenizer.type"));
+  if (type == "Sequence" && pre.contains("pretokenizers")) {
+    if (!pre["pretokenizers"].is_array()) return bad(path, "pre_tokenizer.pretokenizers", "must be an array");
     for (const json& x : pre["pretokenizers"]) items.push_back(x);
   } else if (pre.is_object()) {
     items.push_back(pre);
   }
   for (const json& x : items) {
-    const std::string t = x.value("type", "");
+    std::string t;
+    POCKET_RETURN_IF_ERROR(get_string(x, path, "type", "", &t, "pre_tokenizer step type"));
     if (t == "ByteLevel") {
       byte_level = true;
-      if (x.value("use_regex", true)) patterns.push_back("gpt2");
-    } else if (t == "Split" && x.contains("pattern") && x["pattern"].contains("Regex")) {
+      bool use_regex = true;
+      POCKET_RETURN_IF_ERROR(get_bool(x, path, "use_regex", true, &use_regex, "pre_tokenizer ByteLevel use_regex"));
+      if (use_regex) patterns.push_back("gpt2");
+    } else if (t == "Split" && x.contains("pattern") && x["pattern"].is_object() && x["pattern"].contains("Regex")) {
+      if (!x["pattern"]["Regex"].is_string()) return bad(path, "pre_tokenizer Split pattern.Regex", "must be a string");
       patterns.push_back(x["pattern"]["Regex"].get<std::string>());
     } else if (t == "Digits") {
-      patterns.push_back(x.value("individual_digits", false) ? "digits1" : "digits");
+      bool individual = false;
+      POCKET_RETURN_IF_ERROR(get_bool(x, path, "individual_digits", false, &individual, "pre_tokenizer Digits individual_digits"));
+      patterns.push_back(individual ? "digits1" : "digits");
     }
   }
   if (!byte_level) return error(ErrorCode::kUnsupported, path + ": pre_tokenizer: no ByteLevel step (unsupported tokenizer layout)");
@@ -70,7 +112,9 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
   POCKET_ASSIGN_OR_RETURN(json tok, load_json(path));
   if (!tok.contains("model") || !tok["model"].is_object()) return bad(path, "model", "missing");
   const json& model = tok["model"];
-  if (model.value("type", "") != "BPE") return error(ErrorCode::kUnsupported, path + ": model.type: only BPE tokenizers are supported");
+  std::string model_type;
+  POCKET_RETURN_IF_ERROR(get_string(model, path, "type", "", &model_type, "model.type"));
+  if (model_type != "BPE") return error(ErrorCode::kUnsupported, path + ": model.type: only BPE tokenizers are supported");
   if (!model.contains("vocab") || !model["vocab"].is_object()) return bad(path, "model.vocab", "missing");
   VocabData v;
   int64_t n = 0;
@@ -79,8 +123,14 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
       return bad(path, "model.vocab[" + it.key() + "]", "id must be a non-negative integer");
     n = std::max<int64_t>(n, it.value().get<int64_t>() + 1);
   }
-  if (tok.contains("added_tokens") && tok["added_tokens"].is_array())
-    for (const json& a : tok["added_tokens"]) n = std::max<int64_t>(n, a.value("id", (int64_t)0) + 1);
+  if (tok.contains("added_tokens") && tok["added_tokens"].is_array()) {
+    for (const json& a : tok["added_tokens"]) {
+      if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() || a["id"].get<int64_t>() < 0 || a["id"].get<int64_t>() >= (1 << 22) ||
+          !a.contains("content") || !a["content"].is_string())
+        return bad(path, "added_tokens", "entry without a valid id (0 .. 2^22) and content string");
+      n = std::max<int64_t>(n, a["id"].get<int64_t>() + 1);
+    }
+  }
   int64_t cfg_vocab = 0;
   POCKET_RETURN_IF_ERROR(get_int(config, dir + "/config.json", "vocab_size", false, n, &cfg_vocab));
   n = std::max(n, cfg_vocab);
@@ -93,10 +143,11 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
   const std::string unk = model.contains("unk_token") && model["unk_token"].is_string() ? model["unk_token"].get<std::string>() : "";
   if (tok.contains("added_tokens") && tok["added_tokens"].is_array()) {
     for (const json& a : tok["added_tokens"]) {
-      const int64_t id = a.value("id", (int64_t)-1);
-      if (id < 0 || id >= n || !a.contains("content") || !a["content"].is_string()) return bad(path, "added_tokens", "entry without a valid id/content");
+      const int64_t id = a["id"].get<int64_t>();  // checked above
+      bool special = false;
+      POCKET_RETURN_IF_ERROR(get_bool(a, path, "special", false, &special, "added_tokens[].special"));
       v.tokens[(size_t)id] = a["content"].get<std::string>();
-      v.types[(size_t)id] = a.value("special", false) ? 3 : 4;  // CONTROL : USER_DEFINED
+      v.types[(size_t)id] = special ? 3 : 4;  // CONTROL : USER_DEFINED
     }
   }
   for (int64_t i = 0; i < n; ++i) {
@@ -155,18 +206,21 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
   return v;
 }
 
-}  // namespace
-
-Status convert_hf(const std::string& dir, const std::string& out_path, const ConvertOptions& opts) {
+Status convert_hf_checked(const std::string& dir, const std::string& out_path, const ConvertOptions& opts) {
   const std::string cfg_path = dir + "/config.json";
   POCKET_ASSIGN_OR_RETURN(json cfg, load_json(cfg_path));
   if (!cfg.is_object()) return bad(cfg_path, "(root)", "not a JSON object");
-  const std::string mt = cfg.value("model_type", "");
+  std::string mt;
+  POCKET_RETURN_IF_ERROR(get_string(cfg, cfg_path, "model_type", "", &mt));
   if (mt != "llama" && mt != "mistral")
     return error(ErrorCode::kUnsupported, cfg_path + ": model_type: '" + mt + "' is not supported (llama, mistral)");
   if (cfg.contains("rope_scaling") && !cfg["rope_scaling"].is_null())
     return error(ErrorCode::kUnsupported, cfg_path + ": rope_scaling: scaled RoPE is not supported yet");
-  if (cfg.value("attention_bias", false) || cfg.value("mlp_bias", false))
+  bool attention_bias = false, mlp_bias = false, tied = false;
+  POCKET_RETURN_IF_ERROR(get_bool(cfg, cfg_path, "attention_bias", false, &attention_bias));
+  POCKET_RETURN_IF_ERROR(get_bool(cfg, cfg_path, "mlp_bias", false, &mlp_bias));
+  POCKET_RETURN_IF_ERROR(get_bool(cfg, cfg_path, "tie_word_embeddings", false, &tied));
+  if (attention_bias || mlp_bias)
     return error(ErrorCode::kUnsupported, cfg_path + ": attention_bias/mlp_bias: biases are not supported for llama");
   LlamaHParams hp;
   hp.name = dir.substr(dir.find_last_of('/') + 1);
@@ -180,9 +234,8 @@ Status convert_hf(const std::string& dir, const std::string& out_path, const Con
     return bad(cfg_path, "num_attention_heads", "heads must divide hidden_size and be a multiple of num_key_value_heads");
   if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer() && cfg["head_dim"].get<int64_t>() != hp.n_embd / hp.n_head)
     return error(ErrorCode::kUnsupported, cfg_path + ": head_dim: differs from hidden_size / num_attention_heads (unsupported)");
-  hp.rms_eps = cfg.contains("rms_norm_eps") && cfg["rms_norm_eps"].is_number() ? cfg["rms_norm_eps"].get<float>() : 1e-6f;
-  hp.rope_freq_base = cfg.contains("rope_theta") && cfg["rope_theta"].is_number() ? cfg["rope_theta"].get<float>() : 10000.0f;
-  const bool tied = cfg.value("tie_word_embeddings", false);
+  POCKET_RETURN_IF_ERROR(get_float(cfg, cfg_path, "rms_norm_eps", 0.0, 1.0, 1e-6f, &hp.rms_eps));
+  POCKET_RETURN_IF_ERROR(get_float(cfg, cfg_path, "rope_theta", 0.0, 1e12, 10000.0f, &hp.rope_freq_base));
 
   POCKET_ASSIGN_OR_RETURN(VocabData vocab, read_hf_vocab(dir, cfg));
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsFile> st, SafetensorsFile::open(dir + "/model.safetensors"));
@@ -232,6 +285,18 @@ Status convert_hf(const std::string& dir, const std::string& out_path, const Con
     POCKET_RETURN_IF_ERROR(add(h + "mlp.down_proj.weight", g + "ffn_down.weight", {D, F}, 0));
   }
   return w.write(out_path, opts.force);
+}
+
+}  // namespace
+
+Status convert_hf(const std::string& dir, const std::string& out_path, const ConvertOptions& opts) {
+  // Every read above is type-checked; this is the backstop that turns a JSON access we missed into an
+  // error instead of std::terminate.
+  try {
+    return convert_hf_checked(dir, out_path, opts);
+  } catch (const nlohmann::json::exception& e) {
+    return error(ErrorCode::kFormatError, dir + ": unexpected JSON value: " + e.what());
+  }
 }
 
 }  // namespace pocket

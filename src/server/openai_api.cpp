@@ -54,7 +54,7 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
         msg.content = c.get<std::string>();
       } else if (c.is_array()) {  // [{type: "text", text: ...}, ...]
         for (const json& part : c) {
-          if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+          if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") || !part["text"].is_string())
             return bad(e, p + ".content", "only text parts are supported");
           msg.content += part["text"].get<std::string>();
         }
@@ -104,8 +104,14 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
     if (!j["stream"].is_boolean()) return bad(e, "stream", "must be true or false");
     r->stream = j["stream"].get<bool>();
   }
-  if (j.contains("stream_options") && j["stream_options"].is_object())
-    r->include_usage = j["stream_options"].value("include_usage", false);
+  if (j.contains("stream_options") && !j["stream_options"].is_null()) {
+    const json& so = j["stream_options"];
+    if (!so.is_object()) return bad(e, "stream_options", "must be an object");
+    if (so.contains("include_usage") && !so["include_usage"].is_null()) {
+      if (!so["include_usage"].is_boolean()) return bad(e, "stream_options.include_usage", "must be true or false");
+      r->include_usage = so["include_usage"].get<bool>();
+    }
+  }
   return true;
 }
 

@@ -138,6 +138,56 @@ TEST(Convert, BadInputsGiveErrors) {
   EXPECT_FALSE(test::file_exists(out));
 }
 
+// JSON values of the wrong type in config.json / tokenizer.json are errors naming the file and key, never
+// an exception (fuzz_hf_config found `"tie_word_embeddings": 384` terminating the converter), and an
+// added token id of 10^12 is refused before the vocabulary is allocated.
+TEST(Convert, HuggingFaceJsonOfTheWrongTypeIsAnError) {
+  using nlohmann::json;
+  const std::string src = test::shared("models/TinyStories-656K");
+  const std::string dir = test::temp_path("hf-types");
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cp '" + src + "'/*.json '" + dir + "'/ && ln -s '" + src +
+               "/model.safetensors' '" + dir + "/model.safetensors'").c_str());
+  const json config = json::parse(test::read_file(src + "/config.json"));
+  const json tokenizer = json::parse(test::read_file(src + "/tokenizer.json"));
+  struct Case {
+    const char* file;
+    json doc;
+    const char* message;
+  };
+  std::vector<Case> cases;
+  auto with = [](json j, const json::json_pointer& at, json v) { j[at] = std::move(v); return j; };
+  cases.push_back({"config.json", with(config, json::json_pointer("/tie_word_embeddings"), 384), "config.json: tie_word_embeddings: must be true or false"});
+  cases.push_back({"config.json", with(config, json::json_pointer("/model_type"), 7), "config.json: model_type: must be a string"});
+  cases.push_back({"config.json", with(config, json::json_pointer("/attention_bias"), "no"), "config.json: attention_bias: must be true or false"});
+  cases.push_back({"config.json", with(config, json::json_pointer("/rms_norm_eps"), -1.0), "config.json: rms_norm_eps: must be in"});
+  cases.push_back({"config.json", with(config, json::json_pointer("/rope_theta"), "big"), "config.json: rope_theta: must be a number"});
+  cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/model/type"), json::array()), "tokenizer.json: model.type: must be a string"});
+  cases.push_back({"tokenizer.json",
+                   with(tokenizer, json::json_pointer("/pre_tokenizer"), {{"type", "Sequence"}, {"pretokenizers", {{{"type", "ByteLevel"}, {"use_regex", "yes"}}}}}),
+                   "tokenizer.json: pre_tokenizer ByteLevel use_regex: must be true or false"});
+  cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/pre_tokenizer"), {{"type", 5}, {"x", "ByteLevel"}}),
+                   "tokenizer.json: pre_tokenizer.type: must be a string"});
+  cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/added_tokens"), json::array({{{"id", 1000000000000LL}, {"content", "x"}}})),
+                   "tokenizer.json: added_tokens: entry without a valid id"});
+  cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/added_tokens"), json::array({{{"id", 3}, {"content", "x"}, {"special", "yes"}}})),
+                   "tokenizer.json: added_tokens[].special: must be true or false"});
+  ConvertOptions o;
+  o.force = true;
+  const std::string out = dir + "/out.gguf";
+  for (const Case& c : cases) {
+    std::remove(out.c_str());
+    { std::ofstream f(dir + "/" + c.file, std::ios::trunc); f << c.doc.dump(); }
+    const Status s = convert_hf(dir, out, o);
+    EXPECT_FALSE(s.is_ok()) << c.message;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s.message();
+    EXPECT_FALSE(test::file_exists(out)) << c.message;
+    { std::ofstream f(dir + "/" + c.file, std::ios::trunc); f << (std::string(c.file) == "config.json" ? config : tokenizer).dump(); }
+  }
+  // The restored files convert (the cases above failed for their one change only).
+  EXPECT_TRUE(convert_hf(dir, out, o).is_ok());
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 }  // namespace
 }  // namespace pocket
 
