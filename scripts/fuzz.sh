@@ -37,7 +37,8 @@ for t in gguf safetensors hf_config llama2c tokenizer chat_template http_request
   fi
   limit=(-runs="$RUNS"); [ "$SECONDS_EACH" != 0 ] && limit=(-max_total_time="$SECONDS_EACH")
   mkdir -p "$B/crashes/$t"
-  if "$B/fuzz/fuzz_$t" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$B/crashes/$t/" \
+  max_len=65536; [ "$t" = hf_config ] && max_len=131072  # tokenizer.json seeds are 86 KB
+  if "$B/fuzz/fuzz_$t" "${limit[@]}" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$B/crashes/$t/" \
       -print_final_stats=1 "$C/$t" > "$B/fuzz_$t.log" 2>&1; then
     echo "fuzz: $t: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$B/fuzz_$t.log" | grep -o '[0-9]*$') executions, no crash"
   else
