@@ -13,15 +13,19 @@ size_t peak_rss_bytes() {
   return (size_t)ru.ru_maxrss * 1024;  // Linux reports KiB
 }
 
+size_t meminfo_bytes(const char* key) {
+  std::ifstream in("/proc/meminfo");
+  const std::string want = std::string(key) + ":";
+  std::string k, unit;
+  size_t kb = 0;
+  while (in >> k >> kb >> unit)
+    if (k == want) return kb * 1024;
+  return 0;
+}
+
 MemoryHeadroom memory_headroom() {
   MemoryHeadroom h;
-  {
-    std::ifstream in("/proc/meminfo");
-    std::string key, unit;
-    size_t kb = 0;
-    while (in >> key >> kb >> unit)
-      if (key == "MemAvailable:") h.available = kb * 1024;
-  }
+  if (const size_t avail = meminfo_bytes("MemAvailable"); avail > 0) h.available = avail;
   struct rlimit rl {};
   if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
     size_t mapped = 0;  // VmSize: address space in use now

@@ -8,6 +8,9 @@ namespace pocket {
 
 size_t peak_rss_bytes();
 
+// A /proc/meminfo field ("MemTotal", "MemAvailable", …) in bytes; 0 when absent or unreadable.
+size_t meminfo_bytes(const char* key);
+
 // What this process can still allocate: anonymous memory (MemAvailable from /proc/meminfo) and address
 // space (the RLIMIT_AS soft limit, `ulimit -v`, minus what is mapped now); SIZE_MAX where unknown or
 // unlimited. Checked before large allocations so they fail with a message, not a bad_alloc.

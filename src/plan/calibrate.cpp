@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/memory_stats.h"
 #include "core/timing.h"
 #include "kernels/kernel_table.h"
 #include "model/ops.h"
@@ -55,15 +56,7 @@ double best_seconds(int reps, const std::function<void()>& f) {
   return best;
 }
 
-double meminfo_gb(const char* key) {
-  std::ifstream in("/proc/meminfo");
-  std::string k;
-  double kb = 0;
-  std::string unit;
-  while (in >> k >> kb >> unit)
-    if (k == std::string(key) + ":") return kb * 1024 / 1e9;
-  return 0;
-}
+double meminfo_gb(const char* key) { return (double)meminfo_bytes(key) / 1e9; }
 
 }  // namespace
 
