@@ -8,7 +8,7 @@
 
 #include "format/gguf_writer.h"
 #include "pocket/status.h"
-#include "quant/tensor_type.h"
+#include "dtype/tensor_type.h"
 
 namespace pocket {
 

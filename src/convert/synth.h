@@ -6,7 +6,7 @@
 
 #include "model/model_shapes.h"
 #include "pocket/status.h"
-#include "quant/tensor_type.h"
+#include "dtype/tensor_type.h"
 
 namespace pocket {
 

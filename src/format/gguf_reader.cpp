@@ -18,14 +18,14 @@ class Cursor {
   size_t pos() const { return pos_; }
   size_t remaining() const { return n_ - pos_; }
 
-  Status fail(const std::string& field, const std::string& reason) const {
+  Status header_error(const std::string& field, const std::string& reason) const {
     return error(ErrorCode::kFormatError,
                  file_ + ": " + field + ": " + reason + " (at byte " + std::to_string(pos_) + ")");
   }
 
   template <typename T>
   Status read(T* out, const std::string& field) {
-    if (remaining() < sizeof(T)) return fail(field, "file truncated: need " + std::to_string(sizeof(T)) + " bytes, " + std::to_string(remaining()) + " left");
+    if (remaining() < sizeof(T)) return header_error(field, "file truncated: need " + std::to_string(sizeof(T)) + " bytes, " + std::to_string(remaining()) + " left");
     std::memcpy(out, p_ + pos_, sizeof(T));
     pos_ += sizeof(T);
     return Status::ok();
@@ -34,8 +34,8 @@ class Cursor {
   Status read_string(std::string* out, const std::string& field) {
     uint64_t len = 0;
     POCKET_RETURN_IF_ERROR(read(&len, field + " (string length)"));
-    if (len > kMaxStringBytes) return fail(field, "absurd string length " + std::to_string(len));
-    if (len > remaining()) return fail(field, "file truncated: string of " + std::to_string(len) + " bytes, " + std::to_string(remaining()) + " left");
+    if (len > kMaxStringBytes) return header_error(field, "absurd string length " + std::to_string(len));
+    if (len > remaining()) return header_error(field, "file truncated: string of " + std::to_string(len) + " bytes, " + std::to_string(remaining()) + " left");
     out->assign(reinterpret_cast<const char*>(p_ + pos_), (size_t)len);
     pos_ += (size_t)len;
     return Status::ok();
@@ -44,7 +44,7 @@ class Cursor {
   // Rejects counts that could not possibly fit in the rest of the file.
   Status check_count(uint64_t count, uint64_t min_bytes_each, const std::string& field) const {
     if (min_bytes_each > 0 && count > remaining() / min_bytes_each)
-      return fail(field, "absurd count " + std::to_string(count) + " (file has " + std::to_string(remaining()) + " bytes left)");
+      return header_error(field, "absurd count " + std::to_string(count) + " (file has " + std::to_string(remaining()) + " bytes left)");
     return Status::ok();
   }
 
@@ -84,10 +84,10 @@ Status read_int_scalar(Cursor& c, const std::string& field, GgufValue* v) {
 Status read_value(Cursor& c, GgufType type, const std::string& field, GgufValue* v, int depth);
 
 Status read_array(Cursor& c, const std::string& field, GgufValue* v, int depth) {
-  if (depth > kMaxArrayNesting) return c.fail(field, "arrays nested too deeply");
+  if (depth > kMaxArrayNesting) return c.header_error(field, "arrays nested too deeply");
   uint32_t et = 0;
   POCKET_RETURN_IF_ERROR(c.read(&et, field + " (array element type)"));
-  if (et >= kGgufTypeCount) return c.fail(field, "unknown array element type " + std::to_string(et));
+  if (et >= kGgufTypeCount) return c.header_error(field, "unknown array element type " + std::to_string(et));
   v->elem_type = (GgufType)et;
   uint64_t n = 0;
   POCKET_RETURN_IF_ERROR(c.read(&n, field + " (array length)"));
@@ -113,7 +113,7 @@ Status read_array(Cursor& c, const std::string& field, GgufValue* v, int depth) 
     for (uint64_t k = 0; k < n; ++k) {
       POCKET_RETURN_IF_ERROR(read_value(c, v->elem_type, field, &tmp, depth + 1));
       if (v->elem_type == GgufType::UINT64 && tmp.u > (uint64_t)std::numeric_limits<int64_t>::max())
-        return c.fail(field, "uint64 array element too large");
+        return c.header_error(field, "uint64 array element too large");
       v->arr_int[k] = tmp.i;
     }
   }
@@ -141,7 +141,7 @@ Status read_value(Cursor& c, GgufType type, const std::string& field, GgufValue*
     case GgufType::BOOL: {
       uint8_t b = 0;
       POCKET_RETURN_IF_ERROR(c.read(&b, field));
-      if (b > 1) return c.fail(field, "bool value " + std::to_string(b) + " is neither 0 nor 1");
+      if (b > 1) return c.header_error(field, "bool value " + std::to_string(b) + " is neither 0 nor 1");
       v->u = b;
       v->i = b;
       return Status::ok();
@@ -149,7 +149,7 @@ Status read_value(Cursor& c, GgufType type, const std::string& field, GgufValue*
     case GgufType::STRING: return c.read_string(&v->str, field);
     case GgufType::ARRAY: return read_array(c, field, v, depth);
   }
-  return c.fail(field, "unknown value type");
+  return c.header_error(field, "unknown value type");
 }
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
@@ -188,12 +188,12 @@ Status GgufFile::parse_all() {
   Cursor c(bytes_, size_, name_);
   uint32_t magic = 0;
   POCKET_RETURN_IF_ERROR(c.read(&magic, "header.magic"));
-  if (magic != kGgufMagic) return c.fail("header.magic", "bad magic (not a GGUF file)");
+  if (magic != kGgufMagic) return c.header_error("header.magic", "bad magic (not a GGUF file)");
   POCKET_RETURN_IF_ERROR(c.read(&version_, "header.version"));
-  if (version_ == 1) return c.fail("header.version", "GGUF version 1 is not supported (convert it to v3)");
+  if (version_ == 1) return c.header_error("header.version", "GGUF version 1 is not supported (convert it to v3)");
   if (version_ != 2 && version_ != 3) {
-    if ((version_ & 0xffff) == 0 && version_ != 0) return c.fail("header.version", "big-endian GGUF is not supported");
-    return c.fail("header.version", "unsupported version " + std::to_string(version_));
+    if ((version_ & 0xffff) == 0 && version_ != 0) return c.header_error("header.version", "big-endian GGUF is not supported");
+    return c.header_error("header.version", "unsupported version " + std::to_string(version_));
   }
   uint64_t n_tensors = 0, n_kv = 0;
   POCKET_RETURN_IF_ERROR(c.read(&n_tensors, "header.n_tensors"));
@@ -207,11 +207,11 @@ Status GgufFile::parse_all() {
     const std::string where = "metadata[" + std::to_string(k) + "]";
     std::string key;
     POCKET_RETURN_IF_ERROR(c.read_string(&key, where + ".key"));
-    if (key.empty()) return c.fail(where + ".key", "empty key");
-    if (kv_index_.count(key)) return c.fail(key, "duplicate metadata key");
+    if (key.empty()) return c.header_error(where + ".key", "empty key");
+    if (kv_index_.count(key)) return c.header_error(key, "duplicate metadata key");
     uint32_t t = 0;
     POCKET_RETURN_IF_ERROR(c.read(&t, key + " (value type)"));
-    if (t >= kGgufTypeCount) return c.fail(key, "unknown value type " + std::to_string(t));
+    if (t >= kGgufTypeCount) return c.header_error(key, "unknown value type " + std::to_string(t));
     GgufValue v;
     POCKET_RETURN_IF_ERROR(read_value(c, (GgufType)t, key, &v, 0));
     kv_index_[key] = kv_.size();
@@ -219,9 +219,9 @@ Status GgufFile::parse_all() {
   }
 
   if (const GgufValue* a = find("general.alignment")) {
-    if (!gguf_type_is_integer(a->type)) return c.fail("general.alignment", "must be an integer");
+    if (!gguf_type_is_integer(a->type)) return c.header_error("general.alignment", "must be an integer");
     if (a->u == 0 || (a->u & (a->u - 1)) != 0 || a->u > 65536)
-      return c.fail("general.alignment", "must be a power of two <= 65536, got " + std::to_string(a->i));
+      return c.header_error("general.alignment", "must be a power of two <= 65536, got " + std::to_string(a->i));
     alignment_ = (size_t)a->u;
   }
 
@@ -230,12 +230,12 @@ Status GgufFile::parse_all() {
     TensorView tv;
     std::string where = "tensor[" + std::to_string(k) + "]";
     POCKET_RETURN_IF_ERROR(c.read_string(&tv.name, where + ".name"));
-    if (tv.name.empty()) return c.fail(where + ".name", "empty tensor name");
+    if (tv.name.empty()) return c.header_error(where + ".name", "empty tensor name");
     where = "tensor '" + tv.name + "'";
-    if (tensor_index_.count(tv.name)) return c.fail(where, "duplicate tensor name");
+    if (tensor_index_.count(tv.name)) return c.header_error(where, "duplicate tensor name");
     uint32_t n_dims = 0;
     POCKET_RETURN_IF_ERROR(c.read(&n_dims, where + ".n_dims"));
-    if (n_dims == 0 || n_dims > (uint32_t)kMaxDims) return c.fail(where + ".n_dims", "must be 1..4, got " + std::to_string(n_dims));
+    if (n_dims == 0 || n_dims > (uint32_t)kMaxDims) return c.header_error(where + ".n_dims", "must be 1..4, got " + std::to_string(n_dims));
     tv.n_dims = (int)n_dims;
     uint64_t n_el = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
@@ -243,23 +243,23 @@ Status GgufFile::parse_all() {
       POCKET_RETURN_IF_ERROR(c.read(&ne, where + ".shape[" + std::to_string(d) + "]"));
       if (ne > (uint64_t)std::numeric_limits<int64_t>::max() || mul_overflows(n_el, ne, &n_el) ||
           n_el > (uint64_t(1) << 50))
-        return c.fail(where + ".shape", "absurd dimension " + std::to_string(ne));
+        return c.header_error(where + ".shape", "absurd dimension " + std::to_string(ne));
       tv.ne[d] = (int64_t)ne;
     }
     uint32_t raw_type = 0;
     POCKET_RETURN_IF_ERROR(c.read(&raw_type, where + ".type"));
     const TypeTraits* tt = type_traits(raw_type);
-    if (tt == nullptr) return c.fail(where + ".type", "unknown tensor type " + std::to_string(raw_type));
+    if (tt == nullptr) return c.header_error(where + ".type", "unknown tensor type " + std::to_string(raw_type));
     tv.type = tt->type;
     if (tv.ne[0] % tt->block_size != 0)
-      return c.fail(where + ".shape[0]", std::to_string(tv.ne[0]) + " is not a multiple of the " + tt->name + " block size " + std::to_string(tt->block_size));
+      return c.header_error(where + ".shape[0]", std::to_string(tv.ne[0]) + " is not a multiple of the " + tt->name + " block size " + std::to_string(tt->block_size));
     uint64_t nbytes = 0;
     if (mul_overflows(n_el / (uint64_t)tt->block_size, (uint64_t)tt->block_bytes, &nbytes))
-      return c.fail(where + ".shape", "tensor size overflows");
+      return c.header_error(where + ".shape", "tensor size overflows");
     tv.nbytes = (size_t)nbytes;
     POCKET_RETURN_IF_ERROR(c.read(&tv.offset, where + ".offset"));
     if (tv.offset % alignment_ != 0)
-      return c.fail(where + ".offset", std::to_string(tv.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
+      return c.header_error(where + ".offset", std::to_string(tv.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
     tensor_index_[tv.name] = tensors_.size();
     tensors_.push_back(std::move(tv));
   }
@@ -267,12 +267,12 @@ Status GgufFile::parse_all() {
   // Data section starts at the next multiple of the alignment.
   const size_t pos = c.pos();
   data_offset_ = (pos + alignment_ - 1) / alignment_ * alignment_;
-  if (n_tensors > 0 && data_offset_ > size_) return c.fail("data section", "file truncated before the tensor data");
+  if (n_tensors > 0 && data_offset_ > size_) return c.header_error("data section", "file truncated before the tensor data");
   const size_t data_size = size_ >= data_offset_ ? size_ - data_offset_ : 0;
   for (TensorView& tv : tensors_) {
     uint64_t end = 0;
     if (__builtin_add_overflow(tv.offset, (uint64_t)tv.nbytes, &end) || end > data_size)
-      return c.fail("tensor '" + tv.name + "'", "data [" + std::to_string(tv.offset) + ", +" + std::to_string(tv.nbytes) +
+      return c.header_error("tensor '" + tv.name + "'", "data [" + std::to_string(tv.offset) + ", +" + std::to_string(tv.nbytes) +
                                                   ") extends past the end of the file (data section is " + std::to_string(data_size) + " bytes)");
     tv.data = bytes_ + data_offset_ + tv.offset;
   }

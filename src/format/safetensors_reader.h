@@ -9,7 +9,7 @@
 
 #include "core/mapped_file.h"
 #include "pocket/status.h"
-#include "quant/tensor_type.h"
+#include "dtype/tensor_type.h"
 
 namespace pocket {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/cpu_features.h"
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kv/kv_row.h"
-#include "quant/tensor_type.h"
+#include "dtype/kv_row.h"
+#include "dtype/tensor_type.h"
 
 namespace pocket {
 

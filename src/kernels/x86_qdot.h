@@ -6,7 +6,7 @@
 #pragma once
 
 #include "kernels/x86_simd.h"
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 namespace {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "kv/kv_row.h"
+#include "dtype/kv_row.h"
 #include "pocket/status.h"
 
 namespace pocket {

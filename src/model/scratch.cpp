@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "model/model_config.h"
 #include "pocket/status.h"
-#include "quant/tensor_type.h"
+#include "dtype/tensor_type.h"
 
 namespace pocket {
 

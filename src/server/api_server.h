@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/generator.h"
+#include "engine/engine.h"
 #include "server/chat_template.h"
 
 namespace httplib {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/generator.h"
+#include "engine/engine.h"
 
 namespace pocket {
 

@@ -11,8 +11,8 @@
 #include "core/cpu_features.h"
 #include "kernels/kernel_table.h"
 #include "kernels/kernel_support.h"
-#include "quant/block_formats.h"
-#include "quant/tensor_type.h"
+#include "dtype/block_formats.h"
+#include "dtype/tensor_type.h"
 
 namespace pocket {
 namespace {

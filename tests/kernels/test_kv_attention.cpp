@@ -11,7 +11,7 @@
 
 #include "kernels/kernel_table.h"
 #include "kernels/kernel_support.h"
-#include "kv/kv_row.h"
+#include "dtype/kv_row.h"
 
 namespace pocket {
 namespace {

@@ -1,7 +1,7 @@
 // KV cache types on real weights: f16/q8 caches keep stories15M's greedy text; the accounting equals
 // the formula 2 x n_layer x n_head_kv x d_head x T x bytes (scales reported apart); a q8 cache costs
 // (almost) no perplexity; the GQA model (stories260K, 8 heads / 4 KV heads) stores 4 heads per row.
-#include "engine/perplexity.h"
+#include "eval/perplexity.h"
 #include "model/model_support.h"
 
 namespace pocket {

@@ -3,7 +3,7 @@
 // the normal build, the sanitizer run checks memory safety of the same code.
 #include <cmath>
 
-#include "engine/perplexity.h"
+#include "eval/perplexity.h"
 #include "model/model_support.h"
 
 namespace pocket {

@@ -4,9 +4,9 @@
 // Under sanitizers (POCKET_SANITIZE=1) the same code runs on stories260K for memory safety only.
 #include <cmath>
 
-#include "engine/perplexity.h"
+#include "eval/perplexity.h"
 #include "model/model_support.h"
-#include "quant/quantize_model.h"
+#include "quantize/quantize_model.h"
 
 namespace pocket {
 namespace {

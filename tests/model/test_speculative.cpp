@@ -5,8 +5,8 @@
 #include <cmath>
 #include <map>
 
-#include "engine/draft_control.h"
-#include "engine/speculative.h"
+#include "speculative/draft_control.h"
+#include "speculative/speculative.h"
 #include "model/model_support.h"
 
 namespace pocket {

@@ -6,9 +6,9 @@
 #include <random>
 #include <vector>
 
-#include "quant/awq.h"
-#include "quant/gptq.h"
-#include "quant/prune.h"
+#include "quantize/awq.h"
+#include "quantize/gptq.h"
+#include "quantize/prune.h"
 
 namespace pocket {
 namespace {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/fp16.h"
-#include "quant/block_formats.h"
-#include "quant/group_codec.h"
+#include "dtype/block_formats.h"
+#include "dtype/group_codec.h"
 
 namespace pocket {
 namespace {

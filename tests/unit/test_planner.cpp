@@ -7,7 +7,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
-#include "engine/generator.h"
+#include "engine/engine.h"
 #include "plan/device_profile.h"
 #include "plan/model_footprint.h"
 #include "plan/planner.h"

@@ -6,8 +6,8 @@
 
 #include "core/fp16.h"
 #include "format/gguf_reader.h"
-#include "quant/block_formats.h"
-#include "quant/tensor_type.h"
+#include "dtype/block_formats.h"
+#include "dtype/tensor_type.h"
 #include "test_support.h"
 
 namespace pocket {

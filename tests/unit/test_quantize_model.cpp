@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "format/gguf_reader.h"
-#include "quant/quantize_model.h"
+#include "quantize/quantize_model.h"
 #include "test_support.h"
 
 namespace pocket {

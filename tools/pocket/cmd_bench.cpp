@@ -2,10 +2,10 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/bench.h"
-#include "engine/spec_bench.h"
-#include "engine/generator.h"
-#include "plan/plan_check.h"
+#include "eval/bench.h"
+#include "eval/spec_bench.h"
+#include "engine/engine.h"
+#include "eval/plan_check.h"
 
 namespace pocket::cli {
 

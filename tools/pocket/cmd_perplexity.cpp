@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/perplexity.h"
+#include "eval/perplexity.h"
 
 namespace pocket::cli {
 

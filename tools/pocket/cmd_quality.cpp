@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "core/mapped_file.h"
-#include "engine/quality.h"
+#include "eval/quality.h"
 
 namespace pocket::cli {
 

@@ -2,8 +2,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/generator.h"
-#include "quant/quantize_model.h"
+#include "engine/engine.h"
+#include "quantize/quantize_model.h"
 
 namespace pocket::cli {
 

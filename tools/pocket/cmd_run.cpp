@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "core/memory_stats.h"
-#include "engine/generator.h"
+#include "engine/engine.h"
 #include "kernels/kernel_table.h"
 
 namespace pocket::cli {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/generator.h"
+#include "engine/engine.h"
 #include "server/api_server.h"
 
 namespace pocket::cli {

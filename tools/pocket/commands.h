@@ -4,8 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
-#include "engine/speculative.h"
-#include "kv/kv_row.h"
+#include "speculative/speculative.h"
+#include "dtype/kv_row.h"
 
 namespace pocket {
 struct EngineOptions;

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "commands.h"
-#include "engine/generator.h"
+#include "engine/engine.h"
 
 namespace pocket::cli {
 int fail(const std::string& message) {

@@ -7,7 +7,7 @@
 #include "kernels/kernel_table.h"
 #include "kernels/x86_qdot.h"
 #include "kernels/x86_simd.h"
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 namespace {

@@ -7,7 +7,7 @@
 #include "core/fp16.h"
 #include "kernels/arm_qdot.h"
 #include "kernels/kernel_table.h"
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 namespace {

@@ -4,7 +4,7 @@
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
 #include "kernels/softmax.h"
-#include "quant/block_formats.h"
+#include "dtype/block_formats.h"
 
 namespace pocket {
 namespace {

@@ -1,0 +1,103 @@
+// Reference quantizers: the scalar definition of every block format (GGML-compatible rounding).
+#include <algorithm>
+#include <cmath>
+
+#include "core/fp16.h"
+#include "dtype/block_formats.h"
+
+namespace pocket {
+
+void quantize_row_q8_0_ref(const float* x, BlockQ8_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float* xb = x + b * kQK8_0;
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(xb[j]));  // NaN is ignored
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[b].d = float_to_fp16(d);
+    for (int j = 0; j < kQK8_0; ++j) {
+      const float r = std::roundf(xb[j] * id);
+      y[b].qs[j] = std::isnan(r) ? 0 : (int8_t)r;  // NaN (or inf * 0) quantizes to 0
+    }
+  }
+}
+
+void quantize_row_q8_0_act_ref(const float* x, BlockQ8_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float* xb = x + b * kQK8_0;
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(xb[j]));  // NaN is ignored
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[b].d = float_to_fp16(amax / 127.0f);
+    for (int j = 0; j < kQK8_0; ++j) {
+      const float r = std::nearbyint(xb[j] * id);  // current rounding mode: to nearest, ties to even
+      y[b].qs[j] = std::isnan(r) ? 0 : (int8_t)r;
+    }
+  }
+}
+
+void dequantize_row_q8_0_ref(const BlockQ8_0* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float d = fp16_to_float(x[b].d);
+    for (int j = 0; j < kQK8_0; ++j) y[b * kQK8_0 + j] = x[b].qs[j] * d;
+  }
+}
+
+void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK4_0; ++b) {
+    const float* xb = x + b * kQK4_0;
+    float amax = 0.0f, max = 0.0f;  // max keeps the sign of the largest-magnitude value
+    for (int j = 0; j < kQK4_0; ++j) {
+      if (amax < std::fabs(xb[j])) { amax = std::fabs(xb[j]); max = xb[j]; }
+    }
+    const float d = max / -8.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[b].d = float_to_fp16(d);
+    // NaN codes as 8 (the value 0); llama.cpp's cast of NaN is undefined behaviour.
+    auto code = [id](float v) { const float r = v * id + 8.5f; return std::isnan(r) ? (uint8_t)8 : (uint8_t)std::min(15, (int)(int8_t)r); };
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      const uint8_t q0 = code(xb[j]);
+      const uint8_t q1 = code(xb[j + kQK4_0 / 2]);
+      y[b].qs[j] = (uint8_t)(q0 | (q1 << 4));
+    }
+  }
+}
+
+void dequantize_row_q4_0_ref(const BlockQ4_0* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK4_0; ++b) {
+    const float d = fp16_to_float(x[b].d);
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      y[b * kQK4_0 + j] = ((x[b].qs[j] & 0x0f) - 8) * d;
+      y[b * kQK4_0 + j + kQK4_0 / 2] = ((x[b].qs[j] >> 4) - 8) * d;
+    }
+  }
+}
+
+void quantize_row_q4_1_ref(const float* x, BlockQ4_1* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK4_1; ++b) {
+    const float* xb = x + b * kQK4_1;
+    float mn = xb[0], mx = xb[0];
+    for (int j = 1; j < kQK4_1; ++j) { mn = std::min(mn, xb[j]); mx = std::max(mx, xb[j]); }
+    const float d = (mx - mn) / 15.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[b].d = float_to_fp16(d);
+    y[b].m = float_to_fp16(mn);
+    for (int j = 0; j < kQK4_1 / 2; ++j) {
+      const uint8_t q0 = (uint8_t)std::min(15, (int)(int8_t)((xb[j] - mn) * id + 0.5f));
+      const uint8_t q1 = (uint8_t)std::min(15, (int)(int8_t)((xb[j + kQK4_1 / 2] - mn) * id + 0.5f));
+      y[b].qs[j] = (uint8_t)(q0 | (q1 << 4));
+    }
+  }
+}
+
+void dequantize_row_q4_1_ref(const BlockQ4_1* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK4_1; ++b) {
+    const float d = fp16_to_float(x[b].d), m = fp16_to_float(x[b].m);
+    for (int j = 0; j < kQK4_1 / 2; ++j) {
+      y[b * kQK4_1 + j] = (x[b].qs[j] & 0x0f) * d + m;
+      y[b * kQK4_1 + j + kQK4_1 / 2] = (x[b].qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+}  // namespace pocket

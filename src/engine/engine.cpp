@@ -1,0 +1,102 @@
+#include "engine/engine.h"
+
+#include "core/timing.h"
+#include "engine/token_output.h"
+
+#include <cstdio>
+
+#include <algorithm>
+#include <chrono>
+
+namespace pocket {
+
+Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& opts) {
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_path));
+  return create(std::move(model), opts);
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, const EngineOptions& options) {
+  EngineOptions opts = options;
+  if (opts.pool) opts.n_threads = opts.pool->size();
+  const ModelConfig& c = model->config();
+  Result<EnginePlan> plan = plan_engine(c, model->weight_bytes(), opts);
+  if (!plan.is_ok()) {
+    const Status& s = plan.status();
+    // Shape problems belong to the file; option problems are the caller's (they name the flag).
+    if (s.code() == ErrorCode::kUnsupported) return error(s.code(), model->file().name() + ": " + s.message());
+    return s;
+  }
+  std::unique_ptr<Engine> e(new Engine());
+  POCKET_ASSIGN_OR_RETURN(Vocab vocab, read_vocab(model->file()));
+  if (vocab.n_tokens() != c.n_vocab)
+    return error(ErrorCode::kFormatError, model->file().name() + ": tokenizer.ggml.tokens: " + std::to_string(vocab.n_tokens()) +
+                                              " tokens but the embedding has " + std::to_string(c.n_vocab) + " rows");
+  POCKET_ASSIGN_OR_RETURN(e->tokenizer_, Tokenizer::create(std::move(vocab)));
+  e->n_ctx_ = plan.value().n_ctx;
+  e->memory_ = plan.value().memory;
+  const KvCacheConfig kc = plan.value().kv;
+  e->pool_ = opts.pool ? opts.pool : std::make_shared<ThreadPool>(opts.n_threads);
+  if (plan.value().kv_blocks > 0) e->kv_ = std::make_unique<PagedKvCache>(kc, kKvBlockSize, plan.value().kv_blocks);
+  else e->kv_ = std::make_unique<ContiguousKvCache>(kc);
+  e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
+  e->model_ = std::move(model);
+  return e;
+}
+
+Status Engine::eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo) {
+  return forward(*model_, batch, *kv_, *scratch_, *pool_, logits, fo);
+}
+
+Status Engine::check_prompt(const std::vector<int32_t>& prompt) const {
+  if (prompt.empty()) return error(ErrorCode::kInvalidArgument, "empty prompt: nothing to condition on (the model adds no BOS)");
+  if ((int)prompt.size() > n_ctx_)
+    return error(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (use --ctx)");
+  for (int32_t t : prompt) {
+    if (t < 0 || t >= model_->config().n_vocab) return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
+  }
+  return Status::ok();
+}
+
+Result<GenerateStats> Engine::generate(const std::string& prompt, const GenerateOptions& opts, const TextCallback& on_text,
+                                       std::vector<int32_t>* generated_ids) {
+  return generate_tokens(tokenizer_->encode(prompt, true, false), opts, on_text, generated_ids);
+}
+
+Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
+                                              const TextCallback& on_text, std::vector<int32_t>* generated_ids) {
+  POCKET_RETURN_IF_ERROR(opts.sampling.validate());
+  POCKET_RETURN_IF_ERROR(check_prompt(prompt));
+  const ModelConfig& c = model_->config();
+  kv_->clear();
+  GenerateStats st;
+  st.n_prompt = (int)prompt.size();
+  Sampler sampler(opts.sampling, (int32_t)c.n_vocab);
+  for (int32_t t : prompt) sampler.accept(t);
+  const int limit = opts.n_predict < 0 ? n_ctx_ : opts.n_predict;
+  TokenOutput out(*tokenizer_, opts, on_text, generated_ids, prompt.back(), limit);
+
+  // Prefill: the whole prompt in one batch, logits for the last position only.
+  Batch batch;
+  for (size_t i = 0; i < prompt.size(); ++i) batch.add(prompt[i], (int32_t)i, 0, i + 1 == prompt.size());
+  std::vector<float> logits;
+  double t0 = now_seconds();
+  POCKET_RETURN_IF_ERROR(eval(batch, &logits));
+  st.prompt_seconds = now_seconds() - t0;
+
+  t0 = now_seconds();
+  int pos = (int)prompt.size();
+  while (!out.done(&st)) {
+    const int32_t tok = sampler.sample(logits.data());
+    sampler.accept(tok);
+    if (!out.push(tok, &st)) break;
+    if (pos >= n_ctx_) { st.stop_reason = "context"; break; }
+    batch.clear();
+    batch.add(tok, pos++, 0, true);
+    POCKET_RETURN_IF_ERROR(eval(batch, &logits));
+  }
+  out.finish(st);
+  st.generate_seconds = now_seconds() - t0;
+  return st;
+}
+
+}  // namespace pocket

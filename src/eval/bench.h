@@ -1,0 +1,50 @@
+// `pocket bench`: prompt processing (ppN) and generation (tgN) speed, llama-bench style, with the
+// bytes each generated token reads and the share of measured memory bandwidth that represents.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dtype/kv_row.h"
+
+#include "pocket/status.h"
+
+namespace pocket {
+
+struct BenchConfig {
+  std::vector<std::string> models;
+  std::vector<int> n_prompt = {128};
+  std::vector<int> n_gen = {64};
+  std::vector<int> threads = {1};
+  int repetitions = 3;
+  int batch = 512;
+  bool measure_bandwidth = true;
+  KvType kv_k_type = KvType::kF32, kv_v_type = KvType::kF32;
+  int kv_window = -1, kv_sinks = 4;
+  size_t mem_budget = 0;
+};
+
+struct BenchRow {
+  std::string model;
+  std::string types;          // weight types, e.g. "Q4_0+Q8_0"
+  int64_t params = 0;
+  size_t weight_bytes = 0;    // all tensors
+  size_t bytes_per_token = 0; // weights one decode step reads (the token embedding is only indexed)
+  int threads = 0;
+  std::string kv;             // KV cache types "k/v", e.g. "q8/q8"
+  size_t kv_bytes = 0, kv_scale_bytes = 0;  // allocated for the test's context (values, scales)
+  std::string test;           // "pp128" / "tg64"
+  double tps_mean = 0, tps_sd = 0;
+  double gbps = 0;            // bytes_per_token * tokens/s (generation only)
+  double bandwidth_share = 0; // gbps / measured read bandwidth at this thread count
+  double read_bandwidth_gbps = 0;
+  size_t peak_rss = 0;
+};
+
+Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg);
+
+std::string bench_to_markdown(const std::vector<BenchRow>& rows);
+std::string bench_to_json(const std::vector<BenchRow>& rows);
+std::string bench_to_csv(const std::vector<BenchRow>& rows);
+
+}  // namespace pocket
