@@ -23,19 +23,30 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // An error about one option of the library's API: `field` is its name there (temperature, n_threads,
+  // kv_sinks, ...), and the message names it the same way. Front ends rename it to what their users
+  // typed (the CLI's --temp, the server's JSON "temperature"): see core/field_names.h.
+  Status(ErrorCode code, std::string message, std::string field)
+      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
   static Status ok() { return Status(); }
 
   bool is_ok() const { return code_ == ErrorCode::kOk; }
   explicit operator bool() const { return is_ok(); }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  const std::string& field() const { return field_; }  // empty unless the error is about one option
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 inline Status error(ErrorCode code, std::string message) { return Status(code, std::move(message)); }
+// "field reason", e.g. field_error("temperature", "must be a finite number").
+inline Status field_error(const std::string& field, const std::string& reason, ErrorCode code = ErrorCode::kInvalidArgument) {
+  return Status(code, field + " " + reason, field);
+}
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -49,7 +49,7 @@ Result<TensorType> resolve_outtype(const std::string& outtype, TensorType source
   auto t = type_from_name(outtype);
   if (!t || traits(*t).from_float == nullptr || (*t != TensorType::F32 && *t != TensorType::F16 && *t != TensorType::BF16 &&
                                                  *t != TensorType::Q8_0 && *t != TensorType::Q4_0 && *t != TensorType::Q4_1))
-    return error(ErrorCode::kInvalidArgument, "--outtype: unknown or unsupported type '" + outtype + "' (auto, f32, f16, bf16, q8_0, q4_0, q4_1)");
+    return Status(ErrorCode::kInvalidArgument, "outtype: unknown or unsupported type '" + outtype + "' (auto, f32, f16, bf16, q8_0, q4_0, q4_1)", "outtype");
   return *t;
 }
 

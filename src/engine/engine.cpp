@@ -1,7 +1,7 @@
 #include "engine/engine.h"
 
 #include "core/timing.h"
-#include "engine/token_output.h"
+#include "engine/sequence.h"
 
 #include <cstdio>
 
@@ -50,7 +50,7 @@ Status Engine::eval(const Batch& batch, std::vector<float>* logits, const Forwar
 Status Engine::check_prompt(const std::vector<int32_t>& prompt) const {
   if (prompt.empty()) return error(ErrorCode::kInvalidArgument, "empty prompt: nothing to condition on (the model adds no BOS)");
   if ((int)prompt.size() > n_ctx_)
-    return error(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (use --ctx)");
+    return Status(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (raise n_ctx)", "n_ctx");
   for (int32_t t : prompt) {
     if (t < 0 || t >= model_->config().n_vocab) return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
   }
@@ -64,39 +64,24 @@ Result<GenerateStats> Engine::generate(const std::string& prompt, const Generate
 
 Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
                                               const TextCallback& on_text, std::vector<int32_t>* generated_ids) {
-  POCKET_RETURN_IF_ERROR(opts.sampling.validate());
-  POCKET_RETURN_IF_ERROR(check_prompt(prompt));
-  const ModelConfig& c = model_->config();
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Sequence> seq, Sequence::start(*this, prompt, opts, on_text, generated_ids));
   kv_->clear();
-  GenerateStats st;
-  st.n_prompt = (int)prompt.size();
-  Sampler sampler(opts.sampling, (int32_t)c.n_vocab);
-  for (int32_t t : prompt) sampler.accept(t);
-  const int limit = opts.n_predict < 0 ? n_ctx_ : opts.n_predict;
-  TokenOutput out(*tokenizer_, opts, on_text, generated_ids, prompt.back(), limit);
-
   // Prefill: the whole prompt in one batch, logits for the last position only.
   Batch batch;
-  for (size_t i = 0; i < prompt.size(); ++i) batch.add(prompt[i], (int32_t)i, 0, i + 1 == prompt.size());
+  seq->add_to_batch(batch, 0, seq->n_prompt());
   std::vector<float> logits;
   double t0 = now_seconds();
   POCKET_RETURN_IF_ERROR(eval(batch, &logits));
-  st.prompt_seconds = now_seconds() - t0;
+  seq->stats().prompt_seconds = now_seconds() - t0;
 
   t0 = now_seconds();
-  int pos = (int)prompt.size();
-  while (!out.done(&st)) {
-    const int32_t tok = sampler.sample(logits.data());
-    sampler.accept(tok);
-    if (!out.push(tok, &st)) break;
-    if (pos >= n_ctx_) { st.stop_reason = "context"; break; }
+  while (seq->step(logits.data())) {
     batch.clear();
-    batch.add(tok, pos++, 0, true);
+    seq->add_to_batch(batch, 0, 1);
     POCKET_RETURN_IF_ERROR(eval(batch, &logits));
   }
-  out.finish(st);
-  st.generate_seconds = now_seconds() - t0;
-  return st;
+  seq->stats().generate_seconds = now_seconds() - t0;
+  return seq->stats();
 }
 
 }  // namespace pocket

@@ -9,7 +9,7 @@
 
 namespace pocket {
 
-// Without --ctx, long-context models get 4096 positions (as llama.cpp): the F32 KV cache of a
+// Without n_ctx, long-context models get 4096 positions (as llama.cpp): the F32 KV cache of a
 // 128k-context model would not fit a phone.
 constexpr int64_t kDefaultMaxCtx = 4096;
 constexpr int kUnlimitedWindowCtx = 1000000;
@@ -22,16 +22,16 @@ std::string format_mib(double b) {
 
 Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const EngineOptions& opts, bool check_host) {
   const int n_threads = opts.n_threads;
-  if (n_threads < 1 || n_threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
-  if (opts.max_batch < 1 || opts.max_batch > 4096) return error(ErrorCode::kInvalidArgument, "--batch must be in 1..4096");
-  if (opts.n_ctx < 0) return error(ErrorCode::kInvalidArgument, "--ctx must be >= 0");
+  if (n_threads < 1 || n_threads > 256) return field_error("n_threads", "must be in 1..256");
+  if (opts.max_batch < 1 || opts.max_batch > 4096) return field_error("max_batch", "must be in 1..4096");
+  if (opts.n_ctx < 0) return field_error("n_ctx", "must be >= 0");
   // Paged caches keep every position (no ring): a model's own window is not applied there.
   const int window = opts.n_parallel > 0 ? 0 : opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
-  if (opts.n_parallel < 0 || opts.n_parallel > 256) return error(ErrorCode::kInvalidArgument, "--parallel must be in 1..256");
+  if (opts.n_parallel < 0 || opts.n_parallel > 256) return field_error("n_parallel", "must be in 1..256");
   if (opts.n_parallel > 0 && opts.kv_window > 0)
-    return error(ErrorCode::kInvalidArgument, "--parallel (paged KV cache) does not combine with --kv-window");
+    return field_error("n_parallel", "(paged KV cache) does not combine with kv_window");
   if (window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
-    return error(ErrorCode::kInvalidArgument, "--kv-sinks must be in 0.." + std::to_string(window - 1) + " (below the window)");
+    return field_error("kv_sinks", "must be in 0.." + std::to_string(window - 1) + " (below the window)");
   EnginePlan p;
   p.n_ctx = opts.n_ctx > 0 ? opts.n_ctx : window > 0 ? kUnlimitedWindowCtx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
   // The cache is allocated up front: refuse sizes that cannot be meant before touching memory.
@@ -84,19 +84,20 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
                  "context " + std::to_string(p.n_ctx) + ": KV cache " + format_mib((double)(kv_data + kv_scales)) + " + activations " +
                      format_mib((double)(mp.activations + mp.logits)) + (as ? " + weights " + format_mib((double)mp.weights) : std::string()) +
                      " exceed the " + format_mib((double)(as ? room.address_space : room.available)) +
-                     (as ? " of address space left (ulimit -v)" : " of memory available") + "; use a smaller --ctx or --kv-type");
+                     (as ? " of address space left (ulimit -v)" : " of memory available") + "; use a smaller n_ctx or kv_k_type/kv_v_type");
   }
   if (opts.mem_budget > 0 && mp.total() > opts.mem_budget) {
     const double fixed = (double)(mp.weights + mp.activations + mp.logits);
     const double per_pos = (double)(kv_data + kv_scales) / (double)std::max(1, kc.slots());
     std::string hint;
-    if (fixed >= (double)opts.mem_budget) hint = "the weights and activations alone exceed it: use a smaller weight type (pocket quantize) or --batch";
-    else hint = "fits with --ctx " + std::to_string((long long)(((double)opts.mem_budget - fixed) / per_pos)) + " or a smaller --kv-type";
-    return error(ErrorCode::kResourceLimit, "--mem-budget " + format_mib((double)opts.mem_budget) + ": weights " + format_mib((double)mp.weights) +
-                                                " + KV cache " + format_mib((double)(kv_data + kv_scales)) + " (" + kv_type_name(kc.k_type) + "/" +
-                                                kv_type_name(kc.v_type) + ", " + std::to_string(kc.slots()) + " positions) + activations " +
-                                                format_mib((double)mp.activations) + " + logits " + format_mib((double)mp.logits) + " = " +
-                                                format_mib((double)mp.total()) + " exceed it; " + hint);
+    if (fixed >= (double)opts.mem_budget) hint = "the weights and activations alone exceed it: use a smaller weight type (pocket quantize) or max_batch";
+    else hint = "fits with n_ctx " + std::to_string((long long)(((double)opts.mem_budget - fixed) / per_pos)) + " or a smaller kv_k_type/kv_v_type";
+    return field_error("mem_budget",
+                       format_mib((double)opts.mem_budget) + ": weights " + format_mib((double)mp.weights) + " + KV cache " +
+                           format_mib((double)(kv_data + kv_scales)) + " (" + kv_type_name(kc.k_type) + "/" + kv_type_name(kc.v_type) + ", " +
+                           std::to_string(kc.slots()) + " positions) + activations " + format_mib((double)mp.activations) + " + logits " +
+                           format_mib((double)mp.logits) + " = " + format_mib((double)mp.total()) + " exceed it; " + hint,
+                       ErrorCode::kResourceLimit);
   }
   return p;
 }

@@ -40,8 +40,8 @@ std::string type_summary(const Model& m) {
 }  // namespace
 
 Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
-  if (cfg.models.empty()) return error(ErrorCode::kInvalidArgument, "bench: give at least one model (-m)");
-  if (cfg.repetitions < 1) return error(ErrorCode::kInvalidArgument, "bench: -r must be >= 1");
+  if (cfg.models.empty()) return Status(ErrorCode::kInvalidArgument, "bench: give at least one model (models)", "models");
+  if (cfg.repetitions < 1) return Status(ErrorCode::kInvalidArgument, "bench: repetitions must be >= 1", "repetitions");
   std::vector<BenchRow> rows;
   std::mt19937 rng(1234);
   int max_ctx = 1;
@@ -49,15 +49,9 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
   for (int g : cfg.n_gen) max_ctx = std::max(max_ctx, g);
   for (const std::string& path : cfg.models) {
     for (int t : cfg.threads) {
-      EngineOptions eo;
+      EngineOptions eo = cfg.engine;
       eo.n_threads = t;
       eo.n_ctx = max_ctx;
-      eo.max_batch = cfg.batch;
-      eo.kv_k_type = cfg.kv_k_type;
-      eo.kv_v_type = cfg.kv_v_type;
-      eo.kv_window = cfg.kv_window;
-      eo.kv_sinks = cfg.kv_sinks;
-      eo.mem_budget = cfg.mem_budget;
       POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::load(path, eo));
       const ModelConfig& c = e->model().config();
       BenchRow base;
@@ -67,7 +61,7 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
       base.weight_bytes = e->model().weight_bytes();
       base.bytes_per_token = decode_bytes(e->model());
       base.threads = t;
-      base.kv = std::string(kv_type_name(cfg.kv_k_type)) + "/" + kv_type_name(cfg.kv_v_type);
+      base.kv = std::string(kv_type_name(eo.kv_k_type)) + "/" + kv_type_name(eo.kv_v_type);
       base.kv_bytes = e->kv().data_bytes();
       base.kv_scale_bytes = e->kv().scale_bytes();
       std::uniform_int_distribution<int32_t> tok(3, (int32_t)c.n_vocab - 1);

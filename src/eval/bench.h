@@ -5,23 +5,30 @@
 #include <string>
 #include <vector>
 
-#include "dtype/kv_row.h"
-
+#include "engine/engine_options.h"
 #include "pocket/status.h"
 
 namespace pocket {
+
+// A bench's engine unless set: prompt chunks of 512 tokens, no sliding window (only an explicit one:
+// synthetic shapes carry none, so rows of a file and of its shape compare).
+inline EngineOptions bench_engine_defaults() {
+  EngineOptions e;
+  e.max_batch = 512;
+  e.kv_window = -1;
+  return e;
+}
 
 struct BenchConfig {
   std::vector<std::string> models;
   std::vector<int> n_prompt = {128};
   std::vector<int> n_gen = {64};
-  std::vector<int> threads = {1};
+  std::vector<int> threads = {1};  // rows for each count: the engine's n_threads
   int repetitions = 3;
-  int batch = 512;
   bool measure_bandwidth = true;
-  KvType kv_k_type = KvType::kF32, kv_v_type = KvType::kF32;
-  int kv_window = -1, kv_sinks = 4;
-  size_t mem_budget = 0;
+  // Every engine of the bench (batch, KV types, window, sinks, memory budget); n_threads comes from
+  // `threads` and n_ctx is the longest test.
+  EngineOptions engine = bench_engine_defaults();
 };
 
 struct BenchRow {

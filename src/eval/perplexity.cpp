@@ -39,8 +39,8 @@ Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& t
   const Vocab& v = engine.tokenizer().vocab();
   const int64_t n_vocab = engine.model().config().n_vocab;
   if (base != nullptr) {
-    if (base->model().config().n_vocab != n_vocab) return error(ErrorCode::kInvalidArgument, "--kl-base: vocabulary sizes differ");
-    if (base->n_ctx() != n_ctx) return error(ErrorCode::kInvalidArgument, "--kl-base: context sizes differ");
+    if (base->model().config().n_vocab != n_vocab) return Status(ErrorCode::kInvalidArgument, "base: vocabulary sizes differ", "base");
+    if (base->n_ctx() != n_ctx) return Status(ErrorCode::kInvalidArgument, "base: context sizes differ", "base");
     r.has_base = true;
   }
   const std::vector<int32_t> tokens = engine.tokenizer().encode(text, true, false);

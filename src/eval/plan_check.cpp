@@ -22,13 +22,9 @@ Result<std::vector<PlanCheckRow>> check_plan_against_bench(const BenchConfig& cf
     if (path.empty()) return error(ErrorCode::kInvalidArgument, "bench row for unknown model " + b.model);
     POCKET_ASSIGN_OR_RETURN(ModelFootprint fp, footprint_of_file(path));
     PlanSettings s;
+    s.engine = cfg.engine;  // as run_bench ran it
     s.engine.n_threads = b.threads;
     s.engine.n_ctx = max_ctx;
-    s.engine.max_batch = cfg.batch;
-    s.engine.kv_k_type = cfg.kv_k_type;
-    s.engine.kv_v_type = cfg.kv_v_type;
-    s.engine.kv_window = cfg.kv_window;
-    s.engine.kv_sinks = cfg.kv_sinks;
     const bool gen = b.test.rfind("tg", 0) == 0;
     const int n = std::stoi(b.test.substr(2));
     // tgN decodes positions 0..N-1 (mean N/2); ppN is one prompt of N tokens.

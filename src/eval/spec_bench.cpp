@@ -10,19 +10,19 @@
 namespace pocket {
 
 Result<std::vector<SpecBenchRow>> run_spec_bench(const SpecBenchConfig& cfg) {
-  if (cfg.models.empty()) return error(ErrorCode::kInvalidArgument, "bench: give at least one model (-m)");
-  if (!cfg.draft.any()) return error(ErrorCode::kInvalidArgument, "bench: speculative mode needs --draft, --lookup or --self-draft-*");
-  if (cfg.n_gen < 1) return error(ErrorCode::kInvalidArgument, "bench: speculative mode needs -n >= 1");
+  if (cfg.models.empty()) return Status(ErrorCode::kInvalidArgument, "bench: give at least one model (models)", "models");
+  if (!cfg.draft.any()) return Status(ErrorCode::kInvalidArgument, "bench: speculative mode needs a draft (model, lookup, self_layers or self_type)", "draft");
+  if (cfg.n_gen < 1) return Status(ErrorCode::kInvalidArgument, "bench: speculative mode needs n_gen >= 1", "n_gen");
   std::vector<SpecBenchRow> rows;
   for (const std::string& path : cfg.models) {
     for (int t : cfg.threads) {
-      EngineOptions eo;
+      EngineOptions eo = cfg.engine;
       eo.n_threads = t;
       POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> target, Engine::load(path, eo));
       const std::vector<int32_t> prompt = target->tokenizer().encode(cfg.prompt, true, false);
       if ((int)prompt.size() + cfg.n_gen > target->n_ctx())
-        return error(ErrorCode::kOutOfRange, "bench: prompt (" + std::to_string(prompt.size()) + " tokens) + -n " + std::to_string(cfg.n_gen) +
-                                                 " exceed the context " + std::to_string(target->n_ctx()));
+        return Status(ErrorCode::kOutOfRange, "bench: prompt (" + std::to_string(prompt.size()) + " tokens) + n_gen " + std::to_string(cfg.n_gen) +
+                                                  " exceed the context " + std::to_string(target->n_ctx()), "n_gen");
       POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Drafter> drafter, make_drafter(cfg.draft, path, *target, eo));
       GenerateOptions go;
       go.n_predict = cfg.n_gen;

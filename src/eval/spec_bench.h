@@ -14,7 +14,8 @@ struct SpecBenchConfig {
   std::vector<std::string> models;
   DraftSpec draft;
   SpeculativeOptions spec;
-  std::vector<int> threads = {1};
+  std::vector<int> threads = {1};  // rows for each count: the engine's n_threads
+  EngineOptions engine;             // the target's and (sharing its threads) the draft's engine
   int n_gen = 200;
   int repetitions = 3;
   std::string prompt = "The little dog was very happy because";

@@ -188,7 +188,7 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 Status GgufWriter::write(const std::string& path, bool overwrite) const {
   struct stat st {};
   if (!overwrite && ::stat(path.c_str(), &st) == 0)
-    return error(ErrorCode::kInvalidArgument, path + ": output exists (use --force to overwrite)");
+    return Status(ErrorCode::kInvalidArgument, path + ": output exists (use force to overwrite)", "force");
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return error(ErrorCode::kIoError, tmp + ": cannot create: " + std::strerror(errno));

@@ -11,19 +11,20 @@ namespace pocket {
 namespace {
 
 Status validate(const ModelConfig& c, const Batch& batch, const KvCache& kv) {
-  std::vector<int> next((size_t)kv.n_seq());
+  thread_local std::vector<int> next;  // reused: a decode step allocates nothing
+  next.assign((size_t)kv.n_seq(), 0);
   for (int s = 0; s < kv.n_seq(); ++s) next[(size_t)s] = kv.seq_len(s);
   for (int i = 0; i < batch.size(); ++i) {
     const BatchEntry& e = batch.entries[(size_t)i];
-    const std::string where = "batch entry " + std::to_string(i) + ": ";
+    auto where = [i] { return "batch entry " + std::to_string(i) + ": "; };  // built only for an error
     if (e.token < 0 || e.token >= c.n_vocab)
-      return error(ErrorCode::kInvalidArgument, where + "token id " + std::to_string(e.token) + " outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
+      return error(ErrorCode::kInvalidArgument, where() + "token id " + std::to_string(e.token) + " outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
     if (e.seq < 0 || e.seq >= kv.n_seq())
-      return error(ErrorCode::kInvalidArgument, where + "sequence " + std::to_string(e.seq) + " outside 0.." + std::to_string(kv.n_seq() - 1));
+      return error(ErrorCode::kInvalidArgument, where() + "sequence " + std::to_string(e.seq) + " outside 0.." + std::to_string(kv.n_seq() - 1));
     if (e.pos >= kv.n_ctx())
-      return error(ErrorCode::kOutOfRange, where + "position " + std::to_string(e.pos) + " exceeds the context size " + std::to_string(kv.n_ctx()));
+      return error(ErrorCode::kOutOfRange, where() + "position " + std::to_string(e.pos) + " exceeds the context size " + std::to_string(kv.n_ctx()));
     if (e.pos != next[(size_t)e.seq])
-      return error(ErrorCode::kInvalidArgument, where + "position " + std::to_string(e.pos) + " does not continue sequence " +
+      return error(ErrorCode::kInvalidArgument, where() + "position " + std::to_string(e.pos) + " does not continue sequence " +
                                                     std::to_string(e.seq) + " (expected " + std::to_string(next[(size_t)e.seq]) + ")");
     next[(size_t)e.seq] = e.pos + 1;
   }
@@ -40,8 +41,10 @@ struct Runner {
   const ActivationHook* hook;
   const Matrix& head;
 
-  void dump(const std::string& name, int n, const float* data, int64_t width, int entry0) const {
+  // The name ("blk.L.what") is built only when a hook listens: nothing allocates per layer per token otherwise.
+  void dump(int layer, const char* what, int n, const float* data, int64_t width, int entry0) const {
     if (hook == nullptr) return;
+    const std::string name = "blk." + std::to_string(layer) + "." + what;
     for (int t = 0; t < n; ++t) (*hook)(name, entry0 + t, data + (size_t)t * width, width);
   }
 
@@ -61,9 +64,8 @@ struct Runner {
 
   void layer(int l, const BatchEntry* e, int n, int entry0) {
     const LayerWeights& L = m.weights().layers[(size_t)l];
-    const std::string p = "blk." + std::to_string(l) + ".";
     rmsnorm_rows(s.x.data(), L.attn_norm, s.xb.data(), n);
-    dump(p + "attn_norm", n, s.xb.data(), c.n_embd, entry0);
+    dump(l, "attn_norm", n, s.xb.data(), c.n_embd, entry0);
 
     const Matrix* qkv[3] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[3] = {s.q.data(), s.k.data(), s.v.data()};
@@ -81,16 +83,16 @@ struct Runner {
       rope_apply(c, cs, s.k.data() + (size_t)t * c.kv_dim(), c.n_head_kv);
       kv.store(l, e[t].seq, e[t].pos, s.k.data() + (size_t)t * c.kv_dim(), s.v.data() + (size_t)t * c.kv_dim());
     }
-    dump(p + "q_rope", n, s.q.data(), c.q_dim(), entry0);
-    dump(p + "k_rope", n, s.k.data(), c.kv_dim(), entry0);
+    dump(l, "q_rope", n, s.q.data(), c.q_dim(), entry0);
+    dump(l, "k_rope", n, s.k.data(), c.kv_dim(), entry0);
 
     attention(kt, pool, c, e, n, s.q.data(), kv, l, s.attn.data(), s.scores.data(), kv.attention_span());
-    dump(p + "attn_out", n, s.attn.data(), c.q_dim(), entry0);
+    dump(l, "attn_out", n, s.attn.data(), c.q_dim(), entry0);
     matmul(kt, pool, L.wo, s.xb.data(), s.attn.data(), n, s.act.data());
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
 
     rmsnorm_rows(s.x.data(), L.ffn_norm, s.xb.data(), n);
-    dump(p + "ffn_norm", n, s.xb.data(), c.n_embd, entry0);
+    dump(l, "ffn_norm", n, s.xb.data(), c.n_embd, entry0);
     const Matrix* gu[2] = {&L.w_gate, &L.w_up};
     float* gu_out[2] = {s.hb.data(), s.hb2.data()};
     if (act_type_for(L.w_gate.type) == act_type_for(L.w_up.type)) {
@@ -99,11 +101,11 @@ struct Runner {
       for (int i = 0; i < 2; ++i) matmul(kt, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
     }
     for (int t = 0; t < n; ++t) kt.silu_mul(s.hb.data() + (size_t)t * c.n_ff, s.hb2.data() + (size_t)t * c.n_ff, c.n_ff);
-    dump(p + "ffn_act", n, s.hb.data(), c.n_ff, entry0);
+    dump(l, "ffn_act", n, s.hb.data(), c.n_ff, entry0);
     matmul(kt, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
-    dump(p + "ffn_out", n, s.xb.data(), c.n_embd, entry0);
+    dump(l, "ffn_out", n, s.xb.data(), c.n_embd, entry0);
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
-    dump(p + "out", n, s.x.data(), c.n_embd, entry0);
+    dump(l, "out", n, s.x.data(), c.n_embd, entry0);
   }
 
   // Runs entries [0, n) of a chunk; appends logits rows for entries that want them.
@@ -114,7 +116,8 @@ struct Runner {
       et.to_float(emb.row(e[t].token), s.x.data() + (size_t)t * c.n_embd, c.n_embd);
       rope_table(c, e[t].pos, s.rope_cs.data() + (size_t)t * c.rope_dim);
     }
-    dump("token_embd", n, s.x.data(), c.n_embd, entry0);
+    if (hook)
+      for (int t = 0; t < n; ++t) (*hook)("token_embd", entry0 + t, s.x.data() + (size_t)t * c.n_embd, c.n_embd);
     for (int l = 0; l < (int)c.n_layer; ++l) layer(l, e, n, entry0);
 
     // Final norm and output head, only for the entries that want logits.

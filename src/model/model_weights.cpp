@@ -1,5 +1,7 @@
 #include "model/model_weights.h"
 
+#include <algorithm>
+
 #include "kernels/kernel_table.h"
 
 namespace pocket {
@@ -102,6 +104,24 @@ Matrix* Model::find_matrix(const std::string& name) {
   return nullptr;
 }
 
+std::vector<float>* Model::find_vector(const std::string& name) {
+  ModelWeights& w = weights_;
+  if (name == "output_norm.weight") return &w.output_norm;
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    if (name.compare(0, p.size(), p) != 0) continue;
+    LayerWeights& L = w.layers[l];
+    const std::string role = name.substr(p.size());
+    if (role == "attn_norm.weight") return &L.attn_norm;
+    if (role == "ffn_norm.weight") return &L.ffn_norm;
+    if (role == "attn_q.bias") return &L.bq;
+    if (role == "attn_k.bias") return &L.bk;
+    if (role == "attn_v.bias") return &L.bv;
+    return nullptr;
+  }
+  return nullptr;
+}
+
 Status Model::keep_first_layers(int n) {
   if (n < 1 || n > config_.n_layer)
     return error(ErrorCode::kInvalidArgument, file_->name() + ": cannot keep " + std::to_string(n) + " layers of " + std::to_string(config_.n_layer));
@@ -128,9 +148,39 @@ Status Model::set_matrix_data(const std::string& name, TensorType type, const ui
   return Status::ok();
 }
 
+Status Model::replace_tensors(std::vector<ReplacementTensor> tensors) {
+  // Everything is checked first, so that an error leaves the model as it was.
+  for (const ReplacementTensor& r : tensors) {
+    const TensorView* t = file_->find_tensor(r.name);
+    if (t == nullptr) return error(ErrorCode::kInvalidArgument, "replace_tensors: no tensor named '" + r.name + "'");
+    const TypeTraits& tt = traits(r.type);
+    const bool whole_blocks = t->ne[0] % tt.block_size == 0;
+    if (tt.to_float == nullptr || !whole_blocks || r.bytes.size() != (size_t)(t->n_elements() / tt.block_size) * tt.block_bytes)
+      return error(ErrorCode::kInvalidArgument, "replace_tensors: '" + r.name + "': " + std::to_string(r.bytes.size()) + " bytes are not " +
+                                                    t->shape_string() + " in type " + tt.name);
+    if (find_matrix(r.name) != nullptr && kernels().vec_dot[(int)r.type] == nullptr)
+      return error(ErrorCode::kUnsupported, "replace_tensors: '" + r.name + "' cannot use type " + tt.name);
+  }
+  for (ReplacementTensor& r : tensors) {
+    if (find_matrix(r.name) != nullptr) {
+      POCKET_RETURN_IF_ERROR(set_matrix_data(r.name, r.type, r.bytes.data()));
+    } else if (std::vector<float>* v = find_vector(r.name)) {
+      traits(r.type).to_float(r.bytes.data(), v->data(), (int64_t)v->size());
+    }
+    // Moving the vector keeps its buffer, which the weights now point into.
+    auto same = std::find_if(owned_.begin(), owned_.end(), [&](const ReplacementTensor& o) { return o.name == r.name; });
+    if (same != owned_.end()) *same = std::move(r);
+    else owned_.push_back(std::move(r));
+  }
+  return Status::ok();
+}
+
 size_t Model::weight_bytes() const {
   size_t n = 0;
-  for (const TensorView& t : file_->tensors()) n += t.nbytes;
+  for (const TensorView& t : file_->tensors()) {
+    auto r = std::find_if(owned_.begin(), owned_.end(), [&](const ReplacementTensor& o) { return o.name == t.name; });
+    n += r == owned_.end() ? t.nbytes : r->bytes.size();
+  }
   return n;
 }
 

@@ -44,6 +44,14 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
 };
 
+// A tensor's bytes held by the model itself in place of the file's (an in-memory re-encoding, e.g. a
+// self-draft's quantized copy of the target), used exactly as a file holding them would be.
+struct ReplacementTensor {
+  std::string name;
+  TensorType type = TensorType::F32;
+  std::vector<uint8_t> bytes;  // the tensor in `type`, rows in file order (GGUF layout)
+};
+
 // A loaded model: the mapping, its config and its weights.
 class Model {
  public:
@@ -56,20 +64,28 @@ class Model {
   const GgufFile& file() const { return *file_; }
   size_t weight_bytes() const;  // bytes of all weight tensors
 
-  // Points the named matrix at other bytes of another type (the caller keeps them alive), to measure
-  // what re-encoding one tensor does without writing a file (mixed-precision sensitivity).
-  // data == nullptr restores the file's tensor. Tied heads follow token_embd.weight.
   // Keeps only the first n layers (self-drafting: the target's own early layers with its final norm and
   // output head). The mapping is untouched.
   Status keep_first_layers(int n);
 
+  // Points the named matrix at other bytes of another type (the caller keeps them alive), to measure
+  // what re-encoding one tensor does without writing a file (mixed-precision sensitivity).
+  // data == nullptr restores the file's tensor. Tied heads follow token_embd.weight.
   Status set_matrix_data(const std::string& name, TensorType type, const uint8_t* data);
+
+  // Takes these tensors as the model's own in place of the file's views: matrices point at the bytes
+  // (which the model now owns), vectors are converted to float again, and weight_bytes() counts them.
+  // Each must name a tensor of the file and hold its element count in a type the model computes with;
+  // on an error nothing is replaced. Tied heads follow token_embd.weight.
+  Status replace_tensors(std::vector<ReplacementTensor> tensors);
 
  private:
   std::unique_ptr<GgufFile> file_;
   ModelConfig config_;
   ModelWeights weights_;
+  std::vector<ReplacementTensor> owned_;  // replace_tensors(): the bytes the weights point into
   Matrix* find_matrix(const std::string& name);
+  std::vector<float>* find_vector(const std::string& name);
 };
 
 }  // namespace pocket

@@ -86,8 +86,8 @@ double rapl_power_w(double seconds, const std::function<void()>& load, std::stri
 Result<CalibrateReport> calibrate_host(const CalibrateOptions& o) {
   const int hw = std::max(1, (int)std::thread::hardware_concurrency());
   const int threads = o.threads > 0 ? o.threads : hw;
-  if (threads > 256) return error(ErrorCode::kInvalidArgument, "--threads must be in 1..256");
-  if (o.repetitions < 1) return error(ErrorCode::kInvalidArgument, "--repetitions must be >= 1");
+  if (threads > 256) return field_error("threads", "must be in 1..256");
+  if (o.repetitions < 1) return field_error("repetitions", "must be >= 1");
   ThreadPool pool(threads);
   const KernelTable& kt = kernels();
   CalibrateReport rep;

@@ -240,7 +240,7 @@ std::vector<std::string> device_dirs() {
 
 Result<DeviceProfile> find_device_profile(const std::string& name) {
   if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) return load_device_profile(name);
-  if (!valid_name(name)) return error(ErrorCode::kInvalidArgument, "--device: '" + name + "' is neither a profile name nor a .json file");
+  if (!valid_name(name)) return Status(ErrorCode::kInvalidArgument, "name_or_path: '" + name + "' is neither a profile name nor a .json file", "name_or_path");
   for (const std::string& d : device_dirs()) {
     const std::string path = d + "/" + name + ".json";
     std::ifstream probe(path);
@@ -251,7 +251,7 @@ Result<DeviceProfile> find_device_profile(const std::string& name) {
   if (all.is_ok())
     for (const auto& p : all.value()) names += (names.empty() ? "" : ", ") + p.name;
   std::string hint = name == "host" ? " (run `pocket calibrate` to measure this machine)" : "";
-  return error(ErrorCode::kInvalidArgument, "--device: no profile named '" + name + "'" + hint + "; known: " + names);
+  return Status(ErrorCode::kInvalidArgument, "name_or_path: no profile named '" + name + "'" + hint + "; known: " + names, "name_or_path");
 }
 
 Result<std::vector<DeviceProfile>> all_device_profiles() {

@@ -80,7 +80,7 @@ Result<ModelFootprint> footprint_of_shape(const std::string& shape_name, TensorT
   if (s == nullptr) {
     std::string names;
     for (const ModelShape& k : known_shapes()) names += (names.empty() ? "" : ", ") + std::string(k.name);
-    return error(ErrorCode::kInvalidArgument, "--shape: unknown shape '" + shape_name + "'; known: " + names);
+    return Status(ErrorCode::kInvalidArgument, "shape_name: unknown shape '" + shape_name + "'; known: " + names, "shape_name");
   }
   ModelFootprint f;
   f.name = s->name;

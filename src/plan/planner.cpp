@@ -85,8 +85,8 @@ size_t runtime_overhead_bytes(const ModelConfig& c, int threads) {
 }
 
 Result<PlanResult> make_plan(const ModelFootprint& m, const DeviceProfile& d, const PlanSettings& s, const CloudAssumptions& cloud) {
-  if (s.prompt_tokens < 1) return error(ErrorCode::kInvalidArgument, "--prompt-tokens must be >= 1");
-  if (s.gen_tokens < 1) return error(ErrorCode::kInvalidArgument, "--gen-tokens must be >= 1");
+  if (s.prompt_tokens < 1) return field_error("prompt_tokens", "must be >= 1");
+  if (s.gen_tokens < 1) return field_error("gen_tokens", "must be >= 1");
   EngineOptions eo = s.engine;
   eo.mem_budget = 0;
   if (eo.n_threads <= 0) eo.n_threads = d.threads;
@@ -95,7 +95,10 @@ Result<PlanResult> make_plan(const ModelFootprint& m, const DeviceProfile& d, co
   PlanResult r;
   r.model = m.name;
   r.device = d.name;
-  r.weight_type = traits(m.main_type()).name;
+  r.main_type = m.main_type();
+  r.kv_k_type = eo.kv_k_type;
+  r.kv_v_type = eo.kv_v_type;
+  r.weight_type = traits(r.main_type).name;
   r.kv = std::string(kv_type_name(eo.kv_k_type)) + "/" + kv_type_name(eo.kv_v_type);
   r.n_ctx = ep.n_ctx;
   r.kv_positions = ep.kv.slots();

@@ -37,8 +37,13 @@ struct CloudEstimate {
 };
 
 struct PlanResult {
-  std::string model, device, weight_type, kv;
-  int n_ctx = 0, kv_positions = 0, threads = 0, window = 0;
+  std::string model, device;
+  // The configuration, typed: the model's main weight type and the KV types planned with ...
+  TensorType main_type = TensorType::F32;
+  KvType kv_k_type = KvType::kF32, kv_v_type = KvType::kF32;
+  std::string weight_type, kv;    // ... and the same for display: "Q4_0", "f16/f16"
+  int n_ctx = 0, kv_positions = 0, threads = 0;
+  int window = 0;                 // sliding window of the cache (0: none)
   MemoryPlan memory;              // weights = the whole file
   size_t resident_weights = 0;    // weights paged in while generating
   size_t runtime_overhead = 0;    // process, tokenizer, thread stacks

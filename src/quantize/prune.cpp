@@ -44,9 +44,9 @@ Status apply_pruning(const GgufFile& in, const ModelConfig& cfg, const Calibrati
                      WeightEdits* edits, PruneReport* report) {
   if (opts.method == PruneMethod::kNone) return Status::ok();
   if (opts.method == PruneMethod::kWanda && cal == nullptr)
-    return error(ErrorCode::kInvalidArgument, "--prune wanda needs calibration data (--calib FILE)");
+    return field_error("prune.method", "wanda needs calibration data (calib_text)");
   if (opts.pattern == PrunePattern::kUnstructured && !(opts.sparsity >= 0.0 && opts.sparsity < 1.0))
-    return error(ErrorCode::kInvalidArgument, "--sparsity must be in [0, 1)");
+    return field_error("prune.sparsity", "must be in [0, 1)");
   static const char* kLinears[] = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
   for (int l = 0; l < (int)cfg.n_layer; ++l) {
     for (const char* what : kLinears) {

@@ -34,19 +34,61 @@ uint32_t file_type_of(TensorType t) {
 }
 
 Status validate(const QuantizeOptions& o) {
-  if (!quantizable(o.type)) return error(ErrorCode::kInvalidArgument, std::string("--type: cannot quantize to ") + traits(o.type).name);
+  if (!quantizable(o.type)) return Status(ErrorCode::kInvalidArgument, std::string("type: cannot quantize to ") + traits(o.type).name, "type");
   if (o.group < 0 || o.group % 32 != 0)
-    return error(ErrorCode::kInvalidArgument, "--group: " + std::to_string(o.group) + " is not a multiple of 32 (or 0 for per-channel)");
+    return Status(ErrorCode::kInvalidArgument, "group: " + std::to_string(o.group) + " is not a multiple of 32 (or 0 for per-channel)", "group");
   if (o.method != QuantMethod::kRtn && !integer_group_type(o.type))
-    return error(ErrorCode::kInvalidArgument, std::string("--method gptq/awq needs an integer --type (q4_0, q4_1, q8_0), not ") + traits(o.type).name);
+    return field_error("method", std::string("gptq/awq needs an integer type (q4_0, q4_1, q8_0), not ") + traits(o.type).name);
   if ((o.method == QuantMethod::kGptq || o.method == QuantMethod::kAwqGptq) && o.prune.method != PruneMethod::kNone)
-    return error(ErrorCode::kInvalidArgument, "--prune cannot be combined with --method gptq (GPTQ's updates would refill the pruned weights)");
+    return field_error("prune.method", "cannot be combined with method gptq (GPTQ's updates would refill the pruned weights)");
   if (o.target_bpw > 0 && (!integer_group_type(o.type) || !quantizable(o.high_type)))
-    return error(ErrorCode::kInvalidArgument, "--target-bpw needs an integer --type as the low type");
+    return field_error("target_bpw", "needs an integer type as the low type");
   const bool needs_calib = o.method != QuantMethod::kRtn || o.prune.method == PruneMethod::kWanda || o.target_bpw > 0;
   if (needs_calib && o.calib_text.empty())
-    return error(ErrorCode::kInvalidArgument, "GPTQ, AWQ, Wanda pruning and --target-bpw need a calibration text (--calib FILE)");
+    return Status(ErrorCode::kInvalidArgument, "GPTQ, AWQ, Wanda pruning and target_bpw need a calibration text (calib_text)", "calib_text");
   return Status::ok();
+}
+
+// Target type of a tensor: automatic choice (`chosen`), then overrides, then --type. Vectors (norms,
+// biases) stay F32; tensors whose rows do not fill whole blocks, or that we cannot read, stay as they are.
+TensorType target_type(const TensorView& t, const QuantizeOptions& o, const std::map<std::string, TensorType>& chosen) {
+  TensorType target = o.type;
+  auto c = chosen.find(t.name);
+  if (c != chosen.end()) target = c->second;
+  for (const auto& [pattern, type] : o.overrides) {
+    if (t.name.find(pattern) != std::string::npos) {
+      target = type;
+      break;
+    }
+  }
+  if (t.n_dims < 2) target = TensorType::F32;
+  if (t.ne[0] % traits(target).block_size != 0 || traits(t.type).to_float == nullptr) target = t.type;
+  return target;
+}
+
+// Whether a tensor that nothing edits keeps its bytes: already in the target encoding (re-quantizing a
+// block format at g32 round to nearest would change nothing).
+bool kept_as_is(const TensorView& t, TensorType target, const GroupCodec* codec, const QuantizeOptions& o) {
+  return target == t.type && (codec == nullptr || (o.group == 32 && o.method == QuantMethod::kRtn));
+}
+
+// Round to nearest of one row (through the codec for the integer types; clip: one ratio per group or nullptr).
+void quantize_row_rtn(const TypeTraits& tt, const GroupCodec* codec, const float* x, int64_t cols, uint8_t* dst, const float* clip) {
+  if (codec) codec->quantize_row(x, dst, clip);
+  else tt.from_float(x, dst, cols);
+}
+
+// Round to nearest of a tensor read from its own type, one row at a time (the same bytes as converting
+// the whole tensor first, without its float copy).
+void quantize_tensor_rtn(const TensorView& t, const TypeTraits& tt, const GroupCodec* codec, const float* clip, uint8_t* dst) {
+  const TypeTraits& src = traits(t.type);
+  const int64_t cols = t.ne[0], rows = t.n_rows();
+  const size_t in_rb = row_bytes(src, cols), out_rb = row_bytes(tt, cols);
+  std::vector<float> row((size_t)cols);  // [cols]
+  for (int64_t r = 0; r < rows; ++r) {
+    src.to_float(t.data + (size_t)r * in_rb, row.data(), cols);
+    quantize_row_rtn(tt, codec, row.data(), cols, dst + (size_t)r * out_rb, clip ? clip + r * codec->n_groups() : nullptr);
+  }
 }
 
 }  // namespace
@@ -58,9 +100,9 @@ Result<std::vector<std::pair<std::string, TensorType>>> parse_tensor_types(const
   while (std::getline(ss, item, ',')) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
-      return error(ErrorCode::kInvalidArgument, "--tensor-type: '" + item + "' is not NAME=TYPE");
+      return Status(ErrorCode::kInvalidArgument, "overrides: '" + item + "' is not NAME=TYPE", "overrides");
     auto t = type_from_name(item.substr(eq + 1));
-    if (!t || !quantizable(*t)) return error(ErrorCode::kInvalidArgument, "--tensor-type: unknown or unsupported type in '" + item + "'");
+    if (!t || !quantizable(*t)) return Status(ErrorCode::kInvalidArgument, "overrides: unknown or unsupported type in '" + item + "'", "overrides");
     out.emplace_back(item.substr(0, eq), *t);
   }
   return out;
@@ -74,22 +116,7 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> in, GgufFile::open(in_path));
   QuantizeReport rep;
 
-  // Target type of every tensor: automatic choice, then overrides, then --type. Vectors (norms,
-  // biases) stay F32; tensors whose rows do not fill whole blocks, or that we cannot read, stay as they are.
-  auto target_of = [&](const TensorView& t) {
-    TensorType target = opts.type;
-    auto c = rep.chosen.find(t.name);
-    if (c != rep.chosen.end()) target = c->second;
-    for (const auto& [pattern, type] : opts.overrides) {
-      if (t.name.find(pattern) != std::string::npos) {
-        target = type;
-        break;
-      }
-    }
-    if (t.n_dims < 2) target = TensorType::F32;
-    if (t.ne[0] % traits(target).block_size != 0 || traits(t.type).to_float == nullptr) target = t.type;
-    return target;
-  };
+  auto target_of = [&](const TensorView& t) { return target_type(t, opts, rep.chosen); };
 
   const bool needs_calib = opts.method != QuantMethod::kRtn || opts.prune.method == PruneMethod::kWanda;
   std::optional<ModelConfig> cfg;
@@ -126,8 +153,8 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
     const size_t budget = (size_t)(opts.target_bpw * (double)params / 8.0);
     smallest += base_bytes;
     if (smallest > budget)
-      return error(ErrorCode::kInvalidArgument, "--target-bpw " + std::to_string(opts.target_bpw).substr(0, 5) + ": the smallest choice (every candidate in " +
-                                                    traits(opts.type).name + ") already takes " + std::to_string(8.0 * (double)smallest / (double)params).substr(0, 5) + " bits per weight");
+      return field_error("target_bpw", std::to_string(opts.target_bpw).substr(0, 5) + ": the smallest choice (every candidate in " + traits(opts.type).name +
+                                           ") already takes " + std::to_string(8.0 * (double)smallest / (double)params).substr(0, 5) + " bits per weight");
     log("mixed precision: measuring the sensitivity of " + std::to_string(candidates.size()) + " tensors");
     SensitivityOptions so;
     so.low = opts.type;
@@ -186,8 +213,7 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
     rep.native_bits += codec ? codec->native_bits_per_weight() * (double)t.n_elements() : 8.0 * (double)out_bytes;
     std::vector<int64_t> ne(t.ne, t.ne + t.n_dims);
     const bool edited = edits.has(t.name);
-    if (target == t.type && !edited && (codec == nullptr || (opts.group == 32 && opts.method == QuantMethod::kRtn))) {
-      // Already in the target encoding (re-quantizing a block format at g32 would change nothing).
+    if (!edited && kept_as_is(t, target, codec, opts)) {
       POCKET_RETURN_IF_ERROR(w.add_tensor_view(t.name, t.type, ne, t.data, t.nbytes));
       rep.bytes_out += t.nbytes;
       ++index;
@@ -199,9 +225,16 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
     const SiteStats* st = use_gptq && codec ? cal.stats_for(t.name, tied) : nullptr;
     POCKET_RETURN_IF_ERROR(w.add_tensor_lazy(t.name, target, ne, [&, view = &t, codec, st, cols, rows, position](uint8_t* dst) {
       if (opts.progress) opts.progress(position + 1, total, view->name);  // reported as the file is written
-      std::vector<float> all;
-      const std::vector<float>* floats = nullptr;
+      auto c = edits.clips.find(view->name);
+      const float* clip = codec && c != edits.clips.end() ? c->second.data() : nullptr;
+      const bool gptq = st != nullptr && st->cols == cols;
       auto e = edits.floats.find(view->name);
+      if (e == edits.floats.end() && !gptq) {  // round to nearest of the file's values
+        quantize_tensor_rtn(*view, tt, codec, clip, dst);
+        return Status::ok();
+      }
+      std::vector<float> all;  // [rows, cols]
+      const std::vector<float>* floats = nullptr;
       if (e != edits.floats.end()) {
         floats = &e->second;
       } else {
@@ -211,7 +244,7 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
         floats = &all;
       }
       const size_t out_rb = row_bytes(tt, cols);
-      if (st != nullptr && st->cols == cols) {
+      if (gptq) {
         GptqOptions go = opts.gptq;
         go.n_threads = opts.n_threads;
         const double* h = st->h.data();
@@ -225,19 +258,41 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
         }
         const Status s = gptq_quantize(*codec, floats->data(), rows, h, go, dst);
         if (!s.is_ok()) return error(ErrorCode::kUnsupported, view->name + ": " + s.message());
-      } else if (codec) {
-        auto c = edits.clips.find(view->name);
-        const float* clip = c == edits.clips.end() ? nullptr : c->second.data();
-        for (int64_t r = 0; r < rows; ++r)
-          codec->quantize_row(floats->data() + r * cols, dst + (size_t)r * out_rb, clip ? clip + r * codec->n_groups() : nullptr);
       } else {
-        for (int64_t r = 0; r < rows; ++r) tt.from_float(floats->data() + r * cols, dst + (size_t)r * out_rb, cols);
+        for (int64_t r = 0; r < rows; ++r)
+          quantize_row_rtn(tt, codec, floats->data() + r * cols, cols, dst + (size_t)r * out_rb, clip ? clip + r * codec->n_groups() : nullptr);
       }
       return Status::ok();
     }));
   }
   POCKET_RETURN_IF_ERROR(w.write(out_path, opts.force));
   return rep;
+}
+
+Result<std::vector<ReplacementTensor>> quantize_tensors(const GgufFile& in, const QuantizeOptions& opts) {
+  POCKET_RETURN_IF_ERROR(validate(opts));
+  if (opts.method != QuantMethod::kRtn || opts.prune.method != PruneMethod::kNone || opts.target_bpw > 0)
+    return error(ErrorCode::kUnsupported, "in-memory quantization is round to nearest only (GPTQ, AWQ, pruning and a bits-per-weight target write a file)");
+  const std::map<std::string, TensorType> none;
+  std::vector<ReplacementTensor> out;
+  for (const TensorView& t : in.tensors()) {
+    const TensorType target = target_type(t, opts, none);
+    std::optional<GroupCodec> codec;
+    if (t.n_dims == 2 && integer_group_type(target)) {
+      POCKET_ASSIGN_OR_RETURN(GroupCodec c, GroupCodec::make(target, opts.group, t.ne[0]));
+      codec = c;
+    }
+    const GroupCodec* cp = codec ? &*codec : nullptr;
+    if (kept_as_is(t, target, cp, opts)) continue;
+    const TypeTraits& tt = traits(target);
+    ReplacementTensor r;
+    r.name = t.name;
+    r.type = target;
+    r.bytes.resize((size_t)(t.n_elements() / tt.block_size) * tt.block_bytes);
+    quantize_tensor_rtn(t, tt, cp, nullptr, r.bytes.data());
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace pocket

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "format/gguf_reader.h"
+#include "model/model_weights.h"
 #include "pocket/status.h"
 #include "quantize/awq.h"
 #include "quantize/calibration.h"
@@ -61,5 +63,11 @@ struct QuantizeReport {
 Result<std::vector<std::pair<std::string, TensorType>>> parse_tensor_types(const std::string& spec);
 
 Result<QuantizeReport> quantize_model(const std::string& in_path, const std::string& out_path, const QuantizeOptions& opts);
+
+// The same re-encoding in memory, without a file: every tensor of `in` that quantize_model() would
+// re-encode (the same target types: --type, overrides, vectors F32), with the bytes it would write;
+// the tensors it would copy are left out. Round to nearest only (method kRtn, no pruning, no
+// target_bpw: those need calibration; an error says so). For Model::replace_tensors (self-drafts).
+Result<std::vector<ReplacementTensor>> quantize_tensors(const GgufFile& in, const QuantizeOptions& opts);
 
 }  // namespace pocket

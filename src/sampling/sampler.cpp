@@ -26,13 +26,13 @@ void Candidates::softmax() {
 }
 
 Status SamplingParams::validate() const {
-  auto bad = [](const std::string& what) { return error(ErrorCode::kInvalidArgument, what); };
-  if (!std::isfinite(temperature)) return bad("--temp must be a finite number");
-  if (!(top_p > 0.0f) || top_p > 1.0f || !std::isfinite(top_p)) return bad("--top-p must be in (0, 1]");
-  if (min_p < 0.0f || min_p > 1.0f || !std::isfinite(min_p)) return bad("--min-p must be in [0, 1]");
-  if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty)) return bad("--repeat-penalty must be > 0");
-  if (!std::isfinite(frequency_penalty) || !std::isfinite(presence_penalty)) return bad("penalties must be finite");
-  if (penalty_last_n < 0) return bad("--repeat-last-n must be >= 0");
+  if (!std::isfinite(temperature)) return field_error("temperature", "must be a finite number");
+  if (!(top_p > 0.0f) || top_p > 1.0f || !std::isfinite(top_p)) return field_error("top_p", "must be in (0, 1]");
+  if (min_p < 0.0f || min_p > 1.0f || !std::isfinite(min_p)) return field_error("min_p", "must be in [0, 1]");
+  if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty)) return field_error("repeat_penalty", "must be > 0");
+  if (!std::isfinite(frequency_penalty)) return field_error("frequency_penalty", "must be finite");
+  if (!std::isfinite(presence_penalty)) return field_error("presence_penalty", "must be finite");
+  if (penalty_last_n < 0) return field_error("penalty_last_n", "must be >= 0");
   return Status::ok();
 }
 

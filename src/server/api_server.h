@@ -29,8 +29,8 @@ struct ServerOptions {
 
 class ApiServer {
  public:
-  // engine: created with EngineOptions::n_parallel = opts.n_parallel.
-  ApiServer(Engine& engine, const ServerOptions& opts);
+  // engine: created with EngineOptions::n_parallel = opts.n_parallel; scheduler: Scheduler::create over it.
+  ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const ServerOptions& opts);
   ~ApiServer();
   // Binds host:port (port 0: any free port); returns the port, or -1.
   int bind(const std::string& host, int port);

@@ -25,7 +25,8 @@ const char* chat_template_name(ChatTemplate t) {
 Result<ChatTemplate> chat_template_from_name(const std::string& name) {
   for (const Entry& e : kNames)
     if (name == e.name) return e.t;
-  return error(ErrorCode::kInvalidArgument, "--chat-template: unknown template '" + name + "' (plain, llama2, llama3, chatml, zephyr, phi3, gemma)");
+  return Status(ErrorCode::kInvalidArgument, "chat_template: unknown template '" + name + "' (plain, llama2, llama3, chatml, zephyr, phi3, gemma)",
+                "chat_template");
 }
 
 ChatTemplate detect_chat_template(const std::string& j) {

@@ -115,6 +115,29 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
   return true;
 }
 
+const FieldNames& openai_field_names() {
+  static const FieldNames names = {
+      {"temperature", "temperature"},
+      {"top_p", "top_p"},
+      {"top_k", "top_k"},
+      {"min_p", "min_p"},
+      {"presence_penalty", "presence_penalty"},
+      {"frequency_penalty", "frequency_penalty"},
+      {"seed", "seed"},
+      {"n_predict", "max_tokens"},
+      {"stop_strings", "stop"},
+  };
+  return names;
+}
+
+ApiError request_error(const Status& s) {
+  ApiError e;
+  e.status = 400;
+  e.param = field_name_of(s, openai_field_names());
+  e.message = with_field_names(s, openai_field_names());
+  return e;
+}
+
 std::string to_json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json usage_json(const CompletionResult& r) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/field_names.h"
 #include "server/chat_template.h"
 
 namespace pocket {
@@ -33,6 +34,13 @@ struct CompletionRequest {
 
 // Returns false and fills *err for a request that cannot be served.
 bool parse_completion_request(const std::string& body, bool chat, CompletionRequest* req, ApiError* err);
+
+// The request's JSON name of each library option a request sets (GenerateOptions, SamplingParams):
+// n_predict is max_tokens, stop_strings is stop, the sampling fields keep their names.
+const FieldNames& openai_field_names();
+// A 400 invalid_request_error for a library error about a request: the option it is about, by its
+// JSON name, is `param` and is named so in the message ("top_p must be in (0, 1]").
+ApiError request_error(const Status& s);
 
 struct CompletionResult {
   std::string id, model, text, finish_reason;

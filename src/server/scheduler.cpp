@@ -4,7 +4,6 @@
 #include <chrono>
 
 #include "core/timing.h"
-#include "engine/token_output.h"
 
 namespace pocket {
 
@@ -44,25 +43,51 @@ std::string Job::error_message() const {
   return error_;
 }
 
+const char* openai_finish_reason(FinishReason r) {
+  switch (r) {
+    case FinishReason::kLength:
+    case FinishReason::kContext: return "length";
+    case FinishReason::kCallback:
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kError: return "error";
+    case FinishReason::kNone:
+    case FinishReason::kEos:
+    case FinishReason::kBos:
+    case FinishReason::kStopString: return "stop";
+  }
+  return "stop";
+}
+
 // A sequence of the paged cache: the tokens whose K/V it holds, and the request it serves (if any).
 struct Scheduler::Slot {
   int seq = 0;
-  std::vector<int32_t> cached;   // tokens at positions 0..cached.size()-1 in the cache
+  std::vector<int32_t> cached;     // between requests: the tokens at positions 0..cached.size()-1 in the cache
   std::shared_ptr<Job> job;
-  size_t prompt_pos = 0;         // next prompt token to evaluate
-  int32_t pending = -1;          // sampled, not yet evaluated
-  std::unique_ptr<Sampler> sampler;
-  TextCallback on_text;
-  std::unique_ptr<TokenOutput> out;
-  GenerateStats st;
+  std::unique_ptr<Sequence> s;     // the request's decode state
+  std::unique_ptr<Drafter> drafter;
+  std::unique_ptr<SpeculativeRound> round;  // speculative decoding: this request's rounds
+  Draft draft;
+  size_t first_row = 0, n_rows = 0;  // this step's logits rows
+  int n_generated() const { return s ? s->stats().n_generated : 0; }
 };
 
-Scheduler::Scheduler(Engine& engine, int n_parallel, int max_batch) : engine_(engine), max_batch_(std::max(1, max_batch)) {
+Result<std::unique_ptr<Scheduler>> Scheduler::create(Engine& engine, int n_parallel, int max_batch, const ServerSpeculation& spec) {
+  std::vector<std::unique_ptr<Slot>> slots;
+  if (spec.make_drafter) POCKET_RETURN_IF_ERROR(check_speculative_options(spec.options, engine.kv()));
   for (int i = 0; i < n_parallel; ++i) {
-    slots_.push_back(std::make_unique<Slot>());
-    slots_.back()->seq = i;
+    auto slot = std::make_unique<Slot>();
+    slot->seq = i;
+    if (spec.make_drafter) {
+      POCKET_ASSIGN_OR_RETURN(slot->drafter, spec.make_drafter());
+    }
+    slots.push_back(std::move(slot));
   }
-  m_.n_parallel = n_parallel;
+  return std::unique_ptr<Scheduler>(new Scheduler(engine, max_batch, std::move(slots), spec.options));
+}
+
+Scheduler::Scheduler(Engine& engine, int max_batch, std::vector<std::unique_ptr<Slot>> slots, SpeculativeOptions so)
+    : engine_(engine), max_batch_(std::max(1, max_batch)), slots_(std::move(slots)), spec_opts_(so) {
+  m_.n_parallel = (int)slots_.size();
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -74,7 +99,7 @@ Scheduler::~Scheduler() {
   cv_.notify_all();
   thread_.join();
   for (auto& s : slots_)
-    if (s->job) s->job->finish("cancelled", s->st.n_generated, "server shutting down");
+    if (s->job) s->job->finish("cancelled", s->n_generated(), "server shutting down");
   for (auto& j : queue_) j->finish("cancelled", 0, "server shutting down");
 }
 
@@ -122,30 +147,29 @@ void Scheduler::admit() {
     }
     if (best == nullptr) return;
     queue_.pop_front();
-    // Keep the shared prefix, but re-read at least the last prompt token (its logits start the reply).
-    const size_t keep = std::min(best_lcp, job->prompt().size() - 1);
-    engine_.kv().truncate(best->seq, (int)keep);
-    best->cached.resize(keep);
-    best->prompt_pos = keep;
-    best->pending = -1;
-    best->job = job;
-    job->set_reused((int)keep);
-    m_.reused_tokens += keep;
-    m_.prompt_tokens += job->prompt().size();
-    const GenerateOptions& o = job->options();
-    best->sampler = std::make_unique<Sampler>(o.sampling, (int32_t)engine_.model().config().n_vocab);
-    for (int32_t t : job->prompt()) best->sampler->accept(t);
-    best->st = GenerateStats{};
-    best->st.n_prompt = (int)job->prompt().size();
     std::weak_ptr<Job> weak = job;
-    best->on_text = [weak](const std::string& text) {
+    TextCallback on_text = [weak](const std::string& text) {
       auto j = weak.lock();
       if (!j || j->cancelled()) return false;
       j->push(text);
       return true;
     };
-    const int limit = o.n_predict < 0 ? engine_.n_ctx() : o.n_predict;
-    best->out = std::make_unique<TokenOutput>(engine_.tokenizer(), o, best->on_text, nullptr, job->prompt().back(), limit);
+    Result<std::unique_ptr<Sequence>> seq = Sequence::start(engine_, job->prompt(), job->options(), std::move(on_text));
+    if (!seq) {  // the HTTP layer checked the request; this is a backstop
+      job->finish("error", 0, seq.status().message());
+      continue;
+    }
+    // Keep the shared prefix, but re-read at least the last prompt token (its logits start the reply).
+    const size_t keep = std::min(best_lcp, job->prompt().size() - 1);
+    engine_.kv().truncate(best->seq, (int)keep);
+    best->cached.resize(keep);
+    best->s = std::move(seq).value();
+    best->s->set_cached((int)keep);
+    best->round = best->drafter ? std::make_unique<SpeculativeRound>(*best->drafter, spec_opts_, job->options().sampling) : nullptr;
+    best->job = job;
+    job->set_reused((int)keep);
+    m_.reused_tokens += keep;
+    m_.prompt_tokens += job->prompt().size();
   }
 }
 
@@ -170,45 +194,70 @@ void Scheduler::loop() {
 void Scheduler::step() {
   // The slot is freed (and counted) before the job reports its end: a client that has its reply must
   // never see its sequence still active in the metrics.
-  auto end_job = [&](Slot& s, const std::string& reason, const std::string& err = "") {
+  auto end_job = [&](Slot& s, FinishReason reason, const std::string& err = "") {
+    if (s.s) s.s->finish(reason);
+    const FinishReason r = s.s ? s.s->finish_reason() : reason;
+    const int n_generated = s.n_generated();
     std::shared_ptr<Job> job;
     {
       std::lock_guard<std::mutex> lk(mu_);
       job = std::move(s.job);
-      s.out.reset();
-      m_.generated_tokens += (uint64_t)s.st.n_generated;
+      if (s.s) s.cached.assign(s.s->tokens().begin(), s.s->tokens().begin() + s.s->n_cached());
+      s.s.reset();
+      if (s.round) {
+        m_.draft_tokens += (uint64_t)s.round->stats().drafted;
+        m_.draft_accepted += (uint64_t)s.round->stats().accepted;
+      }
+      s.round.reset();
+      m_.generated_tokens += (uint64_t)n_generated;
     }
-    job->finish(reason, s.st.n_generated, err);
+    job->finish(openai_finish_reason(r), n_generated, err);
   };
-  // One batch: the pending token of every generating sequence first (one each), then prompt chunks
-  // up to the batch size. Which entry holds a slot's logits is remembered in order.
+  // One batch: the pending token of every generating sequence first (one each, with its drafts when
+  // speculating), then prompt chunks up to the batch size. A speculating sequence leaves its last prompt
+  // token pending (its first round evaluates it). Each slot remembers which logits rows are its own.
   Batch batch;
+  size_t rows = 0;
   std::vector<Slot*> with_logits;
   for (auto& sp : slots_) {
     Slot& s = *sp;
     if (!s.job) continue;
     if (s.job->cancelled()) {
-      end_job(s, "cancelled");
+      end_job(s, FinishReason::kCancelled);
       continue;
     }
-    if (s.pending >= 0) {
-      batch.add(s.pending, (int32_t)s.cached.size(), s.seq, true);
-      s.cached.push_back(s.pending);
-      s.pending = -1;
-      with_logits.push_back(&s);
+    const int uncached = (int)s.s->tokens().size() - s.s->n_cached();
+    if (uncached != 1 || (!s.round && s.s->reading_prompt())) continue;
+    s.draft.clear();
+    if (s.round) {
+      const Status st = s.round->propose(*s.s, &s.draft);
+      if (!st.is_ok()) {
+        end_job(s, FinishReason::kError, st.message());
+        continue;
+      }
+      s.round->add_to_batch(*s.s, s.draft, s.seq, batch);
+    } else {
+      s.s->add_to_batch(batch, s.seq, 1);
     }
+    s.first_row = rows;
+    s.n_rows = 1 + s.draft.tokens.size();
+    rows += s.n_rows;
+    with_logits.push_back(&s);
   }
   for (auto& sp : slots_) {
     Slot& s = *sp;
-    if (!s.job || s.prompt_pos >= s.job->prompt().size()) continue;
-    const std::vector<int32_t>& p = s.job->prompt();
-    while (s.prompt_pos < p.size() && batch.size() < max_batch_) {
-      const bool last = s.prompt_pos + 1 == p.size();
-      batch.add(p[s.prompt_pos], (int32_t)s.cached.size(), s.seq, last);
-      s.cached.push_back(p[s.prompt_pos]);
-      ++s.prompt_pos;
-      if (last) with_logits.push_back(&s);
+    if (!s.job || !s.s->reading_prompt()) continue;
+    const int uncached = (int)s.s->tokens().size() - s.s->n_cached();
+    const int want = s.round ? uncached - 1 : uncached;
+    if (want <= 0) continue;
+    s.s->add_to_batch(batch, s.seq, std::min(want, max_batch_ - batch.size()));
+    if (!s.round && !s.s->reading_prompt()) {  // the whole prompt is in: its last row starts the reply
+      s.first_row = rows;
+      s.n_rows = 1;
+      rows += 1;
+      with_logits.push_back(&s);
     }
+    if (batch.size() >= max_batch_) break;
   }
   if (batch.size() == 0) return;
   std::vector<float> logits;
@@ -220,35 +269,26 @@ void Scheduler::step() {
       if (!sp->job) continue;
       // What the failed batch wrote is not valid: forget this sequence's cache.
       engine_.kv().truncate(sp->seq, 0);
-      sp->cached.clear();
-      end_job(*sp, "error", st.message());
+      sp->s->set_cached(0);
+      end_job(*sp, FinishReason::kError, st.message());
     }
     return;
   }
   const int64_t nv = engine_.model().config().n_vocab;
   int generated = 0;
-  for (size_t i = 0; i < with_logits.size(); ++i) {
-    Slot& s = *with_logits[i];
+  for (Slot* sp : with_logits) {
+    Slot& s = *sp;
     if (!s.job) continue;
-    const int32_t tok = s.sampler->sample(&logits[i * (size_t)nv]);
-    s.sampler->accept(tok);
-    ++generated;
-    if (!s.out->push(tok, &s.st)) {
-      s.out->finish(s.st);
-      end_job(s, s.st.stop_reason == "n_predict" ? "length" : s.st.stop_reason == "callback" ? "cancelled" : "stop");
-      continue;
+    const int before = s.n_generated();
+    const float* row = &logits[s.first_row * (size_t)nv];
+    if (s.round) {
+      s.round->verify(*s.s, s.draft, row, nv, t1 - t0);
+      engine_.kv().truncate(s.seq, s.s->n_cached());  // drop the rejected drafts
+    } else {
+      s.s->step(row);
     }
-    if (s.out->done(&s.st)) {
-      s.out->finish(s.st);
-      end_job(s, "length");
-      continue;
-    }
-    if ((int)s.cached.size() >= engine_.n_ctx()) {  // no position left for the pending token
-      s.out->finish(s.st);
-      end_job(s, "length");
-      continue;
-    }
-    s.pending = tok;
+    generated += s.n_generated() - before;
+    if (s.s->finished()) end_job(s, s.s->finish_reason());
   }
   std::lock_guard<std::mutex> lk(mu_);
   m_.busy_seconds += t1 - t0;

@@ -2,12 +2,15 @@
 // cache. Each step evaluates one batch holding the next prompt chunk of sequences still reading their
 // prompt and the last sampled token of every generating one; requests beyond N wait in a queue. A new
 // request takes the free sequence whose cached tokens share the longest prefix with its prompt, so a
-// conversation's next turn re-reads only what is new.
+// conversation's next turn re-reads only what is new. Every sequence decodes through the engine's one
+// decode step (engine/sequence.h); with a drafter factory each sequence gets its own drafter and
+// generates by speculative rounds (the pending token and its drafts verified in the shared batch).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +18,8 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/sequence.h"
+#include "speculative/speculative.h"
 
 namespace pocket {
 
@@ -55,26 +60,38 @@ class Job {
 
 struct SchedulerMetrics {
   uint64_t requests = 0, prompt_tokens = 0, generated_tokens = 0, reused_tokens = 0;
+  uint64_t draft_tokens = 0, draft_accepted = 0;  // speculative decoding: drafts proposed and kept
   double busy_seconds = 0;     // time spent evaluating batches
   double recent_tps = 0;       // generated tokens/s over the last few seconds
   int queued = 0, active = 0, n_parallel = 0;
   int kv_blocks_used = 0, kv_blocks_total = 0;
 };
 
+// Speculative decoding in the server: a drafter for each sequence (each keeps its own draft state).
+struct ServerSpeculation {
+  std::function<Result<std::unique_ptr<Drafter>>()> make_drafter;  // empty: plain decoding
+  SpeculativeOptions options;
+};
+
+// The OpenAI finish_reason of a finished sequence: "stop", "length", "cancelled" or "error".
+const char* openai_finish_reason(FinishReason r);
+
 class Scheduler {
  public:
   // engine: created with EngineOptions::n_parallel = n_parallel (a paged cache with that many sequences).
-  Scheduler(Engine& engine, int n_parallel, int max_batch);
+  // Scheduler::create makes the drafters first (their errors are the caller's to report).
+  static Result<std::unique_ptr<Scheduler>> create(Engine& engine, int n_parallel, int max_batch, const ServerSpeculation& spec = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues a request (prompt already checked against the context).
+  // Queues a request (prompt and options already checked: Sequence::check).
   std::shared_ptr<Job> submit(std::vector<int32_t> prompt, const GenerateOptions& opts);
   SchedulerMetrics metrics() const;
 
  private:
   struct Slot;
+  Scheduler(Engine& engine, int max_batch, std::vector<std::unique_ptr<Slot>> slots, SpeculativeOptions so);
   void loop();
   void admit();
   void step();
@@ -82,6 +99,7 @@ class Scheduler {
   Engine& engine_;
   int max_batch_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  SpeculativeOptions spec_opts_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;

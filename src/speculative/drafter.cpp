@@ -1,11 +1,7 @@
 #include "speculative/drafter.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -189,8 +185,8 @@ Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& targe
                                                         const EngineOptions& eo) {
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> m, Model::load(target_path));
   if (n_layers >= m->config().n_layer)
-    return error(ErrorCode::kInvalidArgument, "--self-draft-layers " + std::to_string(n_layers) + ": the target has only " +
-                                                  std::to_string(m->config().n_layer) + " layers; a self-draft must use fewer");
+    return field_error("self_layers", std::to_string(n_layers) + ": the target has only " + std::to_string(m->config().n_layer) +
+                                          " layers; a self-draft must use fewer");
   POCKET_RETURN_IF_ERROR(m->keep_first_layers(n_layers));
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::create(std::move(m), eo));
   return ModelDrafter::create(std::move(e), target, "self-draft: first " + std::to_string(n_layers) + " layers");
@@ -198,30 +194,27 @@ Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& targe
 
 Result<std::unique_ptr<ModelDrafter>> self_draft_quantized(const std::string& target_path, const Engine& target, TensorType type,
                                                            const EngineOptions& eo) {
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/pocket-self-draft-" + std::to_string(::getpid()) + ".gguf";
   QuantizeOptions qo;
   qo.type = type;
-  qo.n_threads = eo.n_threads;
-  qo.force = true;
-  auto rep = quantize_model(target_path, path, qo);
-  if (!rep) return error(rep.status().code(), "self-draft: " + rep.status().message());
-  auto m = Model::load(path);
-  std::remove(path.c_str());  // the mapping stays valid; nothing is left behind
-  if (!m) return m.status();
-  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::create(std::move(m).value(), eo));
+  // From the target's own mapping (its pages are resident already) into buffers the draft owns: the
+  // bytes `pocket quantize --type` would write, without writing them.
+  auto q = quantize_tensors(target.model().file(), qo);
+  if (!q) return error(q.status().code(), "self-draft: " + q.status().message());
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> m, Model::load(target_path));
+  POCKET_RETURN_IF_ERROR(m->replace_tensors(std::move(q).value()));
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::create(std::move(m), eo));
   return ModelDrafter::create(std::move(e), target, std::string("self-draft: ") + traits(type).name + " copy");
 }
 
 Result<std::unique_ptr<Drafter>> make_drafter(const DraftSpec& spec, const std::string& target_path, const Engine& target, EngineOptions eo) {
   const int modes = (spec.model.empty() ? 0 : 1) + (spec.lookup ? 1 : 0) + (spec.self_layers > 0 ? 1 : 0) + (spec.self_type.empty() ? 0 : 1);
   if (modes == 0) return std::unique_ptr<Drafter>();
-  if (modes > 1) return error(ErrorCode::kInvalidArgument, "choose one of --draft, --lookup, --self-draft-layers, --self-draft-type");
-  if (spec.vocab < 0) return error(ErrorCode::kInvalidArgument, "--draft-vocab must be >= 0");
+  if (modes > 1) return Status(ErrorCode::kInvalidArgument, "choose one of model, lookup, self_layers, self_type", "model");
+  if (spec.vocab < 0) return field_error("vocab", "must be >= 0");
   if ((spec.vocab > 0 || !spec.vocab_text.empty()) && spec.lookup)
-    return error(ErrorCode::kInvalidArgument, "--draft-vocab applies to model drafts, not to --lookup");
+    return field_error("vocab", "applies to model drafts, not to lookup");
   if (spec.lookup) {
-    if (spec.lookup_ngram < 1 || spec.lookup_ngram > 16) return error(ErrorCode::kInvalidArgument, "--lookup-ngram must be in 1..16");
+    if (spec.lookup_ngram < 1 || spec.lookup_ngram > 16) return field_error("lookup_ngram", "must be in 1..16");
     return std::unique_ptr<Drafter>(new PromptLookupDrafter(spec.lookup_ngram, 1));
   }
   eo.pool = target.shared_pool();  // measured: a 1-thread draft beside a 2-thread target is 0.7x as fast
@@ -233,7 +226,7 @@ Result<std::unique_ptr<Drafter>> make_drafter(const DraftSpec& spec, const std::
   } else if (!spec.self_type.empty()) {
     const auto type = type_from_name(spec.self_type);
     if (!type || !traits(*type).from_float)
-      return error(ErrorCode::kInvalidArgument, "--self-draft-type '" + spec.self_type + "': not a type we can quantize to (q8_0, q4_0, q4_1, f16)");
+      return field_error("self_type", "'" + spec.self_type + "': not a type we can quantize to (q8_0, q4_0, q4_1, f16)");
     POCKET_ASSIGN_OR_RETURN(d, self_draft_quantized(target_path, target, *type, eo));
   } else {
     POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::load(spec.model, eo));
@@ -243,7 +236,7 @@ Result<std::unique_ptr<Drafter>> make_drafter(const DraftSpec& spec, const std::
     std::string text;
     if (!spec.vocab_text.empty()) {
       std::ifstream in(spec.vocab_text, std::ios::binary);
-      if (!in) return error(ErrorCode::kIoError, spec.vocab_text + ": cannot open the --draft-vocab-text file");
+      if (!in) return Status(ErrorCode::kIoError, spec.vocab_text + ": cannot open the vocab_text file", "vocab_text");
       std::ostringstream ss;
       ss << in.rdbuf();
       text = ss.str();

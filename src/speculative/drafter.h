@@ -12,24 +12,10 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/sequence.h"
 #include "dtype/tensor_type.h"
 
 namespace pocket {
-
-struct Draft {
-  std::vector<int32_t> tokens;
-  // For each token, the distribution q it was drawn from as (id, probability) pairs; an empty list
-  // means a point mass on the token (greedy drafts, lookup). Speculative sampling needs q.
-  std::vector<std::vector<std::pair<int32_t, float>>> q;
-  // Tokens the drafter ran through its model for this proposal (catching up with the context + drafting):
-  // the cost unit of the adaptive controller, so that catching up after a pause is not billed to drafting.
-  int evaluated = 0;
-  void clear() {
-    tokens.clear();
-    q.clear();
-    evaluated = 0;
-  }
-};
 
 class Drafter {
  public:
@@ -95,8 +81,8 @@ Status check_same_vocab(const Engine& target, const std::string& target_name, co
 // its first n_layers layers with the shared final norm and output head;
 Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& target_path, const Engine& target, int n_layers,
                                                         const EngineOptions& eo);
-// a copy of it quantized (round to nearest) to `type`, written to a temporary file that is unlinked
-// once mapped.
+// a copy of it quantized (round to nearest) to `type` in memory (quantize_tensors: the bytes `pocket
+// quantize` would write), the draft owning the quantized tensors and mapping the file for the rest.
 Result<std::unique_ptr<ModelDrafter>> self_draft_quantized(const std::string& target_path, const Engine& target, TensorType type,
                                                            const EngineOptions& eo);
 

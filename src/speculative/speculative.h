@@ -13,6 +13,8 @@
 
 #include "speculative/drafter.h"
 #include "engine/engine.h"
+#include "engine/sequence.h"
+#include "speculative/draft_control.h"
 
 namespace pocket {
 
@@ -32,6 +34,31 @@ struct SpeculativeStats {
   double acceptance() const { return drafted ? (double)accepted / (double)drafted : 0.0; }
   // Tokens produced per verification: accepted drafts + the target's own token.
   double tokens_per_verification() const { return verifications ? (double)(accepted + verifications) / verifications : 0.0; }
+};
+
+// Errors for options out of range or a draft longer than a sliding-window cache can roll back.
+Status check_speculative_options(const SpeculativeOptions& so, const KvCache& kv);
+
+// One sequence's speculative rounds: propose drafts for the sequence, put the pending token and the
+// drafts in a batch (alone, or beside other sequences in the server's batch), and after the target's
+// forward pass verify them through the sequence's decode step. The caller rolls the cache back to
+// seq.n_cached() after verify().
+class SpeculativeRound {
+ public:
+  SpeculativeRound(Drafter& drafter, const SpeculativeOptions& so, const SamplingParams& sp);
+  Status propose(const Sequence& seq, Draft* draft);
+  void add_to_batch(Sequence& seq, const Draft& draft, int32_t seq_id, Batch& batch);
+  // rows: the logits of the pending token and of each draft token, in batch order. Returns the drafts kept.
+  int verify(Sequence& seq, const Draft& draft, const float* rows, int64_t n_vocab, double verify_seconds);
+  const SpeculativeStats& stats() const { return stats_; }
+
+ private:
+  Drafter& drafter_;
+  DraftController ctl_;
+  SpeculativeStats stats_;
+  bool first_ = true;
+  int k_ = 0;
+  double round_start_ = 0.0, draft_seconds_ = 0.0;
 };
 
 // Generates from prompt tokens like Engine::generate_tokens, with drafts from `drafter`.

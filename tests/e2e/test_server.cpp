@@ -10,73 +10,13 @@
 #include <thread>
 #include <unistd.h>
 
+#include "e2e/server_process.h"
 #include "test_support.h"
 
 namespace pocket {
 namespace {
 
 using nlohmann::json;
-
-std::string model15m() { return test::shared("golden/stories15M-f32.llamacpp.gguf"); }
-
-// The real binary, started with --port 0; the port is read from its log line.
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::string& args) {
-    log_ = test::temp_path("serve" + std::to_string(counter_++) + ".log");
-    const std::string cmd = "exec " + test::cli() + " serve --port 0 " + args + " 2>" + log_;
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
-      _exit(127);
-    }
-    const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to 60 s (sanitizer builds load slowly)
-      std::smatch m;
-      const std::string log = test::read_file(log_);
-      if (std::regex_search(log, m, re)) port_ = std::stoi(m[1]);
-      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-      exit_status_ = status;
-    }
-    std::remove(log_.c_str());
-  }
-  int port() const { return port_; }
-  std::string log() const { return test::read_file(log_); }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(120, 0);
-    return c;
-  }
-  // Stops the server and returns its exit status (0: a clean shutdown, nothing leaked under ASan).
-  int stop() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  static inline int counter_ = 0;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  int exit_status_ = 0;
-  std::string log_;
-};
-
-json post(httplib::Client& c, const std::string& path, const json& body, int* status = nullptr) {
-  auto r = c.Post(path.c_str(), body.dump(), "application/json");
-  if (!r) return json();
-  if (status) *status = r->status;
-  return json::parse(r->body, nullptr, false);
-}
 
 class Server : public ::testing::Test {
  protected:
@@ -213,6 +153,7 @@ TEST_F(Server, MalformedRequestsGetOpenAiErrors) {
       {"temperature a string", comp, R"({"prompt": "a", "temperature": "hot"})", 400, "temperature: must be a number"},
       {"temperature 5", comp, R"({"prompt": "a", "temperature": 5})", 400, "temperature: must be in"},
       {"top_p 2", comp, R"({"prompt": "a", "top_p": 2})", 400, "top_p: must be in"},
+      {"top_p 0 (the sampler's own check)", comp, R"({"prompt": "a", "top_p": 0})", 400, "top_p must be in (0, 1]"},
       {"seed a float", comp, R"({"prompt": "a", "seed": 1.5})", 400, "seed: must be an integer"},
       {"five stop strings", comp, R"({"prompt": "a", "stop": ["a","b","c","d","e"]})", 400, "stop: must be"},
       {"n = 2", comp, R"({"prompt": "a", "n": 2})", 400, "only n = 1"},

@@ -134,7 +134,8 @@ TEST(Convert, BadInputsGiveErrors) {
   EXPECT_NE(s.message().find("config.json"), std::string::npos);
   o.outtype = "q9";
   s = convert_llama2c(test::shared("models/stories260K/stories260K.bin"), test::shared("models/stories260K/tok512.bin"), out, o);
-  EXPECT_NE(s.message().find("--outtype"), std::string::npos);
+  EXPECT_EQ(s.field(), "outtype");
+  EXPECT_NE(s.message().find("outtype: unknown or unsupported type 'q9'"), std::string::npos);
   EXPECT_FALSE(test::file_exists(out));
 }
 

@@ -113,7 +113,8 @@ TEST(Gguf, WriteIsAtomicAndRefusesToOverwrite) {
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   const Status again = w.write(path, false);
   ASSERT_FALSE(again.is_ok());
-  EXPECT_NE(again.message().find("--force"), std::string::npos);
+  EXPECT_NE(again.message().find("(use force to overwrite)"), std::string::npos);
+  EXPECT_EQ(again.field(), "force");
   EXPECT_TRUE(w.write(path, true).is_ok());
   std::remove(path.c_str());
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
+#include "plan/auto_config.h"
 #include "plan/device_profile.h"
 #include "plan/model_footprint.h"
 #include "plan/planner.h"
@@ -188,6 +189,78 @@ TEST(Planner, FitDecisionsAndRankedAlternatives) {
   // Nothing fits a 7B F16 model into a budget phone, not even at Q4_0 and 512 positions.
   auto f16 = footprint_of_shape("llama-2-7b", TensorType::F16).value();
   EXPECT_TRUE(fitting_configurations(f16, budget, s, 10).empty());
+}
+
+TEST(Planner, AutoConfigPicksRunSettingsForTheFileWeightsOrNamesAQuantizedType) {
+  // stories15M F32 (58 MB of weights) on profiles sized around its totals: the choice is typed
+  // engine options, and what is not the file's weights is only a suggestion.
+  auto fp = footprint_of_file(test::shared("golden/stories15M-f32.llamacpp.gguf"));
+  ASSERT_TRUE(fp.is_ok()) << fp.status().message();
+  const ModelFootprint& m = fp.value();
+  DeviceProfile d = find_device_profile("tablet").value();
+  EngineOptions req;
+  req.n_threads = 1;
+  req.kv_sinks = 2;
+  req.mem_budget = 123456789;
+  auto total = [&](KvType kv) {
+    PlanSettings s;
+    s.engine = req;
+    s.engine.kv_k_type = s.engine.kv_v_type = kv;
+    return (double)make_plan(m, d, s).value().total;
+  };
+  const double t_f16 = total(KvType::kF16), t_q8 = total(KvType::kQ8);
+  ASSERT_GT(t_f16, t_q8);
+
+  // Room for everything: f16 KV (the cheapest in quality the ranking tries) at the model's context.
+  AutoConfig a = choose_auto_config(m, d, req);
+  ASSERT_TRUE(a.fits);
+  EXPECT_FALSE(a.quantize_to.has_value());
+  EXPECT_EQ(a.plan.main_type, TensorType::F32);
+  EXPECT_EQ(a.engine.kv_k_type, KvType::kF16);
+  EXPECT_EQ(a.engine.kv_v_type, KvType::kF16);
+  EXPECT_EQ(a.engine.n_ctx, (int)m.config.n_ctx_train);
+  EXPECT_EQ(a.engine.kv_window, -1);
+  EXPECT_EQ(a.engine.n_threads, 1) << "what it does not choose stays as requested";
+  EXPECT_EQ(a.engine.kv_sinks, 2);
+  EXPECT_EQ(a.engine.mem_budget, 123456789u);
+
+  // Between the f16 and the q8 totals: q8 at the full context, the best fitting_configurations()
+  // has with F32 weights, and the options it returns plan to exactly that.
+  d.usable_ram_gb = (t_f16 + t_q8) / 2 / 1e9;
+  a = choose_auto_config(m, d, req);
+  ASSERT_TRUE(a.fits);
+  EXPECT_EQ(a.engine.kv_k_type, KvType::kQ8);
+  EXPECT_EQ(a.engine.n_ctx, (int)m.config.n_ctx_train);
+  PlanSettings again;
+  again.engine = a.engine;
+  auto p = make_plan(m, d, again);
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_TRUE(p.value().fits);
+  EXPECT_EQ(p.value().total, a.plan.total);
+  PlanSettings s;
+  s.engine = req;
+  for (const PlanResult& o : fitting_configurations(m, d, s, 1000)) {
+    if (o.main_type != TensorType::F32) continue;
+    EXPECT_EQ(o.kv_k_type, a.plan.kv_k_type);
+    EXPECT_EQ(o.n_ctx, a.plan.n_ctx);
+    EXPECT_EQ(o.window, a.plan.window);
+    break;
+  }
+
+  // Below the F32 weights: no run setting fits; a quantized type does, and its plan fits.
+  d.usable_ram_gb = 0.03;
+  a = choose_auto_config(m, d, req);
+  EXPECT_FALSE(a.fits);
+  ASSERT_TRUE(a.quantize_to.has_value());
+  EXPECT_NE(*a.quantize_to, TensorType::F32);
+  EXPECT_EQ(a.plan.main_type, *a.quantize_to);
+  EXPECT_TRUE(a.plan.fits);
+  EXPECT_EQ(a.plan.weight_type, traits(*a.quantize_to).name);
+  // Below every weight type: nothing to suggest.
+  d.usable_ram_gb = 0.001;
+  a = choose_auto_config(m, d, req);
+  EXPECT_FALSE(a.fits);
+  EXPECT_FALSE(a.quantize_to.has_value());
 }
 
 TEST(Planner, OptionsTheEngineRefusesAreErrors) {

@@ -21,7 +21,7 @@ Runner register_bench(CLI::App& app) {
   sub->add_option("-n,--n-gen", cfg->n_gen, "generation lengths (0: skip)")->delimiter(',')->check(CLI::Range(0, 1 << 16));
   sub->add_option("-t,--threads", cfg->threads, "thread counts")->delimiter(',')->check(CLI::Range(1, 256));
   sub->add_option("-r,--repetitions", cfg->repetitions, "repetitions of each test")->check(CLI::Range(1, 1000));
-  sub->add_option("-b,--batch", cfg->batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
+  sub->add_option("-b,--batch", cfg->engine.max_batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
   sub->add_option("-o,--output", *format, "md, json or csv")->check(CLI::IsMember({"md", "json", "csv"}));
   sub->add_flag("--no-bandwidth", *no_bw, "skip the memory bandwidth measurement");
   add_kv_flags(sub, kv.get());
@@ -46,33 +46,28 @@ Runner register_bench(CLI::App& app) {
       sc.sampling.temperature = *temp;
       sc.sampling.seed = 42;
       auto rows = run_spec_bench(sc);
-      if (!rows) return fail(rows.status().message());
+      if (!rows) return fail(rows.status());
       const std::string out = *format == "json" ? spec_bench_to_json(rows.value()) : *format == "csv" ? spec_bench_to_csv(rows.value()) : spec_bench_to_markdown(rows.value());
       std::fwrite(out.data(), 1, out.size(), stdout);
       return 0;
     }
     cfg->measure_bandwidth = !*no_bw;
-    EngineOptions eo;
     std::string kv_err;
-    if (!apply_kv_flags(*kv, &eo, &kv_err)) return fail(kv_err);
-    cfg->kv_k_type = eo.kv_k_type;
-    cfg->kv_v_type = eo.kv_v_type;
-    cfg->kv_window = kv->window == 0 ? -1 : eo.kv_window;  // synthetic shapes carry no window: only an explicit one
-    cfg->kv_sinks = eo.kv_sinks;
-    cfg->mem_budget = eo.mem_budget;
+    if (!apply_kv_flags(*kv, &cfg->engine, &kv_err)) return fail(kv_err);
+    if (kv->window == 0) cfg->engine.kv_window = -1;  // synthetic shapes carry no window: only an explicit one
     DeviceProfile profile;
     if (!device->empty()) {  // before the run: a bad profile should not cost a benchmark
       auto d = find_device_profile(*device);
-      if (!d) return fail(d.status().message());
+      if (!d) return fail(d.status());
       profile = d.value();
     }
     auto rows = run_bench(*cfg);
-    if (!rows) return fail(rows.status().message());
+    if (!rows) return fail(rows.status());
     const std::string out = *format == "json" ? bench_to_json(rows.value()) : *format == "csv" ? bench_to_csv(rows.value()) : bench_to_markdown(rows.value());
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (!device->empty()) {
       auto check = check_plan_against_bench(*cfg, rows.value(), profile);
-      if (!check) return fail(check.status().message());
+      if (!check) return fail(check.status());
       const std::string t = plan_check_to_markdown(check.value(), profile.name);
       std::fwrite(t.data(), 1, t.size(), *format == "md" ? stdout : stderr);
     }

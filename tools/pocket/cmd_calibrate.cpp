@@ -43,7 +43,7 @@ Runner register_calibrate(CLI::App& app) {
     }
     std::fprintf(stderr, "calibrate: measuring (about 10-20 s)...\n");
     auto rep = calibrate_host(*o);
-    if (!rep) return fail(rep.status().message());
+    if (!rep) return fail(rep.status());
     const DeviceProfile& p = rep.value().profile;
     std::printf("read bandwidth %.1f GB/s with %d thread%s; RAM %.1f GB (%.1f GB available)\n", p.bandwidth_gbps, p.threads,
                 p.threads > 1 ? "s" : "", p.ram_gb, p.usable_ram_gb);

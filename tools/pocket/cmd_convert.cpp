@@ -26,7 +26,7 @@ int convert(const ConvertArgs& a) {
     if (a.tokenizer.empty()) return fail("--tokenizer is required for a llama2.c checkpoint (its tokenizer.bin)");
     s = convert_llama2c(a.input, a.tokenizer, a.output, a.opts);
   }
-  if (!s) return fail(s.message());
+  if (!s) return fail(s);
   std::fprintf(stderr, "wrote %s\n", a.output.c_str());
   return 0;
 }

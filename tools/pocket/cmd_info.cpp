@@ -11,7 +11,7 @@ namespace {
 
 int info(const std::string& path, bool all_metadata) {
   auto fr = GgufFile::open(path);
-  if (!fr) return fail(fr.status().message());
+  if (!fr) return fail(fr.status());
   const GgufFile& f = *fr.value();
   std::printf("file: %s\nGGUF version %u, %zu metadata keys, %zu tensors, alignment %zu, data at byte %zu, %zu bytes\n", path.c_str(),
               f.version(), f.metadata().size(), f.tensors().size(), f.alignment(), f.data_offset(), f.file_size());
@@ -26,7 +26,7 @@ int info(const std::string& path, bool all_metadata) {
                 c.rope_layout == RopeLayout::kNormal ? "normal (adjacent pairs)" : "neox (split halves)", (long long)c.rope_dim,
                 c.rope_freq_base, c.rms_eps);
   } else {
-    std::printf("\nnot a runnable model: %s\n", cr.status().message().c_str());
+    std::printf("\nnot a runnable model: %s\n", flag_message(cr.status()).c_str());
   }
   std::printf("\nmetadata:\n");
   for (const auto& [k, v] : f.metadata()) {

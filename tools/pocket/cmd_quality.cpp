@@ -38,10 +38,10 @@ Runner register_quality(CLI::App& app) {
   return [a] {
     if (!a->from_json.empty()) {
       auto text = read_text_file(a->from_json);
-      if (!text) return fail(text.status().message());
+      if (!text) return fail(text.status());
       QualityOptions o;
       auto rows = quality_from_json(text.value(), &o);
-      if (!rows) return fail(a->from_json + ": " + rows.status().message());
+      if (!rows) return fail(a->from_json + ": " + flag_message(rows.status()));
       std::error_code ec;
       std::filesystem::create_directories(a->out_dir, ec);
       std::ofstream(a->out_dir + "/quality.md") << quality_markdown(rows.value(), o);
@@ -50,7 +50,7 @@ Runner register_quality(CLI::App& app) {
       return 0;
     }
     auto calib = read_text_file(a->calib);
-    if (!calib) return fail(calib.status().message());
+    if (!calib) return fail(calib.status());
     std::error_code ec;
     std::filesystem::create_directories(a->out_dir, ec);
     if (ec) return fail(a->out_dir + ": cannot create: " + ec.message());
@@ -81,7 +81,7 @@ Runner register_quality(CLI::App& app) {
       variants = picked;
     }
     auto rows = run_quality(variants, o);
-    if (!rows) return fail(rows.status().message());
+    if (!rows) return fail(rows.status());
     const std::string md = quality_markdown(rows.value(), o);
     std::ofstream(a->out_dir + "/quality.md") << md;
     std::ofstream(a->out_dir + "/quality.json") << quality_json(rows.value(), o);

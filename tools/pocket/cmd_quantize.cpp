@@ -46,7 +46,7 @@ Runner register_quantize(CLI::App& app) {
     o.high_type = *h;
     if (!a->tensor_types.empty()) {
       auto ov = parse_tensor_types(a->tensor_types);
-      if (!ov) return fail(ov.status().message());
+      if (!ov) return fail(ov.status());
       o.overrides = ov.value();
     }
     if (a->group == "channel") {
@@ -67,7 +67,7 @@ Runner register_quantize(CLI::App& app) {
     o.prune.pattern = a->pattern == "2:4" ? PrunePattern::k2of4 : PrunePattern::kUnstructured;
     if (!a->calib.empty()) {
       auto text = read_text_file(a->calib);
-      if (!text) return fail(text.status().message());
+      if (!text) return fail(text.status());
       o.calib_text = text.value();
     }
     o.force = a->force;
@@ -78,7 +78,7 @@ Runner register_quantize(CLI::App& app) {
     o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
     auto r = quantize_model(a->in, a->out, o);
     std::fprintf(stderr, "\n");
-    if (!r) return fail(r.status().message());
+    if (!r) return fail(r.status());
     const QuantizeReport& rep = r.value();
     std::printf("%s: %.2f MiB -> %.2f MiB, %.3f bits per weight in the file, %.3f in a native layout of the group size\n", a->out.c_str(),
                 (double)rep.bytes_in / (1 << 20), (double)rep.bytes_out / (1 << 20), rep.bits_per_weight(), rep.native_bits_per_weight());

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "engine/engine.h"
 #include "server/api_server.h"
+#include "server/scheduler.h"
 
 namespace pocket::cli {
 
@@ -14,6 +15,7 @@ struct ServeArgs {
   std::string model, host = "127.0.0.1", chat_template, api_key, name;
   int port = 8080, parallel = 4, ctx = 0, threads = 1, batch = 64;
   KvFlags kv;
+  DraftFlags draft;
 };
 
 ApiServer* g_server = nullptr;
@@ -31,7 +33,7 @@ int serve(const ServeArgs& a) {
   if (!apply_kv_flags(a.kv, &eo, &err)) return fail(err);
   eo.kv_window = -1;  // paged sequences keep every position
   auto engine = Engine::load(a.model, eo);
-  if (!engine) return fail(engine.status().message());
+  if (!engine) return fail(engine.status());
   ServerOptions so;
   so.model_id = a.name.empty() ? a.model.substr(a.model.find_last_of('/') + 1) : a.name;
   so.n_parallel = a.parallel;
@@ -40,16 +42,31 @@ int serve(const ServeArgs& a) {
   const std::string jinja = engine.value()->model().file().get_string_or("tokenizer.chat_template", "");
   if (!a.chat_template.empty()) {
     auto t = chat_template_from_name(a.chat_template);
-    if (!t) return fail(t.status().message());
+    if (!t) return fail(t.status());
     so.chat_template = t.value();
   } else {
     so.chat_template = detect_chat_template(jinja);
   }
-  ApiServer server(*engine.value(), so);
+  // Speculative decoding: each sequence gets its own drafter (its own draft state), sharing the threads.
+  ServerSpeculation spec;
+  if (a.draft.spec.any()) {
+    Engine& target = *engine.value();
+    const DraftSpec ds = a.draft.spec;
+    const std::string model = a.model;
+    EngineOptions draft_eo = eo;
+    draft_eo.n_parallel = 0;  // a draft engine holds one sequence (contiguous cache)
+    spec.make_drafter = [ds, model, &target, draft_eo]() { return make_drafter(ds, model, target, draft_eo); };
+    spec.options = a.draft.opts;
+    spec.options.adaptive = !a.draft.no_adaptive;
+  }
+  auto scheduler = Scheduler::create(*engine.value(), a.parallel, a.batch, spec);
+  if (!scheduler) return fail(scheduler.status());
+  ApiServer server(*engine.value(), std::move(scheduler).value(), so);
   const int port = server.bind(a.host, a.port);
   if (port < 0) return fail(a.host + ":" + std::to_string(a.port) + ": cannot listen (in use, or not a local address)");
   std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template %s%s\n", so.model_id.c_str(), a.parallel,
                engine.value()->n_ctx(), chat_template_name(so.chat_template), jinja.empty() ? " (none in the file)" : "");
+  if (a.draft.spec.any()) std::fprintf(stderr, "pocket serve: speculative decoding on every sequence\n");
   std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", a.host.c_str(), port);
   std::fflush(stderr);
   g_server = &server;
@@ -77,6 +94,7 @@ Runner register_serve(CLI::App& app) {
   sub->add_option("--api-key", a->api_key, "require Authorization: Bearer KEY on /v1/*");
   sub->add_option("--name", a->name, "model id reported and accepted (default: the file name)");
   add_kv_flags(sub, &a->kv);
+  add_draft_flags(sub, &a->draft);
   return [a] { return serve(*a); };
 }
 

@@ -35,7 +35,7 @@ Runner register_synth(CLI::App& app) {
     if (!t) return fail("--type: unknown type '" + *type + "'");
     opts->type = *t;
     const Status st = write_synthetic_model(*s, *out, *opts);
-    if (!st) return fail(st.message());
+    if (!st) return fail(st);
     std::fprintf(stderr, "wrote %s (random weights: for speed measurements only)\n", out->c_str());
     return 0;
   };

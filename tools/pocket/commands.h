@@ -60,5 +60,9 @@ bool apply_device_flags(const DeviceFlags& f, const std::string& model_path, Eng
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);
+// The same for a library error, which names options by their API names: flag_message renames them
+// to our flags ("n_ctx must be >= 0" -> "--ctx must be >= 0").
+std::string flag_message(const Status& s);
+int fail(const Status& s);
 
 }  // namespace pocket::cli

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "engine/memory_plan.h"
+#include "plan/auto_config.h"
 #include "plan/planner.h"
 
 namespace pocket::cli {
@@ -29,36 +30,31 @@ bool apply_device_flags(const DeviceFlags& f, const std::string& model_path, Eng
     return !f.autopick;
   }
   auto dev = find_device_profile(f.device);
-  if (!dev) return *err = dev.status().message(), false;
+  if (!dev) return *err = flag_message(dev.status()), false;
   auto fp = footprint_of_file(model_path);
-  if (!fp) return *err = fp.status().message(), false;
+  if (!fp) return *err = flag_message(fp.status()), false;
   const DeviceProfile& d = dev.value();
   PlanSettings s;
   s.engine = *eo;
   s.engine.mem_budget = 0;
   if (f.autopick) {
-    // Only what a run can change: KV types, context, window (the weights are the file's).
-    std::vector<PlanResult> options = fitting_configurations(fp.value(), d, s, 1000);
-    const std::string wt = traits(fp.value().main_type()).name;
-    for (const PlanResult& o : options) {
-      if (o.weight_type != wt) continue;
-      eo->kv_k_type = eo->kv_v_type = *kv_type_from_name(o.kv.substr(0, o.kv.find('/')));
-      eo->n_ctx = o.n_ctx;
-      eo->kv_window = o.window > 0 ? o.window : -1;
+    const AutoConfig a = choose_auto_config(fp.value(), d, *eo);
+    if (a.fits) {
+      *eo = a.engine;
       std::fprintf(stderr, "pocket: --auto for %s: %s (%.1f MiB of %.1f MiB usable, predicted %.1f tokens/s)\n", d.name.c_str(),
-                   label(o).c_str(), o.total / 1048576.0, o.usable / 1048576.0, o.decode_tps);
+                   label(a.plan).c_str(), a.plan.total / 1048576.0, a.plan.usable / 1048576.0, a.plan.decode_tps);
       return true;
     }
     std::string hint;
-    for (const PlanResult& o : options) {
-      hint = "; it would fit as " + o.weight_type + " (pocket quantize --type " + o.weight_type + "), " + label(o);
-      break;
+    if (a.quantize_to) {
+      const char* t = traits(*a.quantize_to).name;
+      hint = std::string("; it would fit as ") + t + " (pocket quantize --type " + t + "), " + label(a.plan);
     }
     *err = model_path + ": no KV type, context or window makes it fit " + d.name + " (" + format_mib(d.usable_ram_gb * 1e9) + " usable)" + hint;
     return false;
   }
   auto plan = make_plan(fp.value(), d, s);
-  if (!plan) return *err = plan.status().message(), false;
+  if (!plan) return *err = flag_message(plan.status()), false;
   const PlanResult& p = plan.value();
   if (p.fits) return true;
   std::string hint;
