@@ -27,8 +27,7 @@ void link_real(const std::string& dir, const char* f) {
 std::string make_dir() {
   const std::string dir = "/dev/shm/pocket-fuzz-hf-" + std::to_string(getpid());
   mkdir(dir.c_str(), 0700);
-  for (const char* f : {"model.safetensors", "special_tokens_map.json", "config.json", "tokenizer.json", "tokenizer_config.json"})
-    link_real(dir, f);
+  for (const char* f : {"model.safetensors", "special_tokens_map.json", "config.json", "tokenizer.json", "tokenizer_config.json"}) link_real(dir, f);
   return dir;
 }
 

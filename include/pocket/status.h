@@ -26,8 +26,7 @@ class [[nodiscard]] Status {
   // An error about one option of the library's API: `field` is its name there (temperature, n_threads,
   // kv_sinks, ...), and the message names it the same way. Front ends rename it to what their users
   // typed (the CLI's --temp, the server's JSON "temperature"): see core/field_names.h.
-  Status(ErrorCode code, std::string message, std::string field)
-      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
+  Status(ErrorCode code, std::string message, std::string field) : code_(code), message_(std::move(message)), field_(std::move(field)) {}
   static Status ok() { return Status(); }
 
   bool is_ok() const { return code_ == ErrorCode::kOk; }
@@ -79,17 +78,16 @@ class [[nodiscard]] Result {
 }  // namespace pocket
 
 // Propagate a failed Status from an expression returning Status.
-#define POCKET_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::pocket::Status pocket_st_ = (expr);   \
+#define POCKET_RETURN_IF_ERROR(expr)            \
+  do {                                          \
+    ::pocket::Status pocket_st_ = (expr);       \
     if (!pocket_st_.is_ok()) return pocket_st_; \
   } while (0)
 
 #define POCKET_CONCAT_INNER(a, b) a##b
 #define POCKET_CONCAT(a, b) POCKET_CONCAT_INNER(a, b)
 // Assign the value of a Result<T> expression to lhs or return its Status.
-#define POCKET_ASSIGN_OR_RETURN(lhs, expr)                                   \
-  auto POCKET_CONCAT(pocket_res_, __LINE__) = (expr);                        \
-  if (!POCKET_CONCAT(pocket_res_, __LINE__).is_ok())                         \
-    return POCKET_CONCAT(pocket_res_, __LINE__).status();                    \
+#define POCKET_ASSIGN_OR_RETURN(lhs, expr)                                                                 \
+  auto POCKET_CONCAT(pocket_res_, __LINE__) = (expr);                                                      \
+  if (!POCKET_CONCAT(pocket_res_, __LINE__).is_ok()) return POCKET_CONCAT(pocket_res_, __LINE__).status(); \
   lhs = std::move(POCKET_CONCAT(pocket_res_, __LINE__)).value()

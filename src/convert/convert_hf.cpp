@@ -98,8 +98,10 @@ Result<std::string> detect_pre(const json& pre, const std::string& path) {
     }
   }
   if (!byte_level) return error(ErrorCode::kUnsupported, path + ": pre_tokenizer: no ByteLevel step (unsupported tokenizer layout)");
-  const std::string llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-  const std::string qwen2 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const std::string llama3 =
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const std::string qwen2 =
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
   if (patterns.size() == 1 && patterns[0] == llama3) return std::string("llama-bpe");
   if (patterns.size() == 1 && patterns[0] == qwen2) return std::string("qwen2");
   if (patterns.size() == 1 && patterns[0] == "gpt2") return std::string("gpt-2");
@@ -138,7 +140,10 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
   v.types.assign((size_t)n, 1);
   for (auto it = model["vocab"].begin(); it != model["vocab"].end(); ++it) v.tokens[(size_t)it.value().get<int64_t>()] = it.key();
   for (int64_t i = 0; i < n; ++i) {
-    if (v.tokens[(size_t)i].empty()) { v.tokens[(size_t)i] = "[PAD" + std::to_string(i) + "]"; v.types[(size_t)i] = 5; }  // UNUSED
+    if (v.tokens[(size_t)i].empty()) {
+      v.tokens[(size_t)i] = "[PAD" + std::to_string(i) + "]";
+      v.types[(size_t)i] = 5;
+    }  // UNUSED
   }
   const std::string unk = model.contains("unk_token") && model["unk_token"].is_string() ? model["unk_token"].get<std::string>() : "";
   if (tok.contains("added_tokens") && tok["added_tokens"].is_array()) {
@@ -152,15 +157,21 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
   }
   for (int64_t i = 0; i < n; ++i) {
     const std::string& t = v.tokens[(size_t)i];
-    if (!unk.empty() && t == unk) { v.types[(size_t)i] = 2; v.unk = i; }
+    if (!unk.empty() && t == unk) {
+      v.types[(size_t)i] = 2;
+      v.unk = i;
+    }
     if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') v.types[(size_t)i] = 6;
   }
   // Merges: "a b" strings or [a, b] pairs.
   if (model.contains("merges") && model["merges"].is_array()) {
     for (const json& m : model["merges"]) {
-      if (m.is_string()) v.merges.push_back(m.get<std::string>());
-      else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
-      else return bad(path, "model.merges", "entries must be strings or pairs of strings");
+      if (m.is_string())
+        v.merges.push_back(m.get<std::string>());
+      else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
+        v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+      else
+        return bad(path, "model.merges", "entries must be strings or pairs of strings");
     }
   }
   const json pre = tok.contains("pre_tokenizer") ? tok["pre_tokenizer"] : json();
@@ -192,8 +203,10 @@ Result<VocabData> read_hf_vocab(const std::string& dir, const json& config) {
   auto id_of_content = [&](const json& j, const char* key) -> int64_t {
     if (!j.is_object() || !j.contains(key)) return -1;
     const json& x = j[key];
-    const std::string s = x.is_string() ? x.get<std::string>() : (x.is_object() && x.contains("content") && x["content"].is_string() ? x["content"].get<std::string>() : "");
-    for (int64_t i = 0; i < n; ++i) if (!s.empty() && v.tokens[(size_t)i] == s) return i;
+    const std::string s = x.is_string() ? x.get<std::string>()
+                                        : (x.is_object() && x.contains("content") && x["content"].is_string() ? x["content"].get<std::string>() : "");
+    for (int64_t i = 0; i < n; ++i)
+      if (!s.empty() && v.tokens[(size_t)i] == s) return i;
     return -1;
   };
   v.bos = id_of_content(tcfg, "bos_token");
@@ -220,8 +233,7 @@ Status convert_hf_checked(const std::string& dir, const std::string& out_path, c
   POCKET_RETURN_IF_ERROR(get_bool(cfg, cfg_path, "attention_bias", false, &attention_bias));
   POCKET_RETURN_IF_ERROR(get_bool(cfg, cfg_path, "mlp_bias", false, &mlp_bias));
   POCKET_RETURN_IF_ERROR(get_bool(cfg, cfg_path, "tie_word_embeddings", false, &tied));
-  if (attention_bias || mlp_bias)
-    return error(ErrorCode::kUnsupported, cfg_path + ": attention_bias/mlp_bias: biases are not supported for llama");
+  if (attention_bias || mlp_bias) return error(ErrorCode::kUnsupported, cfg_path + ": attention_bias/mlp_bias: biases are not supported for llama");
   LlamaHParams hp;
   hp.name = dir.substr(dir.find_last_of('/') + 1);
   POCKET_RETURN_IF_ERROR(get_int(cfg, cfg_path, "hidden_size", true, 0, &hp.n_embd));
@@ -269,8 +281,10 @@ Status convert_hf_checked(const std::string& dir, const std::string& out_path, c
   };
   POCKET_RETURN_IF_ERROR(add(emb_name, "token_embd.weight", {V, D}, 0));
   POCKET_RETURN_IF_ERROR(add("model.norm.weight", "output_norm.weight", {D}, 0));
-  if (!tied && st->find("lm_head.weight") != nullptr) POCKET_RETURN_IF_ERROR(add("lm_head.weight", "output.weight", {V, D}, 0));
-  else if (!tied) return bad(st->path(), "tensor 'lm_head.weight'", "required when tie_word_embeddings is false");
+  if (!tied && st->find("lm_head.weight") != nullptr)
+    POCKET_RETURN_IF_ERROR(add("lm_head.weight", "output.weight", {V, D}, 0));
+  else if (!tied)
+    return bad(st->path(), "tensor 'lm_head.weight'", "required when tie_word_embeddings is false");
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const std::string h = "model.layers." + std::to_string(l) + ".";
     const std::string g = "blk." + std::to_string(l) + ".";
@@ -294,9 +308,7 @@ Status convert_hf(const std::string& dir, const std::string& out_path, const Con
   // error instead of std::terminate.
   try {
     return convert_hf_checked(dir, out_path, opts);
-  } catch (const nlohmann::json::exception& e) {
-    return error(ErrorCode::kFormatError, dir + ": unexpected JSON value: " + e.what());
-  }
+  } catch (const nlohmann::json::exception& e) { return error(ErrorCode::kFormatError, dir + ": unexpected JSON value: " + e.what()); }
 }
 
 }  // namespace pocket

@@ -17,14 +17,23 @@ VocabData vocab_from_llama2c(const Llama2cVocab& tv) {
   for (size_t i = 0; i < n; ++i) {
     std::string piece;
     for (char ch : tv.pieces[i]) {
-      if (ch == ' ') piece += "\xe2\x96\x81";  // back to SentencePiece's U+2581
-      else piece += ch;
+      if (ch == ' ')
+        piece += "\xe2\x96\x81";  // back to SentencePiece's U+2581
+      else
+        piece += ch;
     }
     int64_t type = 1;  // NORMAL
-    if (i == 0) { piece = "<unk>"; type = 2; }
-    else if (i == 1) { piece = "<s>"; type = 3; }
-    else if (i == 2) { piece = "</s>"; type = 3; }
-    else if (piece.size() == 6 && piece.compare(0, 3, "<0x") == 0 && piece[5] == '>') type = 6;  // BYTE
+    if (i == 0) {
+      piece = "<unk>";
+      type = 2;
+    } else if (i == 1) {
+      piece = "<s>";
+      type = 3;
+    } else if (i == 2) {
+      piece = "</s>";
+      type = 3;
+    } else if (piece.size() == 6 && piece.compare(0, 3, "<0x") == 0 && piece[5] == '>')
+      type = 6;  // BYTE
     v.tokens[i] = piece;
     v.scores[i] = tv.scores[i];
     v.types[i] = type;
@@ -37,8 +46,7 @@ VocabData vocab_from_llama2c(const Llama2cVocab& tv) {
 
 }  // namespace
 
-Status convert_llama2c(const std::string& checkpoint, const std::string& tokenizer_bin, const std::string& out_path,
-                       const ConvertOptions& opts) {
+Status convert_llama2c(const std::string& checkpoint, const std::string& tokenizer_bin, const std::string& out_path, const ConvertOptions& opts) {
   POCKET_ASSIGN_OR_RETURN(Llama2cCheckpoint c, read_llama2c_checkpoint(checkpoint));
   POCKET_ASSIGN_OR_RETURN(Llama2cVocab tv, read_llama2c_tokenizer(tokenizer_bin, c.vocab_size));
   POCKET_ASSIGN_OR_RETURN(TensorType out, resolve_outtype(opts.outtype, TensorType::F32));
@@ -46,7 +54,11 @@ Status convert_llama2c(const std::string& checkpoint, const std::string& tokeniz
   LlamaHParams hp;
   std::string stem = checkpoint.substr(checkpoint.find_last_of('/') + 1);
   hp.name = stem.substr(0, stem.find_last_of('.'));
-  hp.n_embd = c.dim; hp.n_ff = c.hidden_dim; hp.n_layer = c.n_layers; hp.n_head = c.n_heads; hp.n_head_kv = c.n_kv_heads;
+  hp.n_embd = c.dim;
+  hp.n_ff = c.hidden_dim;
+  hp.n_layer = c.n_layers;
+  hp.n_head = c.n_heads;
+  hp.n_head_kv = c.n_kv_heads;
   hp.n_ctx = c.seq_len;
   hp.rms_eps = 1e-5f;  // llama2.c's rmsnorm epsilon
   GgufWriter w;
@@ -56,8 +68,7 @@ Status convert_llama2c(const std::string& checkpoint, const std::string& tokeniz
   auto f32 = [](const float* p) { return reinterpret_cast<const uint8_t*>(p); };
   POCKET_RETURN_IF_ERROR(add_converted_weight(w, "token_embd.weight", {D, V}, TensorType::F32, f32(c.tok_embeddings), out));
   POCKET_RETURN_IF_ERROR(add_converted_weight(w, "output_norm.weight", {D}, TensorType::F32, f32(c.rms_final), out));
-  if (!c.shared_classifier)
-    POCKET_RETURN_IF_ERROR(add_converted_weight(w, "output.weight", {D, V}, TensorType::F32, f32(c.wcls), out));
+  if (!c.shared_classifier) POCKET_RETURN_IF_ERROR(add_converted_weight(w, "output.weight", {D, V}, TensorType::F32, f32(c.wcls), out));
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     // llama2.c's RoPE rotates adjacent pairs, llama.cpp's "normal" layout: no permutation needed.

@@ -47,14 +47,16 @@ void write_llama_metadata(GgufWriter& w, const LlamaHParams& hp, const VocabData
 Result<TensorType> resolve_outtype(const std::string& outtype, TensorType source_type) {
   if (outtype == "auto") return source_type;
   auto t = type_from_name(outtype);
-  if (!t || traits(*t).from_float == nullptr || (*t != TensorType::F32 && *t != TensorType::F16 && *t != TensorType::BF16 &&
-                                                 *t != TensorType::Q8_0 && *t != TensorType::Q4_0 && *t != TensorType::Q4_1))
-    return Status(ErrorCode::kInvalidArgument, "outtype: unknown or unsupported type '" + outtype + "' (auto, f32, f16, bf16, q8_0, q4_0, q4_1)", "outtype");
+  if (!t || traits(*t).from_float == nullptr ||
+      (*t != TensorType::F32 && *t != TensorType::F16 && *t != TensorType::BF16 && *t != TensorType::Q8_0 && *t != TensorType::Q4_0 &&
+       *t != TensorType::Q4_1))
+    return Status(ErrorCode::kInvalidArgument, "outtype: unknown or unsupported type '" + outtype + "' (auto, f32, f16, bf16, q8_0, q4_0, q4_1)",
+                  "outtype");
   return *t;
 }
 
-Status add_converted_weight(GgufWriter& w, const std::string& name, const std::vector<int64_t>& ne, TensorType src_type,
-                            const uint8_t* src, TensorType out, int64_t permute_heads) {
+Status add_converted_weight(GgufWriter& w, const std::string& name, const std::vector<int64_t>& ne, TensorType src_type, const uint8_t* src,
+                            TensorType out, int64_t permute_heads) {
   const TypeTraits& st = traits(src_type);
   int64_t n = 1;
   for (int64_t d : ne) n *= d;
@@ -69,7 +71,8 @@ Status add_converted_weight(GgufWriter& w, const std::string& name, const std::v
   if (permute_heads > 0) {
     // HF rotate-half rows (per head: first half, second half) -> interleaved pairs (i, i + hd/2).
     if (rows % permute_heads != 0 || (rows / permute_heads) % 2 != 0)
-      return error(ErrorCode::kFormatError, name + ": " + std::to_string(rows) + " rows cannot be split into " + std::to_string(permute_heads) + " heads of even size");
+      return error(ErrorCode::kFormatError,
+                   name + ": " + std::to_string(rows) + " rows cannot be split into " + std::to_string(permute_heads) + " heads of even size");
     const int64_t hd = rows / permute_heads, half = hd / 2;
     std::vector<float> p((size_t)n);
     for (int64_t h = 0; h < permute_heads; ++h)

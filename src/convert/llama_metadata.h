@@ -20,12 +20,12 @@ struct LlamaHParams {
 };
 
 struct VocabData {
-  std::string model = "llama";       // tokenizer.ggml.model: "llama" (SentencePiece) or "gpt2" (byte-level BPE)
-  std::string pre;                   // tokenizer.ggml.pre (BPE only)
+  std::string model = "llama";  // tokenizer.ggml.model: "llama" (SentencePiece) or "gpt2" (byte-level BPE)
+  std::string pre;              // tokenizer.ggml.pre (BPE only)
   std::vector<std::string> tokens;
-  std::vector<double> scores;        // may be empty for BPE
-  std::vector<int64_t> types;        // GGUF token types
-  std::vector<std::string> merges;   // "left right", by rank
+  std::vector<double> scores;       // may be empty for BPE
+  std::vector<int64_t> types;       // GGUF token types
+  std::vector<std::string> merges;  // "left right", by rank
   int64_t bos = -1, eos = -1, unk = -1, pad = -1;
   int add_bos = -1, add_eos = -1, add_space_prefix = -1;  // -1: leave the key out (llama.cpp defaults)
 };
@@ -42,8 +42,8 @@ void write_llama_metadata(GgufWriter& w, const LlamaHParams& hp, const VocabData
 // 1-D tensors are always F32. 2-D tensors use `out` (falling back to F32 when ne[0] does not fit
 // the block size). permute_heads > 0 reorders rows from HF's rotate-half RoPE layout to
 // adjacent pairs, for that many heads.
-Status add_converted_weight(GgufWriter& w, const std::string& name, const std::vector<int64_t>& ne, TensorType src_type,
-                            const uint8_t* src, TensorType out, int64_t permute_heads = 0);
+Status add_converted_weight(GgufWriter& w, const std::string& name, const std::vector<int64_t>& ne, TensorType src_type, const uint8_t* src,
+                            TensorType out, int64_t permute_heads = 0);
 
 // Resolves an --outtype string against the source type.
 Result<TensorType> resolve_outtype(const std::string& outtype, TensorType source_type);

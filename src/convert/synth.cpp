@@ -58,7 +58,12 @@ Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, 
   const int64_t hd = sh.n_embd / sh.n_head, D = sh.n_embd, Q = sh.n_head * hd, KV = sh.n_head_kv * hd, F = sh.n_ff, V = sh.n_vocab;
   LlamaHParams hp;
   hp.name = std::string("synthetic ") + sh.name;
-  hp.n_embd = D; hp.n_ff = F; hp.n_layer = n_layer; hp.n_head = sh.n_head; hp.n_head_kv = sh.n_head_kv; hp.n_ctx = sh.n_ctx;
+  hp.n_embd = D;
+  hp.n_ff = F;
+  hp.n_layer = n_layer;
+  hp.n_head = sh.n_head;
+  hp.n_head_kv = sh.n_head_kv;
+  hp.n_ctx = sh.n_ctx;
   hp.rms_eps = sh.rms_eps;
   hp.rope_freq_base = sh.rope_freq_base;
   GgufWriter w;

@@ -14,7 +14,7 @@ struct SynthOptions {
   TensorType type = TensorType::Q4_0;  // 2-D weights; norms stay F32
   uint64_t seed = 1;
   bool force = false;
-  int64_t n_layer_override = 0;        // > 0: fewer layers (quick tests)
+  int64_t n_layer_override = 0;  // > 0: fewer layers (quick tests)
 };
 
 Status write_synthetic_model(const ModelShape& shape, const std::string& out_path, const SynthOptions& opts);

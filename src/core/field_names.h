@@ -15,9 +15,7 @@ namespace pocket {
 // (library name, front end's name) pairs, e.g. {"n_ctx", "--ctx"}, {"n_predict", "max_tokens"}.
 using FieldNames = std::vector<std::pair<std::string, std::string>>;
 
-inline bool is_field_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
+inline bool is_field_word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 
 // s.message() with every whole-word occurrence of each library name replaced by the front end's name:
 // the characters either side of it must not be [A-Za-z0-9_], so n_ctx stays inside max_n_ctx_x. One

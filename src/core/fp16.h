@@ -6,8 +6,16 @@
 
 namespace pocket {
 
-inline float bits_to_float(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
-inline uint32_t float_to_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+inline float bits_to_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint32_t float_to_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
 
 inline float fp16_to_float(uint16_t h) {
   const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
@@ -28,7 +36,7 @@ inline uint16_t float_to_fp16(float f) {
   const uint32_t sign = (x >> 16) & 0x8000;
   const uint32_t ax = x & 0x7fffffffu;
   if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));  // inf/nan
-  if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);  // rounds to >= 65520: overflow to inf
+  if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);                                   // rounds to >= 65520: overflow to inf
   if (ax < 0x38800000u) {
     // result is subnormal or zero: round ax * 2^24 to nearest even integer
     if (ax < 0x33000000u) return (uint16_t)sign;  // < 2^-25: rounds to zero

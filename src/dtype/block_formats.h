@@ -11,21 +11,21 @@ constexpr int kQK4_0 = 32;
 constexpr int kQK4_1 = 32;
 
 struct BlockQ8_0 {
-  uint16_t d;          // fp16 scale
-  int8_t qs[kQK8_0];   // value = qs[i] * d
+  uint16_t d;         // fp16 scale
+  int8_t qs[kQK8_0];  // value = qs[i] * d
 };
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block must be 34 bytes");
 
 struct BlockQ4_0 {
-  uint16_t d;               // fp16 scale
-  uint8_t qs[kQK4_0 / 2];   // low nibble = element j, high nibble = element j+16; value = (q-8)*d
+  uint16_t d;              // fp16 scale
+  uint8_t qs[kQK4_0 / 2];  // low nibble = element j, high nibble = element j+16; value = (q-8)*d
 };
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block must be 18 bytes");
 
 struct BlockQ4_1 {
-  uint16_t d;               // fp16 scale
-  uint16_t m;               // fp16 minimum
-  uint8_t qs[kQK4_1 / 2];   // value = q*d + m
+  uint16_t d;              // fp16 scale
+  uint16_t m;              // fp16 minimum
+  uint8_t qs[kQK4_1 / 2];  // value = q*d + m
 };
 static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block must be 20 bytes");
 

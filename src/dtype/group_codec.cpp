@@ -44,7 +44,10 @@ GroupParams GroupCodec::params(const float* x, int64_t n, float clip) const {
     case TensorType::Q4_0: {
       float amax = 0.0f, mx = 0.0f;  // mx keeps the sign of the largest magnitude
       for (int64_t j = 0; j < n; ++j) {
-        if (amax < std::fabs(x[j])) { amax = std::fabs(x[j]); mx = x[j]; }
+        if (amax < std::fabs(x[j])) {
+          amax = std::fabs(x[j]);
+          mx = x[j];
+        }
       }
       const float d = mx * clip / -8.0f;
       p.id = d != 0.0f ? 1.0f / d : 0.0f;
@@ -53,7 +56,10 @@ GroupParams GroupCodec::params(const float* x, int64_t n, float clip) const {
     }
     default: {  // Q4_1
       float mn = x[0], mx = x[0];
-      for (int64_t j = 1; j < n; ++j) { mn = std::min(mn, x[j]); mx = std::max(mx, x[j]); }
+      for (int64_t j = 1; j < n; ++j) {
+        mn = std::min(mn, x[j]);
+        mx = std::max(mx, x[j]);
+      }
       mn *= clip;
       mx *= clip;
       const float d = (mx - mn) / 15.0f;

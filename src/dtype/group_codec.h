@@ -38,7 +38,7 @@ class GroupCodec {
 
   // Parameters for one group from its values; clip (0, 1] shrinks the range (AWQ/GPTQ clipping search).
   GroupParams params(const float* x, int64_t n, float clip = 1.0f) const;
-  int quantize(float x, const GroupParams& p) const;  // clamped to the format's range
+  int quantize(float x, const GroupParams& p) const;    // clamped to the format's range
   float dequantize(int q, const GroupParams& p) const;  // exactly as the format's dequantizer computes it
 
   // One row: codes q[cols] (as quantize() returns them) and params per group -> GGUF blocks.

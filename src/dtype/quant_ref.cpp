@@ -48,13 +48,19 @@ void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n) {
     const float* xb = x + b * kQK4_0;
     float amax = 0.0f, max = 0.0f;  // max keeps the sign of the largest-magnitude value
     for (int j = 0; j < kQK4_0; ++j) {
-      if (amax < std::fabs(xb[j])) { amax = std::fabs(xb[j]); max = xb[j]; }
+      if (amax < std::fabs(xb[j])) {
+        amax = std::fabs(xb[j]);
+        max = xb[j];
+      }
     }
     const float d = max / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[b].d = float_to_fp16(d);
     // NaN codes as 8 (the value 0); llama.cpp's cast of NaN is undefined behaviour.
-    auto code = [id](float v) { const float r = v * id + 8.5f; return std::isnan(r) ? (uint8_t)8 : (uint8_t)std::min(15, (int)(int8_t)r); };
+    auto code = [id](float v) {
+      const float r = v * id + 8.5f;
+      return std::isnan(r) ? (uint8_t)8 : (uint8_t)std::min(15, (int)(int8_t)r);
+    };
     for (int j = 0; j < kQK4_0 / 2; ++j) {
       const uint8_t q0 = code(xb[j]);
       const uint8_t q1 = code(xb[j + kQK4_0 / 2]);
@@ -77,7 +83,10 @@ void quantize_row_q4_1_ref(const float* x, BlockQ4_1* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK4_1; ++b) {
     const float* xb = x + b * kQK4_1;
     float mn = xb[0], mx = xb[0];
-    for (int j = 1; j < kQK4_1; ++j) { mn = std::min(mn, xb[j]); mx = std::max(mx, xb[j]); }
+    for (int j = 1; j < kQK4_1; ++j) {
+      mn = std::min(mn, xb[j]);
+      mx = std::max(mx, xb[j]);
+    }
     const float d = (mx - mn) / 15.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[b].d = float_to_fp16(d);

@@ -10,9 +10,26 @@
 namespace pocket {
 
 enum class TensorType : uint32_t {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q8_1 = 9,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15,
-  I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, BF16 = 30,
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q4_1 = 3,
+  Q5_0 = 6,
+  Q5_1 = 7,
+  Q8_0 = 8,
+  Q8_1 = 9,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  Q8_K = 15,
+  I8 = 24,
+  I16 = 25,
+  I32 = 26,
+  I64 = 27,
+  F64 = 28,
+  BF16 = 30,
 };
 
 using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);    // n % block_size == 0
@@ -21,10 +38,10 @@ using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);  // refere
 struct TypeTraits {
   TensorType type;
   const char* name;
-  int64_t block_size;       // elements per block
-  size_t block_bytes;       // bytes per block
-  ToFloatFn to_float;       // nullptr: we can read the layout but not compute with it
-  FromFloatFn from_float;   // nullptr: we cannot produce this type
+  int64_t block_size;      // elements per block
+  size_t block_bytes;      // bytes per block
+  ToFloatFn to_float;      // nullptr: we can read the layout but not compute with it
+  FromFloatFn from_float;  // nullptr: we cannot produce this type
 };
 
 // Traits for a raw GGUF type id; nullopt for ids we do not know at all.

@@ -36,8 +36,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   e->memory_ = plan.value().memory;
   const KvCacheConfig kc = plan.value().kv;
   e->pool_ = opts.pool ? opts.pool : std::make_shared<ThreadPool>(opts.n_threads);
-  if (plan.value().kv_blocks > 0) e->kv_ = std::make_unique<PagedKvCache>(kc, kKvBlockSize, plan.value().kv_blocks);
-  else e->kv_ = std::make_unique<ContiguousKvCache>(kc);
+  if (plan.value().kv_blocks > 0)
+    e->kv_ = std::make_unique<PagedKvCache>(kc, kKvBlockSize, plan.value().kv_blocks);
+  else
+    e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
   e->model_ = std::move(model);
   return e;
@@ -50,9 +52,11 @@ Status Engine::eval(const Batch& batch, std::vector<float>* logits, const Forwar
 Status Engine::check_prompt(const std::vector<int32_t>& prompt) const {
   if (prompt.empty()) return error(ErrorCode::kInvalidArgument, "empty prompt: nothing to condition on (the model adds no BOS)");
   if ((int)prompt.size() > n_ctx_)
-    return Status(ErrorCode::kOutOfRange, "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (raise n_ctx)", "n_ctx");
+    return Status(ErrorCode::kOutOfRange,
+                  "prompt has " + std::to_string(prompt.size()) + " tokens but the context is " + std::to_string(n_ctx_) + " (raise n_ctx)", "n_ctx");
   for (int32_t t : prompt) {
-    if (t < 0 || t >= model_->config().n_vocab) return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
+    if (t < 0 || t >= model_->config().n_vocab)
+      return error(ErrorCode::kInvalidArgument, "prompt token id " + std::to_string(t) + " outside the vocabulary");
   }
   return Status::ok();
 }
@@ -62,8 +66,8 @@ Result<GenerateStats> Engine::generate(const std::string& prompt, const Generate
   return generate_tokens(tokenizer_->encode(prompt, true, false), opts, on_text, generated_ids);
 }
 
-Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
-                                              const TextCallback& on_text, std::vector<int32_t>* generated_ids) {
+Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts, const TextCallback& on_text,
+                                              std::vector<int32_t>* generated_ids) {
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Sequence> seq, Sequence::start(*this, prompt, opts, on_text, generated_ids));
   kv_->clear();
   // Prefill: the whole prompt in one batch, logits for the last position only.

@@ -42,8 +42,8 @@ class Engine {
   // Tokenizes prompt (with BOS when the vocabulary asks), runs it and generates.
   Result<GenerateStats> generate(const std::string& prompt, const GenerateOptions& opts, const TextCallback& on_text,
                                  std::vector<int32_t>* generated_ids = nullptr);
-  Result<GenerateStats> generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts,
-                                        const TextCallback& on_text, std::vector<int32_t>* generated_ids = nullptr);
+  Result<GenerateStats> generate_tokens(const std::vector<int32_t>& prompt, const GenerateOptions& opts, const TextCallback& on_text,
+                                        std::vector<int32_t>* generated_ids = nullptr);
 
  private:
   std::unique_ptr<Model> model_;

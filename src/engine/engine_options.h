@@ -14,8 +14,8 @@ class ThreadPool;
 
 struct EngineOptions {
   int n_threads = 1;
-  int n_ctx = 0;        // 0: the model's training context, at most 4096
-  int max_batch = 64;   // prompt tokens per forward chunk
+  int n_ctx = 0;                    // 0: the model's training context, at most 4096
+  int max_batch = 64;               // prompt tokens per forward chunk
   KvType kv_k_type = KvType::kF32;  // KV cache element types (kv_row.h)
   KvType kv_v_type = KvType::kF32;
   // Sliding window with attention sinks (StreamingLLM): 0 = the model's own window from GGUF

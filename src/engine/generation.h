@@ -14,10 +14,10 @@
 namespace pocket {
 
 struct GenerateOptions {
-  int n_predict = 128;                   // new tokens at most; < 0: until the context is full
+  int n_predict = 128;  // new tokens at most; < 0: until the context is full
   SamplingParams sampling;
-  std::vector<std::string> stop_strings; // generation ends before the first occurrence
-  bool stop_on_bos = true;               // a generated BOS ends the text (llama2.c-trained models' end of story)
+  std::vector<std::string> stop_strings;  // generation ends before the first occurrence
+  bool stop_on_bos = true;                // a generated BOS ends the text (llama2.c-trained models' end of story)
 };
 
 // Why a sequence stopped generating.

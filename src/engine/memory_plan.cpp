@@ -28,8 +28,7 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
   // Paged caches keep every position (no ring): a model's own window is not applied there.
   const int window = opts.n_parallel > 0 ? 0 : opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
   if (opts.n_parallel < 0 || opts.n_parallel > 256) return field_error("n_parallel", "must be in 1..256");
-  if (opts.n_parallel > 0 && opts.kv_window > 0)
-    return field_error("n_parallel", "(paged KV cache) does not combine with kv_window");
+  if (opts.n_parallel > 0 && opts.kv_window > 0) return field_error("n_parallel", "(paged KV cache) does not combine with kv_window");
   if (window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
     return field_error("kv_sinks", "must be in 0.." + std::to_string(window - 1) + " (below the window)");
   EnginePlan p;
@@ -65,7 +64,8 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
   }
   const double kv_bytes = (double)kv_data + (double)kv_scales;
   if (kv_bytes > 64.0 * (1ull << 30))
-    return error(ErrorCode::kResourceLimit, "context " + std::to_string(p.n_ctx) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
+    return error(ErrorCode::kResourceLimit,
+                 "context " + std::to_string(p.n_ctx) + " needs a " + std::to_string((long long)(kv_bytes / (1 << 20))) + " MiB KV cache; refusing");
   const int span = kc.window > 0 ? std::min(kc.n_ctx, kc.window) : kc.n_ctx;
   MemoryPlan& mp = p.memory;
   mp.weights = weight_bytes;
@@ -90,8 +90,10 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
     const double fixed = (double)(mp.weights + mp.activations + mp.logits);
     const double per_pos = (double)(kv_data + kv_scales) / (double)std::max(1, kc.slots());
     std::string hint;
-    if (fixed >= (double)opts.mem_budget) hint = "the weights and activations alone exceed it: use a smaller weight type (pocket quantize) or max_batch";
-    else hint = "fits with n_ctx " + std::to_string((long long)(((double)opts.mem_budget - fixed) / per_pos)) + " or a smaller kv_k_type/kv_v_type";
+    if (fixed >= (double)opts.mem_budget)
+      hint = "the weights and activations alone exceed it: use a smaller weight type (pocket quantize) or max_batch";
+    else
+      hint = "fits with n_ctx " + std::to_string((long long)(((double)opts.mem_budget - fixed) / per_pos)) + " or a smaller kv_k_type/kv_v_type";
     return field_error("mem_budget",
                        format_mib((double)opts.mem_budget) + ": weights " + format_mib((double)mp.weights) + " + KV cache " +
                            format_mib((double)(kv_data + kv_scales)) + " (" + kv_type_name(kc.k_type) + "/" + kv_type_name(kc.v_type) + ", " +

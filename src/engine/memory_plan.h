@@ -14,16 +14,15 @@
 
 namespace pocket {
 
-
 struct MemoryPlan {
   size_t weights = 0, kv_values = 0, kv_scales = 0, activations = 0, logits = 0;
   size_t total() const { return weights + kv_values + kv_scales + activations + logits; }
 };
 
 struct EnginePlan {
-  int n_ctx = 0;        // positions the engine accepts
-  KvCacheConfig kv;     // the cache it allocates
-  int kv_blocks = 0;    // paged caches (n_parallel > 0): blocks in the pool
+  int n_ctx = 0;      // positions the engine accepts
+  KvCacheConfig kv;   // the cache it allocates
+  int kv_blocks = 0;  // paged caches (n_parallel > 0): blocks in the pool
   MemoryPlan memory;
 };
 

@@ -43,9 +43,7 @@ Sequence::Sequence(const Engine& engine, std::vector<int32_t> prompt, const Gene
   if (limit_ <= 0) stats_.stop_reason = FinishReason::kLength;
 }
 
-int Sequence::room() const {
-  return std::min(limit_ - stats_.n_generated - 1, n_ctx_ - ((int)tokens_.size() - 1) - 1);
-}
+int Sequence::room() const { return std::min(limit_ - stats_.n_generated - 1, n_ctx_ - ((int)tokens_.size() - 1) - 1); }
 
 int Sequence::add_to_batch(Batch& batch, int32_t seq_id, int max_tokens) {
   int n = 0;
@@ -139,12 +137,18 @@ int32_t Sequence::verify_sampled(const float* logits, int32_t d, const std::vect
     if (sum > 1e-12) {  // the residual distribution
       for (const Candidate& c : p.items) {
         cum += std::max(0.0, (double)c.p - (double)q_dense_[(size_t)c.id]) / sum;
-        if (u < cum) { tok = c.id; break; }
+        if (u < cum) {
+          tok = c.id;
+          break;
+        }
       }
     } else {  // p == q: any draw from p is exact
       for (const Candidate& c : p.items) {
         cum += c.p;
-        if (u < cum) { tok = c.id; break; }
+        if (u < cum) {
+          tok = c.id;
+          break;
+        }
       }
     }
     if (tok < 0) tok = p.items.back().id;  // rounding at the end of the scan

@@ -43,8 +43,8 @@ class Sequence {
   // vocabulary) against the engine. on_text receives text as it becomes printable; generated_ids, when
   // given, receives every generated token that counts (not end tokens).
   static Status check(const Engine& engine, const std::vector<int32_t>& prompt, const GenerateOptions& opts);
-  static Result<std::unique_ptr<Sequence>> start(const Engine& engine, std::vector<int32_t> prompt, const GenerateOptions& opts,
-                                                 TextCallback on_text, std::vector<int32_t>* generated_ids = nullptr);
+  static Result<std::unique_ptr<Sequence>> start(const Engine& engine, std::vector<int32_t> prompt, const GenerateOptions& opts, TextCallback on_text,
+                                                 std::vector<int32_t>* generated_ids = nullptr);
   Sequence(const Sequence&) = delete;
   Sequence& operator=(const Sequence&) = delete;
 
@@ -86,8 +86,7 @@ class Sequence {
   const SamplingParams& sampling() const { return sampling_; }
 
  private:
-  Sequence(const Engine& engine, std::vector<int32_t> prompt, const GenerateOptions& opts, TextCallback on_text,
-           std::vector<int32_t>* generated_ids);
+  Sequence(const Engine& engine, std::vector<int32_t> prompt, const GenerateOptions& opts, TextCallback on_text, std::vector<int32_t>* generated_ids);
   // Takes a chosen token: history, output, limits. False once finished.
   bool take(int32_t tok);
   bool emit(const std::string& text) { return text.empty() || !on_text_ || on_text_(text); }

@@ -125,19 +125,21 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
 
 std::string bench_to_markdown(const std::vector<BenchRow>& rows) {
   std::ostringstream os;
-  os << "| model | types | MiB | MB read/token | KV k/v | KV MiB (+scales) | threads | test | tokens/s | GB/s | share of read bandwidth | peak RSS MiB |\n";
+  os << "| model | types | MiB | MB read/token | KV k/v | KV MiB (+scales) | threads | test | tokens/s | GB/s | share of read bandwidth | peak RSS "
+        "MiB |\n";
   os << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   char buf[512];
   for (const BenchRow& r : rows) {
     const bool tg = r.test.rfind("tg", 0) == 0;
-    std::snprintf(buf, sizeof(buf), "| %s | %s | %.1f | %.1f | %s | %.2f (+%.3f) | %d | %s | %.1f ± %.1f | %s | %s | %.0f |\n", r.model.c_str(),
-                  r.types.c_str(), (double)r.weight_bytes / (1 << 20), (double)r.bytes_per_token / 1e6, r.kv.c_str(),
-                  (double)r.kv_bytes / (1 << 20), (double)r.kv_scale_bytes / (1 << 20), r.threads, r.test.c_str(), r.tps_mean, r.tps_sd,
-                  tg ? std::to_string(r.gbps).substr(0, 5).c_str() : "-",
-                  tg && r.read_bandwidth_gbps > 0 ? (std::to_string((int)std::lround(100 * r.bandwidth_share)) + " % of " +
-                                                     std::to_string(r.read_bandwidth_gbps).substr(0, 4) + " GB/s").c_str()
-                                                  : "-",
-                  (double)r.peak_rss / (1 << 20));
+    std::snprintf(
+        buf, sizeof(buf), "| %s | %s | %.1f | %.1f | %s | %.2f (+%.3f) | %d | %s | %.1f ± %.1f | %s | %s | %.0f |\n", r.model.c_str(),
+        r.types.c_str(), (double)r.weight_bytes / (1 << 20), (double)r.bytes_per_token / 1e6, r.kv.c_str(), (double)r.kv_bytes / (1 << 20),
+        (double)r.kv_scale_bytes / (1 << 20), r.threads, r.test.c_str(), r.tps_mean, r.tps_sd, tg ? std::to_string(r.gbps).substr(0, 5).c_str() : "-",
+        tg && r.read_bandwidth_gbps > 0
+            ? (std::to_string((int)std::lround(100 * r.bandwidth_share)) + " % of " + std::to_string(r.read_bandwidth_gbps).substr(0, 4) + " GB/s")
+                  .c_str()
+            : "-",
+        (double)r.peak_rss / (1 << 20));
     os << buf;
   }
   return os.str();
@@ -146,23 +148,34 @@ std::string bench_to_markdown(const std::vector<BenchRow>& rows) {
 std::string bench_to_json(const std::vector<BenchRow>& rows) {
   nlohmann::json j = nlohmann::json::array();
   for (const BenchRow& r : rows) {
-    j.push_back({{"model", r.model}, {"types", r.types}, {"params", r.params}, {"weight_bytes", r.weight_bytes},
-                 {"bytes_per_token", r.bytes_per_token}, {"kv", r.kv}, {"kv_bytes", r.kv_bytes}, {"kv_scale_bytes", r.kv_scale_bytes},
-                 {"threads", r.threads}, {"test", r.test}, {"tokens_per_s", r.tps_mean},
-                 {"tokens_per_s_sd", r.tps_sd}, {"gbps", r.gbps}, {"read_bandwidth_gbps", r.read_bandwidth_gbps},
-                 {"bandwidth_share", r.bandwidth_share}, {"peak_rss", r.peak_rss}});
+    j.push_back({{"model", r.model},
+                 {"types", r.types},
+                 {"params", r.params},
+                 {"weight_bytes", r.weight_bytes},
+                 {"bytes_per_token", r.bytes_per_token},
+                 {"kv", r.kv},
+                 {"kv_bytes", r.kv_bytes},
+                 {"kv_scale_bytes", r.kv_scale_bytes},
+                 {"threads", r.threads},
+                 {"test", r.test},
+                 {"tokens_per_s", r.tps_mean},
+                 {"tokens_per_s_sd", r.tps_sd},
+                 {"gbps", r.gbps},
+                 {"read_bandwidth_gbps", r.read_bandwidth_gbps},
+                 {"bandwidth_share", r.bandwidth_share},
+                 {"peak_rss", r.peak_rss}});
   }
   return j.dump(2) + "\n";
 }
 
 std::string bench_to_csv(const std::vector<BenchRow>& rows) {
   std::ostringstream os;
-  os << "model,types,params,weight_bytes,bytes_per_token,kv,kv_bytes,kv_scale_bytes,threads,test,tokens_per_s,tokens_per_s_sd,gbps,read_bandwidth_gbps,bandwidth_share,peak_rss\n";
+  os << "model,types,params,weight_bytes,bytes_per_token,kv,kv_bytes,kv_scale_bytes,threads,test,tokens_per_s,tokens_per_s_sd,gbps,read_bandwidth_"
+        "gbps,bandwidth_share,peak_rss\n";
   for (const BenchRow& r : rows)
-    os << r.model << ',' << r.types << ',' << r.params << ',' << r.weight_bytes << ',' << r.bytes_per_token << ',' << r.kv << ','
-       << r.kv_bytes << ',' << r.kv_scale_bytes << ',' << r.threads << ','
-       << r.test << ',' << r.tps_mean << ',' << r.tps_sd << ',' << r.gbps << ',' << r.read_bandwidth_gbps << ',' << r.bandwidth_share
-       << ',' << r.peak_rss << '\n';
+    os << r.model << ',' << r.types << ',' << r.params << ',' << r.weight_bytes << ',' << r.bytes_per_token << ',' << r.kv << ',' << r.kv_bytes << ','
+       << r.kv_scale_bytes << ',' << r.threads << ',' << r.test << ',' << r.tps_mean << ',' << r.tps_sd << ',' << r.gbps << ','
+       << r.read_bandwidth_gbps << ',' << r.bandwidth_share << ',' << r.peak_rss << '\n';
   return os.str();
 }
 

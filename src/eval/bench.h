@@ -33,17 +33,17 @@ struct BenchConfig {
 
 struct BenchRow {
   std::string model;
-  std::string types;          // weight types, e.g. "Q4_0+Q8_0"
+  std::string types;  // weight types, e.g. "Q4_0+Q8_0"
   int64_t params = 0;
-  size_t weight_bytes = 0;    // all tensors
-  size_t bytes_per_token = 0; // weights one decode step reads (the token embedding is only indexed)
+  size_t weight_bytes = 0;     // all tensors
+  size_t bytes_per_token = 0;  // weights one decode step reads (the token embedding is only indexed)
   int threads = 0;
-  std::string kv;             // KV cache types "k/v", e.g. "q8/q8"
+  std::string kv;                           // KV cache types "k/v", e.g. "q8/q8"
   size_t kv_bytes = 0, kv_scale_bytes = 0;  // allocated for the test's context (values, scales)
-  std::string test;           // "pp128" / "tg64"
+  std::string test;                         // "pp128" / "tg64"
   double tps_mean = 0, tps_sd = 0;
-  double gbps = 0;            // bytes_per_token * tokens/s (generation only)
-  double bandwidth_share = 0; // gbps / measured read bandwidth at this thread count
+  double gbps = 0;             // bytes_per_token * tokens/s (generation only)
+  double bandwidth_share = 0;  // gbps / measured read bandwidth at this thread count
   double read_bandwidth_gbps = 0;
   size_t peak_rss = 0;
 };

@@ -46,8 +46,8 @@ Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& t
   const std::vector<int32_t> tokens = engine.tokenizer().encode(text, true, false);
   const int n_max = (int)(tokens.size() / (size_t)n_ctx);
   if (n_max == 0)
-    return error(ErrorCode::kOutOfRange, "perplexity: the text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of " +
-                                             std::to_string(n_ctx));
+    return error(ErrorCode::kOutOfRange,
+                 "perplexity: the text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of " + std::to_string(n_ctx));
   r.n_chunks = opts.n_chunks < 0 ? n_max : std::min(opts.n_chunks, n_max);
   const int first = n_ctx / 2;
   double nll = 0, nll2 = 0, base_nll = 0, kld = 0, kld2 = 0, dn = 0, dn2 = 0;

@@ -18,7 +18,7 @@ struct PerplexityOptions {
 struct PerplexityResult {
   int n_ctx = 0;
   int n_chunks = 0;
-  int64_t n_scored = 0;     // predictions scored
+  int64_t n_scored = 0;  // predictions scored
   double ppl = 0, ppl_err = 0;
   // Against a base model (when given): mean KL(base || model) and its standard error, share of
   // positions where both put the same token on top, and the base model's own perplexity.
@@ -36,7 +36,7 @@ struct PerplexityResult {
 using PplProgress = std::function<void(int, int, double)>;
 
 // `engine` (and `base`, if not null) must have been created with the chunk size as context.
-Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& text, const PerplexityOptions& opts,
-                                            Engine* base = nullptr, const PplProgress& progress = nullptr);
+Result<PerplexityResult> compute_perplexity(Engine& engine, const std::string& text, const PerplexityOptions& opts, Engine* base = nullptr,
+                                            const PplProgress& progress = nullptr);
 
 }  // namespace pocket

@@ -9,8 +9,7 @@
 
 namespace pocket {
 
-Result<std::vector<PlanCheckRow>> check_plan_against_bench(const BenchConfig& cfg, const std::vector<BenchRow>& rows,
-                                                           const DeviceProfile& device) {
+Result<std::vector<PlanCheckRow>> check_plan_against_bench(const BenchConfig& cfg, const std::vector<BenchRow>& rows, const DeviceProfile& device) {
   int max_ctx = 1;  // the context bench gives its engines
   for (int p : cfg.n_prompt) max_ctx = std::max(max_ctx, p);
   for (int g : cfg.n_gen) max_ctx = std::max(max_ctx, g);

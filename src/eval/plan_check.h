@@ -20,8 +20,7 @@ struct PlanCheckRow {
 };
 
 // rows from run_bench(cfg); model paths from cfg.models (matched by file name).
-Result<std::vector<PlanCheckRow>> check_plan_against_bench(const BenchConfig& cfg, const std::vector<BenchRow>& rows,
-                                                           const DeviceProfile& device);
+Result<std::vector<PlanCheckRow>> check_plan_against_bench(const BenchConfig& cfg, const std::vector<BenchRow>& rows, const DeviceProfile& device);
 std::string plan_check_to_markdown(const std::vector<PlanCheckRow>& rows, const std::string& device);
 
 }  // namespace pocket

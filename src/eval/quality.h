@@ -37,9 +37,9 @@ struct QualityRow {
 };
 
 struct QualityOptions {
-  std::string model;            // the unquantized (F32/F16) model
+  std::string model;  // the unquantized (F32/F16) model
   std::vector<QualityEval> evals;
-  std::string work_dir;         // quantized files go here (deleted after measuring unless keep_files)
+  std::string work_dir;  // quantized files go here (deleted after measuring unless keep_files)
   bool keep_files = false;
   int n_ctx = 256;
   int n_threads = 1;

@@ -24,8 +24,8 @@ std::string quality_markdown(const std::vector<QualityRow>& rows, const QualityO
       if (r.results.size() <= e) continue;
       const PerplexityResult& p = r.results[e];
       o << "| " << r.name << " | " << (r.command.empty() ? "" : "`" + r.command + "`") << " | " << fmt("%.2f", r.file_mib) << " | "
-        << fmt("%.3f", r.bpw_file) << " | " << fmt("%.3f", r.bpw_native) << " | " << fmt("%.4f", p.ppl) << " ± " << fmt("%.4f", p.ppl_err)
-        << " | " << fmt("%+.4f", p.delta_ppl()) << " ± " << fmt("%.4f", p.delta_ppl_err()) << " | "
+        << fmt("%.3f", r.bpw_file) << " | " << fmt("%.3f", r.bpw_native) << " | " << fmt("%.4f", p.ppl) << " ± " << fmt("%.4f", p.ppl_err) << " | "
+        << fmt("%+.4f", p.delta_ppl()) << " ± " << fmt("%.4f", p.delta_ppl_err()) << " | "
         << fmt("%+.2f %%", p.base_ppl > 0 ? 100.0 * p.delta_ppl() / p.base_ppl : 0.0) << " | " << fmt("%.5f", p.kld_mean) << " ± "
         << fmt("%.5f", p.kld_err) << " | " << fmt("%.2f %%", 100.0 * p.same_top) << " |\n";
     }
@@ -40,14 +40,22 @@ std::string quality_json(const std::vector<QualityRow>& rows, const QualityOptio
   j["n_ctx"] = opts.n_ctx;
   j["rows"] = nlohmann::json::array();
   for (const QualityRow& r : rows) {
-    nlohmann::json jr = {{"name", r.name}, {"flags", r.command}, {"mib", r.file_mib}, {"bpw_file", r.bpw_file},
-                         {"bpw_native", r.bpw_native}, {"quantize_seconds", r.quantize_seconds}};
+    nlohmann::json jr = {{"name", r.name},         {"flags", r.command},         {"mib", r.file_mib},
+                         {"bpw_file", r.bpw_file}, {"bpw_native", r.bpw_native}, {"quantize_seconds", r.quantize_seconds}};
     jr["evals"] = nlohmann::json::array();
     for (size_t e = 0; e < r.results.size() && e < opts.evals.size(); ++e) {
       const PerplexityResult& p = r.results[e];
-      jr["evals"].push_back({{"text", opts.evals[e].label}, {"chunks", p.n_chunks}, {"scored", p.n_scored}, {"ppl", p.ppl},
-                             {"ppl_err", p.ppl_err}, {"base_ppl", p.base_ppl}, {"delta_ppl", p.delta_ppl()},
-                             {"delta_ppl_err", p.delta_ppl_err()}, {"kld", p.kld_mean}, {"kld_err", p.kld_err}, {"same_top", p.same_top}});
+      jr["evals"].push_back({{"text", opts.evals[e].label},
+                             {"chunks", p.n_chunks},
+                             {"scored", p.n_scored},
+                             {"ppl", p.ppl},
+                             {"ppl_err", p.ppl_err},
+                             {"base_ppl", p.base_ppl},
+                             {"delta_ppl", p.delta_ppl()},
+                             {"delta_ppl_err", p.delta_ppl_err()},
+                             {"kld", p.kld_mean},
+                             {"kld_err", p.kld_err},
+                             {"same_top", p.same_top}});
     }
     j["rows"].push_back(jr);
   }
@@ -142,9 +150,7 @@ Result<std::vector<QualityRow>> quality_from_json(const std::string& text, Quali
       }
       rows.push_back(std::move(r));
     }
-  } catch (const nlohmann::json::exception& e) {
-    return error(ErrorCode::kFormatError, std::string("quality JSON: ") + e.what());
-  }
+  } catch (const nlohmann::json::exception& e) { return error(ErrorCode::kFormatError, std::string("quality JSON: ") + e.what()); }
   return rows;
 }
 

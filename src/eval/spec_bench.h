@@ -15,7 +15,7 @@ struct SpecBenchConfig {
   DraftSpec draft;
   SpeculativeOptions spec;
   std::vector<int> threads = {1};  // rows for each count: the engine's n_threads
-  EngineOptions engine;             // the target's and (sharing its threads) the draft's engine
+  EngineOptions engine;            // the target's and (sharing its threads) the draft's engine
   int n_gen = 200;
   int repetitions = 3;
   std::string prompt = "The little dog was very happy because";
@@ -31,9 +31,9 @@ struct SpecBenchRow {
   double speedup = 0, speedup_sd = 0;  // mean and sd of spec/plain per repetition
   double acceptance = 0;               // accepted / drafted, over all repetitions
   double tokens_per_verification = 0;
-  double draft_share = 0;              // share of speculative time spent drafting
+  double draft_share = 0;  // share of speculative time spent drafting
   bool greedy = true;
-  bool same_tokens = true;             // greedy: speculative output equals plain output every time
+  bool same_tokens = true;  // greedy: speculative output equals plain output every time
 };
 
 Result<std::vector<SpecBenchRow>> run_spec_bench(const SpecBenchConfig& cfg);

@@ -19,13 +19,13 @@ class Cursor {
   size_t remaining() const { return n_ - pos_; }
 
   Status header_error(const std::string& field, const std::string& reason) const {
-    return error(ErrorCode::kFormatError,
-                 file_ + ": " + field + ": " + reason + " (at byte " + std::to_string(pos_) + ")");
+    return error(ErrorCode::kFormatError, file_ + ": " + field + ": " + reason + " (at byte " + std::to_string(pos_) + ")");
   }
 
   template <typename T>
   Status read(T* out, const std::string& field) {
-    if (remaining() < sizeof(T)) return header_error(field, "file truncated: need " + std::to_string(sizeof(T)) + " bytes, " + std::to_string(remaining()) + " left");
+    if (remaining() < sizeof(T))
+      return header_error(field, "file truncated: need " + std::to_string(sizeof(T)) + " bytes, " + std::to_string(remaining()) + " left");
     std::memcpy(out, p_ + pos_, sizeof(T));
     pos_ += sizeof(T);
     return Status::ok();
@@ -35,7 +35,8 @@ class Cursor {
     uint64_t len = 0;
     POCKET_RETURN_IF_ERROR(read(&len, field + " (string length)"));
     if (len > kMaxStringBytes) return header_error(field, "absurd string length " + std::to_string(len));
-    if (len > remaining()) return header_error(field, "file truncated: string of " + std::to_string(len) + " bytes, " + std::to_string(remaining()) + " left");
+    if (len > remaining())
+      return header_error(field, "file truncated: string of " + std::to_string(len) + " bytes, " + std::to_string(remaining()) + " left");
     out->assign(reinterpret_cast<const char*>(p_ + pos_), (size_t)len);
     pos_ += (size_t)len;
     return Status::ok();
@@ -57,10 +58,17 @@ class Cursor {
 
 uint64_t min_value_bytes(GgufType t) {
   switch (t) {
-    case GgufType::UINT8: case GgufType::INT8: case GgufType::BOOL: return 1;
-    case GgufType::UINT16: case GgufType::INT16: return 2;
-    case GgufType::UINT32: case GgufType::INT32: case GgufType::FLOAT32: return 4;
-    case GgufType::UINT64: case GgufType::INT64: case GgufType::FLOAT64: return 8;
+    case GgufType::UINT8:
+    case GgufType::INT8:
+    case GgufType::BOOL: return 1;
+    case GgufType::UINT16:
+    case GgufType::INT16: return 2;
+    case GgufType::UINT32:
+    case GgufType::INT32:
+    case GgufType::FLOAT32: return 4;
+    case GgufType::UINT64:
+    case GgufType::INT64:
+    case GgufType::FLOAT64: return 8;
     case GgufType::STRING: return 8;
     case GgufType::ARRAY: return 12;
   }
@@ -241,8 +249,7 @@ Status GgufFile::parse_all() {
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t ne = 0;
       POCKET_RETURN_IF_ERROR(c.read(&ne, where + ".shape[" + std::to_string(d) + "]"));
-      if (ne > (uint64_t)std::numeric_limits<int64_t>::max() || mul_overflows(n_el, ne, &n_el) ||
-          n_el > (uint64_t(1) << 50))
+      if (ne > (uint64_t)std::numeric_limits<int64_t>::max() || mul_overflows(n_el, ne, &n_el) || n_el > (uint64_t(1) << 50))
         return c.header_error(where + ".shape", "absurd dimension " + std::to_string(ne));
       tv.ne[d] = (int64_t)ne;
     }
@@ -252,7 +259,8 @@ Status GgufFile::parse_all() {
     if (tt == nullptr) return c.header_error(where + ".type", "unknown tensor type " + std::to_string(raw_type));
     tv.type = tt->type;
     if (tv.ne[0] % tt->block_size != 0)
-      return c.header_error(where + ".shape[0]", std::to_string(tv.ne[0]) + " is not a multiple of the " + tt->name + " block size " + std::to_string(tt->block_size));
+      return c.header_error(where + ".shape[0]",
+                            std::to_string(tv.ne[0]) + " is not a multiple of the " + tt->name + " block size " + std::to_string(tt->block_size));
     uint64_t nbytes = 0;
     if (mul_overflows(n_el / (uint64_t)tt->block_size, (uint64_t)tt->block_bytes, &nbytes))
       return c.header_error(where + ".shape", "tensor size overflows");
@@ -273,7 +281,8 @@ Status GgufFile::parse_all() {
     uint64_t end = 0;
     if (__builtin_add_overflow(tv.offset, (uint64_t)tv.nbytes, &end) || end > data_size)
       return c.header_error("tensor '" + tv.name + "'", "data [" + std::to_string(tv.offset) + ", +" + std::to_string(tv.nbytes) +
-                                                  ") extends past the end of the file (data section is " + std::to_string(data_size) + " bytes)");
+                                                            ") extends past the end of the file (data section is " + std::to_string(data_size) +
+                                                            " bytes)");
     tv.data = bytes_ + data_offset_ + tv.offset;
   }
   return Status::ok();
@@ -292,7 +301,8 @@ const TensorView* GgufFile::find_tensor(const std::string& name) const {
 Result<uint64_t> GgufFile::get_uint(const std::string& key) const {
   const GgufValue* v = find(key);
   if (!v) return error(ErrorCode::kFormatError, name_ + ": " + key + ": required key is missing");
-  if (!gguf_type_is_integer(v->type)) return error(ErrorCode::kFormatError, name_ + ": " + key + ": expected an integer, found " + gguf_type_name(v->type));
+  if (!gguf_type_is_integer(v->type))
+    return error(ErrorCode::kFormatError, name_ + ": " + key + ": expected an integer, found " + gguf_type_name(v->type));
   if (v->i < 0 && v->type != GgufType::UINT64) return error(ErrorCode::kFormatError, name_ + ": " + key + ": negative value " + std::to_string(v->i));
   return v->u;
 }
@@ -308,7 +318,8 @@ Result<double> GgufFile::get_float(const std::string& key) const {
 Result<std::string> GgufFile::get_string(const std::string& key) const {
   const GgufValue* v = find(key);
   if (!v) return error(ErrorCode::kFormatError, name_ + ": " + key + ": required key is missing");
-  if (v->type != GgufType::STRING) return error(ErrorCode::kFormatError, name_ + ": " + key + ": expected a string, found " + gguf_type_name(v->type));
+  if (v->type != GgufType::STRING)
+    return error(ErrorCode::kFormatError, name_ + ": " + key + ": expected a string, found " + gguf_type_name(v->type));
   return v->str;
 }
 
@@ -323,10 +334,11 @@ Result<const GgufValue*> GgufFile::get_array(const std::string& key, GgufType el
   const GgufValue* v = find(key);
   if (!v) return error(ErrorCode::kFormatError, name_ + ": " + key + ": required key is missing");
   if (v->type != GgufType::ARRAY) return error(ErrorCode::kFormatError, name_ + ": " + key + ": expected an array, found " + gguf_type_name(v->type));
-  const bool ok = (elem == GgufType::STRING && v->elem_type == GgufType::STRING) ||
-                  (gguf_type_is_float(elem) && gguf_type_is_float(v->elem_type)) ||
+  const bool ok = (elem == GgufType::STRING && v->elem_type == GgufType::STRING) || (gguf_type_is_float(elem) && gguf_type_is_float(v->elem_type)) ||
                   (gguf_type_is_integer(elem) && (gguf_type_is_integer(v->elem_type) || v->elem_type == GgufType::BOOL));
-  if (!ok) return error(ErrorCode::kFormatError, name_ + ": " + key + ": expected an array of " + gguf_type_name(elem) + ", found array of " + gguf_type_name(v->elem_type));
+  if (!ok)
+    return error(ErrorCode::kFormatError,
+                 name_ + ": " + key + ": expected an array of " + gguf_type_name(elem) + ", found array of " + gguf_type_name(v->elem_type));
   return v;
 }
 

@@ -23,8 +23,8 @@ struct TensorView {
   TensorType type = TensorType::F32;
   int n_dims = 0;
   int64_t ne[kMaxDims] = {1, 1, 1, 1};
-  uint64_t offset = 0;           // relative to the data section
-  const uint8_t* data = nullptr; // points into the mapping; valid while the GgufFile lives
+  uint64_t offset = 0;            // relative to the data section
+  const uint8_t* data = nullptr;  // points into the mapping; valid while the GgufFile lives
   size_t nbytes = 0;
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }

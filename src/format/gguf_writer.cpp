@@ -37,7 +37,9 @@ struct FileSink {
 };
 
 template <typename Sink, typename T>
-void put(Sink& s, T v) { s.write(&v, sizeof(T)); }
+void put(Sink& s, T v) {
+  s.write(&v, sizeof(T));
+}
 
 template <typename Sink>
 void put_string(Sink& s, const std::string& str) {
@@ -78,9 +80,16 @@ void put_value(Sink& s, const GgufValue& v) {
   } else if (v.elem_type == GgufType::ARRAY) {
     for (const GgufValue& sub : v.arr_nested) put_value(s, sub);
   } else if (gguf_type_is_float(v.elem_type)) {
-    for (double x : v.arr_float) { tmp.f = x; put_scalar(s, v.elem_type, tmp); }
+    for (double x : v.arr_float) {
+      tmp.f = x;
+      put_scalar(s, v.elem_type, tmp);
+    }
   } else {
-    for (int64_t x : v.arr_int) { tmp.i = x; tmp.u = (uint64_t)x; put_scalar(s, v.elem_type, tmp); }
+    for (int64_t x : v.arr_int) {
+      tmp.i = x;
+      tmp.u = (uint64_t)x;
+      put_scalar(s, v.elem_type, tmp);
+    }
   }
 }
 
@@ -99,7 +108,10 @@ void pad_to(Sink& s, size_t alignment) {
 
 void GgufWriter::set(const std::string& key, GgufValue v) {
   for (auto& kv : kv_) {
-    if (kv.first == key) { kv.second = std::move(v); return; }
+    if (kv.first == key) {
+      kv.second = std::move(v);
+      return;
+    }
   }
   kv_.emplace_back(key, std::move(v));
 }
@@ -141,7 +153,11 @@ Status GgufWriter::serialize(Sink& s) const {
   put<Sink, uint32_t>(s, 0x46554747);
   put<Sink, uint32_t>(s, 3);
   put<Sink, uint64_t>(s, tensors_.size());
-  const bool has_alignment = [&] { for (auto& kv : kv_) if (kv.first == "general.alignment") return true; return false; }();
+  const bool has_alignment = [&] {
+    for (auto& kv : kv_)
+      if (kv.first == "general.alignment") return true;
+    return false;
+  }();
   put<Sink, uint64_t>(s, kv_.size() + ((alignment_ != 32 && !has_alignment) ? 1 : 0));
   for (const auto& kv : kv_) {
     put_string(s, kv.first);

@@ -44,7 +44,8 @@ class GgufWriter {
     size_t nbytes;
     FillFn fill;
   };
-  template <typename Sink> Status serialize(Sink& sink) const;
+  template <typename Sink>
+  Status serialize(Sink& sink) const;
 
   size_t alignment_;
   std::vector<std::pair<std::string, GgufValue>> kv_;

@@ -28,7 +28,8 @@ Result<Llama2cCheckpoint> read_llama2c_checkpoint(const std::string& path) {
     if (size < 256) return bad(path, "header", "file truncated: v1 header needs 256 bytes");
     int32_t version = 0;
     std::memcpy(&version, p + 4, 4);
-    if (version != 1) return bad(path, "header.version", "llama2.c export version " + std::to_string(version) + " is not supported (only 1: float32)");
+    if (version != 1)
+      return bad(path, "header.version", "llama2.c export version " + std::to_string(version) + " is not supported (only 1: float32)");
     std::memcpy(h, p + 8, sizeof(h));
     c.version = 1;
     c.shared_classifier = p[36] != 0;
@@ -39,7 +40,13 @@ Result<Llama2cCheckpoint> read_llama2c_checkpoint(const std::string& path) {
     c.version = 0;
     header = sizeof(h);
   }
-  c.dim = h[0]; c.hidden_dim = h[1]; c.n_layers = h[2]; c.n_heads = h[3]; c.n_kv_heads = h[4]; c.vocab_size = h[5]; c.seq_len = h[6];
+  c.dim = h[0];
+  c.hidden_dim = h[1];
+  c.n_layers = h[2];
+  c.n_heads = h[3];
+  c.n_kv_heads = h[4];
+  c.vocab_size = h[5];
+  c.seq_len = h[6];
   if (c.version == 0) {
     c.shared_classifier = c.vocab_size > 0;  // legacy: a negative vocab size flags a separate classifier
     // INT32_MIN has no positive counterpart (found by fuzz_llama2c): left at 0, refused below.
@@ -56,8 +63,8 @@ Result<Llama2cCheckpoint> read_llama2c_checkpoint(const std::string& path) {
   if (c.n_heads % c.n_kv_heads != 0) return bad(path, "header.n_kv_heads", "does not divide n_heads");
   if (c.head_size() % 2 != 0) return bad(path, "header.n_heads", "head size must be even for RoPE");
 
-  const uint64_t L = (uint64_t)c.n_layers, D = (uint64_t)c.dim, H = (uint64_t)c.hidden_dim, V = (uint64_t)c.vocab_size,
-                 KV = (uint64_t)c.kv_dim(), T = (uint64_t)c.seq_len, HS = (uint64_t)c.head_size();
+  const uint64_t L = (uint64_t)c.n_layers, D = (uint64_t)c.dim, H = (uint64_t)c.hidden_dim, V = (uint64_t)c.vocab_size, KV = (uint64_t)c.kv_dim(),
+                 T = (uint64_t)c.seq_len, HS = (uint64_t)c.head_size();
   uint64_t need = header;
   // Sizes in floats of each array, in file order.
   auto take = [&](uint64_t n_floats, const float** out) {
@@ -91,12 +98,16 @@ Result<Llama2cCheckpoint> read_llama2c_checkpoint(const std::string& path) {
     take(L * D * H, &c.w2);
     take(L * H * D, &c.w3);
   }
-  if (c.shared_classifier) c.wcls = c.tok_embeddings;
-  else take(V * D, &c.wcls);
+  if (c.shared_classifier)
+    c.wcls = c.tok_embeddings;
+  else
+    take(V * D, &c.wcls);
   if (need > size)
     return bad(path, "weights", "file truncated: the header implies " + std::to_string(need) + " bytes, the file has " + std::to_string(size));
   if (need < size)
-    return bad(path, "weights", std::to_string(size - need) + " trailing bytes after the weights the header implies (" + std::to_string(need) + "): wrong header or not a llama2.c checkpoint");
+    return bad(path, "weights",
+               std::to_string(size - need) + " trailing bytes after the weights the header implies (" + std::to_string(need) +
+                   "): wrong header or not a llama2.c checkpoint");
   if (reinterpret_cast<uintptr_t>(p + header) % alignof(float) != 0) return bad(path, "weights", "misaligned");
   return c;
 }
@@ -124,11 +135,15 @@ Result<Llama2cVocab> read_llama2c_tokenizer(const std::string& path, int32_t voc
     if (!std::isfinite(v.scores[(size_t)i])) return bad(path, field + ".score", "not a finite number");
     int32_t len = 0;
     POCKET_RETURN_IF_ERROR(read(&len, 4, field + ".length"));
-    if (len < 0 || len > max_len) return bad(path, field + ".length", std::to_string(len) + " outside 0..max_token_length " + std::to_string(max_len));
+    if (len < 0 || len > max_len)
+      return bad(path, field + ".length", std::to_string(len) + " outside 0..max_token_length " + std::to_string(max_len));
     v.pieces[(size_t)i].resize((size_t)len);
     POCKET_RETURN_IF_ERROR(read(v.pieces[(size_t)i].data(), (size_t)len, field + ".text"));
   }
-  if (pos != size) return bad(path, "tokens", std::to_string(size - pos) + " trailing bytes: the tokenizer has more than " + std::to_string(vocab_size) + " tokens (vocabulary mismatch with the model?)");
+  if (pos != size)
+    return bad(path, "tokens",
+               std::to_string(size - pos) + " trailing bytes: the tokenizer has more than " + std::to_string(vocab_size) +
+                   " tokens (vocabulary mismatch with the model?)");
   return v;
 }
 

@@ -6,9 +6,7 @@
 namespace pocket {
 
 Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string& path) {
-  auto bad = [&](const std::string& field, const std::string& why) {
-    return error(ErrorCode::kFormatError, path + ": " + field + ": " + why);
-  };
+  auto bad = [&](const std::string& field, const std::string& why) { return error(ErrorCode::kFormatError, path + ": " + field + ": " + why); };
   std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
   f->path_ = path;
   POCKET_ASSIGN_OR_RETURN(f->file_, MappedFile::open(path));
@@ -33,10 +31,17 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     SafeTensor st;
     st.name = it.key();
     size_t esize = 0;
-    if (dtype == "F32") { st.type = TensorType::F32; esize = 4; }
-    else if (dtype == "F16") { st.type = TensorType::F16; esize = 2; }
-    else if (dtype == "BF16") { st.type = TensorType::BF16; esize = 2; }
-    else return bad(field + ".dtype", "unsupported dtype '" + dtype + "' (F32, F16, BF16)");
+    if (dtype == "F32") {
+      st.type = TensorType::F32;
+      esize = 4;
+    } else if (dtype == "F16") {
+      st.type = TensorType::F16;
+      esize = 2;
+    } else if (dtype == "BF16") {
+      st.type = TensorType::BF16;
+      esize = 2;
+    } else
+      return bad(field + ".dtype", "unsupported dtype '" + dtype + "' (F32, F16, BF16)");
     if (!t["shape"].is_array() || t["shape"].size() > 4) return bad(field + ".shape", "must be an array of at most 4 dimensions");
     uint64_t n = 1;
     for (const auto& d : t["shape"]) {
@@ -49,8 +54,12 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       return bad(field + ".data_offsets", "must be two non-negative integers");
     const uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
-    if (b > e || e > data_size) return bad(field + ".data_offsets", "[" + std::to_string(b) + ", " + std::to_string(e) + ") outside the data section of " + std::to_string(data_size) + " bytes");
-    if (e - b != n * esize) return bad(field + ".data_offsets", "span of " + std::to_string(e - b) + " bytes does not match shape and dtype (" + std::to_string(n * esize) + ")");
+    if (b > e || e > data_size)
+      return bad(field + ".data_offsets",
+                 "[" + std::to_string(b) + ", " + std::to_string(e) + ") outside the data section of " + std::to_string(data_size) + " bytes");
+    if (e - b != n * esize)
+      return bad(field + ".data_offsets",
+                 "span of " + std::to_string(e - b) + " bytes does not match shape and dtype (" + std::to_string(n * esize) + ")");
     if ((8 + hlen + b) % esize != 0) return bad(field + ".data_offsets", "misaligned for its dtype");
     st.data = data + b;
     st.nbytes = (size_t)(e - b);

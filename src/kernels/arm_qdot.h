@@ -36,8 +36,7 @@ inline Bytes32 load_weight_block(const void* w, int64_t b, float* d) {
     *d = h2f(blk.d);
     const uint8x16_t raw = vld1q_u8(blk.qs);
     const int8x16_t eight = vdupq_n_s8(8);
-    return {vsubq_s8(vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0f))), eight),
-            vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(raw, 4)), eight)};
+    return {vsubq_s8(vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0f))), eight), vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(raw, 4)), eight)};
   } else {
     const BlockQ8_0& blk = static_cast<const BlockQ8_0*>(w)[b];
     *d = h2f(blk.d);
@@ -75,8 +74,7 @@ void qdot_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
   for (int64_t b = 0; b < n / 32; ++b) {
     float dw;
     const Bytes32 qw = load_weight_block<kQ4>(w, b, &dw);
-    for (int j = 0; j < 4; ++j)
-      acc[j] = vfmaq_n_f32(acc[j], block_lanes<SDot>(qw, load_act_block(xb[j][b])), dw * h2f(xb[j][b].d));
+    for (int j = 0; j < 4; ++j) acc[j] = vfmaq_n_f32(acc[j], block_lanes<SDot>(qw, load_act_block(xb[j][b])), dw * h2f(xb[j][b].d));
   }
   for (int j = 0; j < 4; ++j) out[j] = vaddvq_f32(acc[j]);
 }

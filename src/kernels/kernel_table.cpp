@@ -13,10 +13,8 @@ TensorType act_type_for(TensorType weight_type) {
   switch (weight_type) {
     case TensorType::Q8_0:
     case TensorType::Q4_0:
-    case TensorType::Q4_1:
-      return TensorType::Q8_0;
-    default:
-      return TensorType::F32;
+    case TensorType::Q4_1: return TensorType::Q8_0;
+    default: return TensorType::F32;
   }
 }
 
@@ -64,8 +62,7 @@ const KernelTable& choose() {
   if (env != nullptr && std::strcmp(env, "ref") == 0) return ref_kernels();
   if (kHaveNeon) {
     if (env != nullptr && std::strcmp(env, "neon") == 0 && neon_usable()) return *neon_kernels();
-    if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0 && std::strcmp(env, "neon-dotprod") != 0 &&
-        std::strcmp(env, "neon") != 0)
+    if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0 && std::strcmp(env, "neon-dotprod") != 0 && std::strcmp(env, "neon") != 0)
       std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|neon|neon-dotprod|auto); using auto\n", env);
     if (dotprod_usable()) return *neon_dotprod_kernels();
     if (neon_usable()) return *neon_kernels();

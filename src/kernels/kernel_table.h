@@ -27,19 +27,19 @@ constexpr int kTypeSlots = 32;
 
 struct KernelTable {
   const char* name = "";
-  VecDotFn vec_dot[kTypeSlots] = {};  // indexed by TensorType value; nullptr: unsupported
+  VecDotFn vec_dot[kTypeSlots] = {};       // indexed by TensorType value; nullptr: unsupported
   VecDotX4Fn vec_dot_x4[kTypeSlots] = {};  // optional; nullptr: vec_dot per token
   VecDotR4Fn vec_dot_r4[kTypeSlots] = {};  // optional; nullptr: vec_dot per row
-  QuantizeActFn quantize_q8_0 = nullptr;  // activations -> Q8_0 blocks (same rounding as the reference)
+  QuantizeActFn quantize_q8_0 = nullptr;   // activations -> Q8_0 blocks (same rounding as the reference)
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
-  void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;    // y += a * x
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;  // y += a * x
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
-  void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;         // gate = silu(gate) * up
+  void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;  // gate = silu(gate) * up
   // One query head against n_pos cached positions (F32 rows, `stride` floats apart):
   // out[hd] = softmax(scale * q.K^T) . V. scores: n_pos floats of scratch (the reference uses them;
   // optimized tables may compute an online softmax in one pass instead).
-  void (*attn_head_f32)(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale,
-                        float* out, float* scores) = nullptr;
+  void (*attn_head_f32)(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale, float* out,
+                        float* scores) = nullptr;
   // The same for a cache of any KV type (f32/f16/q8/q4, kv_row.h): each position's head slice is
   // decoded on the fly into a few registers' worth of floats, never into a dequantized copy of the cache.
   // hd <= kMaxHeadDim.
@@ -55,8 +55,8 @@ TensorType act_type_for(TensorType weight_type);
 size_t act_row_bytes(TensorType weight_type, int64_t n);
 
 const KernelTable& ref_kernels();
-const KernelTable* avx2_kernels();    // nullptr when not compiled in
-const KernelTable* avx512_kernels();  // AVX-512 VNNI; nullptr when not compiled in
+const KernelTable* avx2_kernels();          // nullptr when not compiled in
+const KernelTable* avx512_kernels();        // AVX-512 VNNI; nullptr when not compiled in
 const KernelTable* neon_kernels();          // aarch64 ARMv8.0 NEON; nullptr when not compiled in
 const KernelTable* neon_dotprod_kernels();  // aarch64 ARMv8.2 sdot; nullptr when not compiled in
 

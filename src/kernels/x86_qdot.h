@@ -57,8 +57,7 @@ void qdot_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
     float dw;
     const __m256i qw = load_weight_block<kQ4>(w, b, &dw);
     const __m256i aw = _mm256_sign_epi8(qw, qw);
-    for (int j = 0; j < 4; ++j)
-      acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb[j][b].d)), block_lanes<UDot>(qw, aw, xb[j][b]), acc[j]);
+    for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb[j][b].d)), block_lanes<UDot>(qw, aw, xb[j][b]), acc[j]);
   }
   for (int j = 0; j < 4; ++j) out[j] = hsum256(acc[j]);
 }

@@ -47,8 +47,7 @@ KvCacheConfig f32_config(int n_layer, int64_t kv_dim, int n_ctx, int n_seq) {
 ContiguousKvCache::ContiguousKvCache(int n_layer, int64_t kv_dim, int n_ctx, int n_seq)
     : ContiguousKvCache(f32_config(n_layer, kv_dim, n_ctx, n_seq)) {}
 
-ContiguousKvCache::ContiguousKvCache(const KvCacheConfig& c)
-    : KvCacheBase(c), rows_(c, (size_t)c.n_layer * c.n_seq * c.slots()) {
+ContiguousKvCache::ContiguousKvCache(const KvCacheConfig& c) : KvCacheBase(c), rows_(c, (size_t)c.n_layer * c.n_seq * c.slots()) {
   POCKET_CHECK(c.window == 0 || (c.sinks >= 0 && c.sinks < c.window && c.slack >= 0));
 }
 

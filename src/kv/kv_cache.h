@@ -18,12 +18,12 @@ namespace pocket {
 // data + p * stride. Paged caches (block_table != nullptr): row p at
 // data + block_table[p / block_size] * block_stride + (p % block_size) * stride (scales likewise).
 struct KvView {
-  KvHeadRows k, v;      // offset to KV head 0; head(g) moves them to head g
+  KvHeadRows k, v;  // offset to KV head 0; head(g) moves them to head g
   int64_t head_dim = 0;
   int n_pos = 0;
   const int32_t* block_table = nullptr;
   int block_size = 0;
-  size_t k_block_stride = 0, v_block_stride = 0;            // bytes
+  size_t k_block_stride = 0, v_block_stride = 0;              // bytes
   size_t k_scale_block_stride = 0, v_scale_block_stride = 0;  // scales
   // The row slot p of a head's rows (for paged views: rebased into its block).
   static KvHeadRows at(const KvHeadRows& h, const KvView& view, bool is_k, int p, int* row) {
@@ -52,8 +52,8 @@ struct KvView {
 class KvCache {
  public:
   virtual ~KvCache() = default;
-  virtual int n_ctx() const = 0;    // positions per sequence
-  virtual int n_seq() const = 0;    // sequence slots
+  virtual int n_ctx() const = 0;           // positions per sequence
+  virtual int n_seq() const = 0;           // sequence slots
   virtual int seq_len(int seq) const = 0;  // positions stored for seq
   // Stores K and V ([kv_dim] floats each) of one position. Caller validated seq and pos.
   virtual void store(int layer, int seq, int pos, const float* k, const float* v) = 0;
@@ -69,15 +69,15 @@ class KvCache {
   virtual int slots() const { return n_ctx(); }  // positions the memory holds per sequence
   // Most positions one query attends to (the size of its score buffer).
   int attention_span() const { return window() > 0 ? std::min(n_ctx(), window()) : n_ctx(); }
-  virtual void truncate(int seq, int n_keep) = 0;  // roll back to the first n_keep positions
+  virtual void truncate(int seq, int n_keep) = 0;   // roll back to the first n_keep positions
   virtual void fork(int src_seq, int dst_seq) = 0;  // dst becomes a copy of src
   // Makes room for positions [seq_len(seq), end) before a forward pass writes them (paged caches
   // allocate blocks and copy shared ones here); an error when memory runs out, before any work.
   virtual Status reserve(int /*seq*/, int /*end*/) { return Status::ok(); }
   virtual void clear() = 0;
   virtual size_t bytes() const { return data_bytes() + scale_bytes(); }  // bytes allocated for K and V
-  virtual size_t data_bytes() const = 0;   // the values: 2 x n_layer x n_head_kv x head_dim x T x bytes per value
-  virtual size_t scale_bytes() const = 0;  // quantization scales (0 for f32/f16)
+  virtual size_t data_bytes() const = 0;                                 // the values: 2 x n_layer x n_head_kv x head_dim x T x bytes per value
+  virtual size_t scale_bytes() const = 0;                                // quantization scales (0 for f32/f16)
 };
 
 struct KvCacheConfig {
@@ -101,17 +101,21 @@ void kv_cache_bytes(const KvCacheConfig& c, size_t* data, size_t* scales);
 struct KvRowStore {
   KvType k_type = KvType::kF32, v_type = KvType::kF32;
   int64_t kv_dim = 0, group = 32;
-  size_t k_row = 0, v_row = 0;     // bytes per row
-  int64_t k_nsc = 0, v_nsc = 0;    // scales per row
-  std::vector<uint8_t> k, v;       // (row, row bytes)
-  std::vector<uint16_t> ks, vs;    // (row, scales) fp16
+  size_t k_row = 0, v_row = 0;   // bytes per row
+  int64_t k_nsc = 0, v_nsc = 0;  // scales per row
+  std::vector<uint8_t> k, v;     // (row, row bytes)
+  std::vector<uint16_t> ks, vs;  // (row, scales) fp16
 
   KvRowStore(const KvCacheConfig& c, size_t n_rows);
   void store(size_t row, const float* kx, const float* vx);
   void copy_rows(size_t dst, size_t src, size_t n);  // rows [src, src+n) -> [dst, dst+n)
   // K and V rows from `row` on, as attention reads them (stride = one row).
-  KvHeadRows k_from(size_t row) const { return {k_type, &k[row * k_row], k_row, k_nsc ? ks.data() + row * (size_t)k_nsc : nullptr, (size_t)k_nsc, group}; }
-  KvHeadRows v_from(size_t row) const { return {v_type, &v[row * v_row], v_row, v_nsc ? vs.data() + row * (size_t)v_nsc : nullptr, (size_t)v_nsc, group}; }
+  KvHeadRows k_from(size_t row) const {
+    return {k_type, &k[row * k_row], k_row, k_nsc ? ks.data() + row * (size_t)k_nsc : nullptr, (size_t)k_nsc, group};
+  }
+  KvHeadRows v_from(size_t row) const {
+    return {v_type, &v[row * v_row], v_row, v_nsc ? vs.data() + row * (size_t)v_nsc : nullptr, (size_t)v_nsc, group};
+  }
   size_t data_bytes() const { return k.size() + v.size(); }
   size_t scale_bytes() const { return (ks.size() + vs.size()) * sizeof(uint16_t); }
 };
@@ -180,9 +184,9 @@ class PagedKvCache final : public KvCacheBase {
   void release(int seq, size_t first_block);  // drops seq's blocks from first_block on
   size_t krow(int32_t b, int layer, int r) const { return (((size_t)b * c_.n_layer + layer) * bs_ + r); }
   int bs_;
-  KvRowStore rows_;                    // rows (block, layer, row in block)
-  std::vector<int> ref_;               // (block) sequences using it
-  std::vector<int32_t> free_;          // free block ids
+  KvRowStore rows_;                          // rows (block, layer, row in block)
+  std::vector<int> ref_;                     // (block) sequences using it
+  std::vector<int32_t> free_;                // free block ids
   std::vector<std::vector<int32_t>> table_;  // (seq) block ids
 };
 

@@ -18,7 +18,8 @@ Status validate(const ModelConfig& c, const Batch& batch, const KvCache& kv) {
     const BatchEntry& e = batch.entries[(size_t)i];
     auto where = [i] { return "batch entry " + std::to_string(i) + ": "; };  // built only for an error
     if (e.token < 0 || e.token >= c.n_vocab)
-      return error(ErrorCode::kInvalidArgument, where() + "token id " + std::to_string(e.token) + " outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
+      return error(ErrorCode::kInvalidArgument,
+                   where() + "token id " + std::to_string(e.token) + " outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
     if (e.seq < 0 || e.seq >= kv.n_seq())
       return error(ErrorCode::kInvalidArgument, where() + "sequence " + std::to_string(e.seq) + " outside 0.." + std::to_string(kv.n_seq() - 1));
     if (e.pos >= kv.n_ctx())
@@ -124,8 +125,7 @@ struct Runner {
     int k = 0;
     for (int t = 0; t < n; ++t) {
       if (!e[t].want_logits) continue;
-      kt.rmsnorm(s.x.data() + (size_t)t * c.n_embd, m.weights().output_norm.data(), s.out_rows.data() + (size_t)k * c.n_embd,
-                 c.n_embd, c.rms_eps);
+      kt.rmsnorm(s.x.data() + (size_t)t * c.n_embd, m.weights().output_norm.data(), s.out_rows.data() + (size_t)k * c.n_embd, c.n_embd, c.rms_eps);
       if (hook) (*hook)("result_norm", entry0 + t, s.out_rows.data() + (size_t)k * c.n_embd, c.n_embd);
       ++k;
     }
@@ -137,8 +137,8 @@ struct Runner {
 
 }  // namespace
 
-Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scratch, ThreadPool& pool,
-               std::vector<float>* logits, const ForwardOptions& opts) {
+Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scratch, ThreadPool& pool, std::vector<float>* logits,
+               const ForwardOptions& opts) {
   const ModelConfig& c = model.config();
   POCKET_RETURN_IF_ERROR(validate(c, batch, kv));
   {  // room for every position the batch writes (paged caches allocate or copy blocks here)

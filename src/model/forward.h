@@ -28,7 +28,7 @@ struct ForwardOptions {
 
 // Runs the batch. Each sequence's entries must continue it: positions seq_len(seq), seq_len(seq)+1, ...
 // logits receives n_logits() rows of n_vocab floats, in batch order of the entries that want them.
-Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scratch, ThreadPool& pool,
-               std::vector<float>* logits, const ForwardOptions& opts = {});
+Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scratch, ThreadPool& pool, std::vector<float>* logits,
+               const ForwardOptions& opts = {});
 
 }  // namespace pocket

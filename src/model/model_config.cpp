@@ -28,7 +28,8 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
     if (c.arch == a.name) arch = &a;
   }
   if (arch == nullptr)
-    return error(ErrorCode::kUnsupported, f.name() + ": general.architecture: unsupported architecture '" + c.arch + "' (supported: llama, mistral, qwen2)");
+    return error(ErrorCode::kUnsupported,
+                 f.name() + ": general.architecture: unsupported architecture '" + c.arch + "' (supported: llama, mistral, qwen2)");
   c.rope_layout = arch->rope;
   c.name = f.get_string_or("general.name", "");
   const std::string p = c.arch + ".";
@@ -37,7 +38,8 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
   auto get_dim = [&](const std::string& key, int64_t* out) -> Status {
     auto r = f.get_uint(key);
     if (!r) return r.status();
-    if (r.value() == 0 || r.value() > kMaxDim) return bad(f, key, "value " + std::to_string(r.value()) + " out of range 1.." + std::to_string(kMaxDim));
+    if (r.value() == 0 || r.value() > kMaxDim)
+      return bad(f, key, "value " + std::to_string(r.value()) + " out of range 1.." + std::to_string(kMaxDim));
     *out = (int64_t)r.value();
     return Status::ok();
   };
@@ -52,8 +54,10 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
   if (c.n_head % c.n_head_kv != 0)
     return bad(f, p + "attention.head_count_kv", std::to_string(c.n_head_kv) + " does not divide head_count " + std::to_string(c.n_head));
   c.head_dim = c.n_embd / c.n_head;
-  if (f.find(p + "attention.key_length")) POCKET_RETURN_IF_ERROR(get_dim(p + "attention.key_length", &c.head_dim));
-  else if (c.n_embd % c.n_head != 0) return bad(f, p + "attention.head_count", "does not divide embedding_length");
+  if (f.find(p + "attention.key_length"))
+    POCKET_RETURN_IF_ERROR(get_dim(p + "attention.key_length", &c.head_dim));
+  else if (c.n_embd % c.n_head != 0)
+    return bad(f, p + "attention.head_count", "does not divide embedding_length");
   if (f.find(p + "attention.value_length")) {
     int64_t vl = 0;
     POCKET_RETURN_IF_ERROR(get_dim(p + "attention.value_length", &vl));

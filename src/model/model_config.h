@@ -15,18 +15,18 @@ enum class RopeLayout {
 };
 
 struct ModelConfig {
-  std::string arch;          // GGUF general.architecture ("llama", "qwen2", ...)
-  std::string name;          // general.name, informational
+  std::string arch;  // GGUF general.architecture ("llama", "qwen2", ...)
+  std::string name;  // general.name, informational
   int64_t n_vocab = 0;
-  int64_t n_embd = 0;        // model width
+  int64_t n_embd = 0;  // model width
   int64_t n_layer = 0;
   int64_t n_head = 0;
-  int64_t n_head_kv = 0;     // < n_head: grouped-query attention; 1: multi-query
-  int64_t head_dim = 0;      // per-head width of Q and K (and V)
-  int64_t n_ff = 0;          // SwiGLU hidden width
+  int64_t n_head_kv = 0;  // < n_head: grouped-query attention; 1: multi-query
+  int64_t head_dim = 0;   // per-head width of Q and K (and V)
+  int64_t n_ff = 0;       // SwiGLU hidden width
   int64_t n_ctx_train = 0;
   int64_t sliding_window = 0;  // {arch}.attention.sliding_window (Mistral-style models); 0 = none
-  int64_t rope_dim = 0;      // rotated dimensions per head (<= head_dim)
+  int64_t rope_dim = 0;        // rotated dimensions per head (<= head_dim)
   float rope_freq_base = 10000.0f;
   RopeLayout rope_layout = RopeLayout::kNormal;
   float rms_eps = 1e-5f;

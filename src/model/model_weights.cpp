@@ -15,12 +15,12 @@ class WeightLoader {
     const TensorView* t = f_.find_tensor(name);
     if (t == nullptr) return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': required tensor is missing");
     if (t->n_dims != 2 || t->ne[0] != cols || t->ne[1] != rows)
-      return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': shape " + t->shape_string() +
-                                                 ", expected [" + std::to_string(cols) + ", " + std::to_string(rows) + "]");
+      return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': shape " + t->shape_string() + ", expected [" +
+                                                std::to_string(cols) + ", " + std::to_string(rows) + "]");
     const TypeTraits& tt = traits(t->type);
     if (tt.to_float == nullptr || kernels().vec_dot[(int)t->type] == nullptr)
       return error(ErrorCode::kUnsupported, f_.name() + ": tensor '" + name + "': type " + tt.name +
-                                                 " is not supported for computation (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
+                                                " is not supported for computation (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
     out->type = t->type;
     out->rows = rows;
     out->cols = cols;
@@ -37,10 +37,10 @@ class WeightLoader {
       return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': required tensor is missing");
     }
     if (t->n_elements() != n || t->ne[0] != n)
-      return error(ErrorCode::kFormatError, f_.name() + ": tensor '" + name + "': shape " + t->shape_string() + ", expected [" + std::to_string(n) + "]");
+      return error(ErrorCode::kFormatError,
+                   f_.name() + ": tensor '" + name + "': shape " + t->shape_string() + ", expected [" + std::to_string(n) + "]");
     const TypeTraits& tt = traits(t->type);
-    if (tt.to_float == nullptr)
-      return error(ErrorCode::kUnsupported, f_.name() + ": tensor '" + name + "': type " + tt.name + " is not supported");
+    if (tt.to_float == nullptr) return error(ErrorCode::kUnsupported, f_.name() + ": tensor '" + name + "': type " + tt.name + " is not supported");
     out->resize((size_t)n);
     tt.to_float(t->data, out->data(), n);
     return Status::ok();
@@ -169,8 +169,10 @@ Status Model::replace_tensors(std::vector<ReplacementTensor> tensors) {
     }
     // Moving the vector keeps its buffer, which the weights now point into.
     auto same = std::find_if(owned_.begin(), owned_.end(), [&](const ReplacementTensor& o) { return o.name == r.name; });
-    if (same != owned_.end()) *same = std::move(r);
-    else owned_.push_back(std::move(r));
+    if (same != owned_.end())
+      *same = std::move(r);
+    else
+      owned_.push_back(std::move(r));
   }
   return Status::ok();
 }

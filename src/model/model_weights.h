@@ -37,9 +37,9 @@ struct LayerWeights {
 };
 
 struct ModelWeights {
-  Matrix tok_embd;                // [n_vocab, n_embd]
-  std::vector<float> output_norm; // [n_embd]
-  Matrix output;                  // [n_vocab, n_embd]; the same bytes as tok_embd when tied
+  Matrix tok_embd;                 // [n_vocab, n_embd]
+  std::vector<float> output_norm;  // [n_embd]
+  Matrix output;                   // [n_vocab, n_embd]; the same bytes as tok_embd when tied
   bool tied_output = false;
   std::vector<LayerWeights> layers;
 };

@@ -10,8 +10,8 @@
 
 namespace pocket {
 
-void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats,
-                  const float* x, int n_tok, uint8_t* act) {
+void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats, const float* x, int n_tok,
+                  uint8_t* act) {
   POCKET_CHECK(n_mats >= 1);
   const int64_t cols = ws[0]->cols;
   const TensorType at = act_type_for(ws[0]->type);
@@ -110,8 +110,8 @@ namespace {
 // table (paged caches) and decoded on the fly. Sliding window with attention sinks (StreamingLLM):
 // shift = evicted positions, so the sinks sit right before the window as if the evicted tokens never
 // existed and every relative distance stays below the window, inside the trained range.
-void attend_positions(const KernelTable& kt, const ModelConfig& c, const KvCache& kv, const KvView& view, int seq, int64_t g,
-                      const float* qh, float scale, float* oh, float* sc, int n_sinks, int shift, int first, int pos) {
+void attend_positions(const KernelTable& kt, const ModelConfig& c, const KvCache& kv, const KvView& view, int seq, int64_t g, const float* qh,
+                      float scale, float* oh, float* sc, int n_sinks, int shift, int first, int pos) {
   const int64_t hd = c.head_dim;
   alignas(32) float buf[kMaxHeadDim];
   alignas(32) float cs[kMaxHeadDim];
@@ -142,8 +142,8 @@ void attend_positions(const KernelTable& kt, const ModelConfig& c, const KvCache
 
 }  // namespace
 
-void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
-               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_scores) {
+void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n, const float* q, const KvCache& kv,
+               int layer, float* out, float* scores, int n_scores) {
   const int64_t hd = c.head_dim;
   const int64_t group = c.n_head / c.n_head_kv;
   const float scale = 1.0f / std::sqrt((float)hd);
@@ -171,8 +171,8 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       }
       const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
       if (kh.type == KvType::kF32 && vh.type == KvType::kF32 && kh.stride == vh.stride) {
-        kt.attn_head_f32(qh, reinterpret_cast<const float*>(kh.data), reinterpret_cast<const float*>(vh.data),
-                         (int64_t)(kh.stride / sizeof(float)), e.pos + 1, hd, scale, oh, sc);
+        kt.attn_head_f32(qh, reinterpret_cast<const float*>(kh.data), reinterpret_cast<const float*>(vh.data), (int64_t)(kh.stride / sizeof(float)),
+                         e.pos + 1, hd, scale, oh, sc);
       } else {
         kt.attn_head_kv(qh, kh, vh, e.pos + 1, hd, scale, oh, sc);
       }

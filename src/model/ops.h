@@ -15,8 +15,8 @@ namespace pocket {
 
 // ys[i][t * ws[i]->rows + r] = ws[i]->row(r) . x[t * cols + :] for every matrix i, token t, row r.
 // All matrices share the input x (n_tok rows of cols floats) and so the converted activations in act.
-void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats,
-                  const float* x, int n_tok, uint8_t* act);
+void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats, const float* x, int n_tok,
+                  uint8_t* act);
 
 inline void matmul(const KernelTable& kt, ThreadPool& pool, const Matrix& w, float* y, const float* x, int n_tok, uint8_t* act) {
   const Matrix* ws[1] = {&w};
@@ -33,7 +33,7 @@ void rope_apply(const ModelConfig& c, const float* cs, float* x, int64_t n_heads
 // [0, pos_t] of its sequence in the cache (the chunk's own K/V already stored there), or, with a
 // sliding window, to the sinks and its last window positions.
 // q: (n, q_dim); out: (n, q_dim); scores: (pool threads, n_scores >= kv.attention_span()).
-void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n,
-               const float* q, const KvCache& kv, int layer, float* out, float* scores, int n_scores);
+void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, const BatchEntry* entries, int n, const float* q, const KvCache& kv,
+               int layer, float* out, float* scores, int n_scores);
 
 }  // namespace pocket

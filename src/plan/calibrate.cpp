@@ -68,8 +68,7 @@ double rapl_power_w(double seconds, const std::function<void()>& load, std::stri
   };
   double e0 = 0, e1 = 0;
   if (!read(&e0)) {
-    *why = std::string("no RAPL energy counter readable (") + path +
-           "); power unknown: set power_w in the profile to get energy estimates";
+    *why = std::string("no RAPL energy counter readable (") + path + "); power unknown: set power_w in the profile to get energy estimates";
     return 0;
   }
   const double t0 = now_seconds();
@@ -102,8 +101,8 @@ Result<CalibrateReport> calibrate_host(const CalibrateOptions& o) {
   p.threads = threads;
   const BandwidthResult bw = measure_bandwidth(pool);
   p.bandwidth_gbps = bw.read_gbps;
-  p.decode_efficiency = 1.0;  // KV reads at the measured read bandwidth
-  p.compute_efficiency = 1.0; // rates below are measured with pocket's kernels
+  p.decode_efficiency = 1.0;   // KV reads at the measured read bandwidth
+  p.compute_efficiency = 1.0;  // rates below are measured with pocket's kernels
   const CpuFeatures& f = cpu_features();
   p.int8_dot = f.avx2 || f.avx512vnni || f.dotprod;
 
@@ -156,10 +155,14 @@ Result<CalibrateReport> calibrate_host(const CalibrateOptions& o) {
   std::string why;
   std::vector<float> yq((size_t)q4_big->m.rows);
   std::vector<uint8_t> actq(act_row_bytes(TensorType::Q4_0, q4_big->m.cols));
-  p.power_w = rapl_power_w(1.0, [&] { matmul(kt, pool, q4_big->m, yq.data(), x.data(), 1, actq.data()); }, &why);
+  p.power_w = rapl_power_w(
+      1.0, [&] { matmul(kt, pool, q4_big->m, yq.data(), x.data(), 1, actq.data()); }, &why);
   rep.energy_note = why;
-  p.sources = {"pocket calibrate: STREAM-like read bandwidth (512 MiB, best of 5); decode = one token against a 128 MiB matrix per type and width (512, 1536, 4096); "
-               "prefill = 64 tokens against 2048 rows; sync = empty thread-pool regions x 6 per layer; RAM from /proc/meminfo; " + why};
+  p.sources = {
+      "pocket calibrate: STREAM-like read bandwidth (512 MiB, best of 5); decode = one token against a 128 MiB matrix per type and width (512, 1536, "
+      "4096); "
+      "prefill = 64 tokens against 2048 rows; sync = empty thread-pool regions x 6 per layer; RAM from /proc/meminfo; " +
+      why};
   return rep;
 }
 

@@ -11,15 +11,15 @@
 namespace pocket {
 
 struct CalibrateOptions {
-  int threads = 0;            // 0: every core
+  int threads = 0;                          // 0: every core
   size_t decode_bytes = size_t(128) << 20;  // weights streamed per decode measurement (beyond the caches)
-  int repetitions = 5;        // best of
+  int repetitions = 5;                      // best of
   std::string name = "host";
 };
 
 struct CalibrateReport {
   DeviceProfile profile;
-  std::string energy_note;    // how power was measured, or why it was not
+  std::string energy_note;  // how power was measured, or why it was not
 };
 
 Result<CalibrateReport> calibrate_host(const CalibrateOptions& opts);

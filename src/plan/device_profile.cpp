@@ -47,9 +47,7 @@ class Reader {
  public:
   Reader(const json& j, const std::string& file) : j_(j), file_(file) {}
 
-  Status fail(const std::string& field, const std::string& why) const {
-    return error(ErrorCode::kFormatError, file_ + ": " + field + ": " + why);
-  }
+  Status fail(const std::string& field, const std::string& why) const { return error(ErrorCode::kFormatError, file_ + ": " + field + ": " + why); }
   Status number(const char* field, double* out, double lo, double hi, bool required) {
     seen_.insert(field);
     if (!j_.contains(field)) return required ? fail(field, "missing (a number is required)") : Status::ok();
@@ -215,7 +213,8 @@ std::string device_profile_json(const DeviceProfile& p) {
             {"sync_us_per_layer", p.sync_us_per_layer},
             {"sources", p.sources}};
   json m = json::array();
-  for (const auto& e : p.measured) m.push_back({{"type", e.type}, {"cols", e.cols}, {"decode_gbps", e.decode_gbps}, {"prefill_gops", e.prefill_gops}});
+  for (const auto& e : p.measured)
+    m.push_back({{"type", e.type}, {"cols", e.cols}, {"decode_gbps", e.decode_gbps}, {"prefill_gops", e.prefill_gops}});
   j["measured"] = m;
   return j.dump(2) + "\n";
 }
@@ -240,7 +239,8 @@ std::vector<std::string> device_dirs() {
 
 Result<DeviceProfile> find_device_profile(const std::string& name) {
   if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) return load_device_profile(name);
-  if (!valid_name(name)) return Status(ErrorCode::kInvalidArgument, "name_or_path: '" + name + "' is neither a profile name nor a .json file", "name_or_path");
+  if (!valid_name(name))
+    return Status(ErrorCode::kInvalidArgument, "name_or_path: '" + name + "' is neither a profile name nor a .json file", "name_or_path");
   for (const std::string& d : device_dirs()) {
     const std::string path = d + "/" + name + ".json";
     std::ifstream probe(path);

@@ -11,22 +11,22 @@
 namespace pocket {
 
 struct DeviceProfile {
-  std::string name;         // what --device takes
-  std::string device_class; // budget-phone, flagship-phone, tablet, edge, host, ...
+  std::string name;          // what --device takes
+  std::string device_class;  // budget-phone, flagship-phone, tablet, edge, host, ...
   std::string description;
-  double ram_gb = 0;        // physical RAM
-  double usable_ram_gb = 0; // what one app may use before the OS kills it
-  double bandwidth_gbps = 0;       // DRAM read bandwidth (peak, or measured for host)
-  double decode_efficiency = 0.6;  // share of bandwidth_gbps a CPU decode loop reaches (1 for measured)
-  int cpu_cores = 0;               // cores in the SoC
-  int threads = 0;                 // cores a generation thread pool should use (performance cores)
-  double cpu_int8_gops = 0;        // int8 multiply-adds x2 per second over `threads` cores (peak or measured)
-  double cpu_fp32_gflops = 0;      // fp32 FLOP/s over `threads` cores
-  double compute_efficiency = 0.4; // share of the peak compute our GEMM reaches (1 for measured)
-  double power_w = 0;              // sustained package power while generating; 0: unknown (no energy estimate)
-  double npu_tops = 0;             // INT8 TOPS of the NPU/GPU accelerator (pocket runs on the CPU; shown for reference)
-  bool int8_dot = false;           // CPU has an int8 dot-product instruction (sdot, VNNI, or AVX2 maddubs)
-  bool int4 = false;               // accelerator runs int4 weights natively
+  double ram_gb = 0;                // physical RAM
+  double usable_ram_gb = 0;         // what one app may use before the OS kills it
+  double bandwidth_gbps = 0;        // DRAM read bandwidth (peak, or measured for host)
+  double decode_efficiency = 0.6;   // share of bandwidth_gbps a CPU decode loop reaches (1 for measured)
+  int cpu_cores = 0;                // cores in the SoC
+  int threads = 0;                  // cores a generation thread pool should use (performance cores)
+  double cpu_int8_gops = 0;         // int8 multiply-adds x2 per second over `threads` cores (peak or measured)
+  double cpu_fp32_gflops = 0;       // fp32 FLOP/s over `threads` cores
+  double compute_efficiency = 0.4;  // share of the peak compute our GEMM reaches (1 for measured)
+  double power_w = 0;               // sustained package power while generating; 0: unknown (no energy estimate)
+  double npu_tops = 0;              // INT8 TOPS of the NPU/GPU accelerator (pocket runs on the CPU; shown for reference)
+  bool int8_dot = false;            // CPU has an int8 dot-product instruction (sdot, VNNI, or AVX2 maddubs)
+  bool int4 = false;                // accelerator runs int4 weights natively
   // Measured throughput of pocket's own kernels by weight type (host profiles from `pocket calibrate`):
   // decode GB/s of weights streamed, prefill GOPS; empty for datasheet profiles.
   // Kernel speed depends on the row width (per-row costs, alignment), so each type is measured at a
@@ -38,9 +38,9 @@ struct DeviceProfile {
     double prefill_gops = 0;
   };
   std::vector<Measured> measured;
-  double sync_us_per_layer = 0;    // measured fixed cost per layer and token (threads, small ops); 0: use 8 us
+  double sync_us_per_layer = 0;  // measured fixed cost per layer and token (threads, small ops); 0: use 8 us
   std::vector<std::string> sources;
-  std::string file;                // where it was read from
+  std::string file;  // where it was read from
 
   // Rates for a tensor of `type` with rows of `cols` (interpolated between measured widths, clamped);
   // false when the type was not measured.

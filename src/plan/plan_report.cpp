@@ -69,16 +69,20 @@ std::string plan_to_text(const PlanResult& r, const DeviceProfile& d, const std:
   os << "  runtime           " << mib((double)r.runtime_overhead) << " (process, tokenizer tables, thread stacks)\n";
   os << "  total             " << mib((double)r.total) << " of " << mib((double)r.usable) << " usable (" << gb((double)r.usable) << ")\n";
   const double margin = (double)r.usable - (double)r.total;
-  if (r.fits) os << "  fits, with " << mib(margin) << " to spare (" << fmt("%.0f", 100.0 * (double)r.total / (double)r.usable) << " % used)\n";
-  else os << "  DOES NOT FIT: over by " << mib(-margin) << "\n";
+  if (r.fits)
+    os << "  fits, with " << mib(margin) << " to spare (" << fmt("%.0f", 100.0 * (double)r.total / (double)r.usable) << " % used)\n";
+  else
+    os << "  DOES NOT FIT: over by " << mib(-margin) << "\n";
   os << "\nspeed (roofline over " << (d.measured.empty() ? "the profile's bandwidth and compute" : "this machine's measured kernel rates") << ")\n";
   os << "  decode            " << fmt("%.1f", r.decode_tps) << " tokens/s (" << r.decode_bound << "-bound)\n";
   os << "  prefill           " << fmt("%.1f", r.prefill_tps) << " tokens/s\n";
   os << "  first token       " << fmt("%.3f", r.ttft_s) << " s\n";
   os << "\nenergy\n";
   if (r.j_per_token > 0)
-    os << "  " << fmt("%.3f", r.j_per_token) << " J/token, " << fmt("%.1f", r.tokens_per_j) << " tokens per joule (at " << fmt("%.1f", d.power_w) << " W)\n";
-  else os << "  unknown: the profile has no power_w (pocket calibrate found no readable energy counter)\n";
+    os << "  " << fmt("%.3f", r.j_per_token) << " J/token, " << fmt("%.1f", r.tokens_per_j) << " tokens per joule (at " << fmt("%.1f", d.power_w)
+       << " W)\n";
+  else
+    os << "  unknown: the profile has no power_w (pocket calibrate found no readable energy counter)\n";
   os << "\ncloud, same request (assumed: " << fmt("%.0f", r.cloud.tps) << " tokens/s streamed)\n";
   os << "  first token       " << fmt("%.3f", r.cloud.ttft_s) << " s (network round trip + server)\n";
   os << "  energy            " << fmt("%.3f", r.cloud.device_j_per_token) << " J/token from the battery (radio), "
@@ -112,10 +116,9 @@ std::string plans_to_table(const std::vector<PlanResult>& plans) {
   os << "| model | device | config | fits | memory | decode tok/s | prefill tok/s | first token s | tokens/J |\n";
   os << "|---|---|---|---|---|---|---|---|---|\n";
   for (const PlanResult& r : plans) {
-    os << "| " << r.model << " | " << r.device << " | " << r.weight_type << ", KV " << r.kv << ", ctx " << r.n_ctx << " | "
-       << (r.fits ? "yes" : "no") << " | " << mib((double)r.total) << " / " << gb((double)r.usable) << " | " << fmt("%.1f", r.decode_tps)
-       << " | " << fmt("%.0f", r.prefill_tps) << " | " << fmt("%.2f", r.ttft_s) << " | "
-       << (r.tokens_per_j > 0 ? fmt("%.1f", r.tokens_per_j) : std::string("n/a")) << " |\n";
+    os << "| " << r.model << " | " << r.device << " | " << r.weight_type << ", KV " << r.kv << ", ctx " << r.n_ctx << " | " << (r.fits ? "yes" : "no")
+       << " | " << mib((double)r.total) << " / " << gb((double)r.usable) << " | " << fmt("%.1f", r.decode_tps) << " | " << fmt("%.0f", r.prefill_tps)
+       << " | " << fmt("%.2f", r.ttft_s) << " | " << (r.tokens_per_j > 0 ? fmt("%.1f", r.tokens_per_j) : std::string("n/a")) << " |\n";
   }
   return os.str();
 }
@@ -127,7 +130,8 @@ std::string plans_to_svg(const std::vector<PlanResult>& plans, const std::string
   double vmax = 1;
   for (const PlanResult& r : plans) vmax = std::max(vmax, r.decode_tps);
   std::ostringstream os;
-  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+     << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   os << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   os << "<text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">" << xml_escape(title) << "</text>\n";
   const double span = width - left - 120;
@@ -141,7 +145,8 @@ std::string plans_to_svg(const std::vector<PlanResult>& plans, const std::string
     os << "<text x=\"" << left + (int)w + 6 << "\" y=\"" << y + 16 << "\">" << fmt("%.1f", r.decode_tps) << " tok/s"
        << (r.fits ? "" : " (does not fit)") << "</text>\n";
   }
-  os << "<text x=\"" << left << "\" y=\"" << height - 12 << "\" fill=\"#555\">predicted decode tokens/s (pocket plan); grey: does not fit the usable RAM</text>\n";
+  os << "<text x=\"" << left << "\" y=\"" << height - 12
+     << "\" fill=\"#555\">predicted decode tokens/s (pocket plan); grey: does not fit the usable RAM</text>\n";
   os << "</svg>\n";
   return os.str();
 }

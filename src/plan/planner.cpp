@@ -21,8 +21,8 @@ bool is_integer_dot(TensorType t) { return t == TensorType::Q8_0 || t == TensorT
 
 // Seconds to stream `bytes` of weights of type t once (decode), and the compute alternative.
 struct Rates {
-  double decode_bps;   // bytes of weights per second
-  double ops;          // multiply-add x2 per second
+  double decode_bps;  // bytes of weights per second
+  double ops;         // multiply-add x2 per second
 };
 
 Rates rates_for(const DeviceProfile& d, TensorType t, int64_t cols, int threads) {
@@ -50,9 +50,7 @@ double kv_bytes_per_value(KvType t) {
   return 4;
 }
 
-double cloud_per_token(const CloudAssumptions& a, double tps) {
-  return a.radio_w / tps + a.network_j_per_gb * a.bytes_per_token / 1e9;
-}
+double cloud_per_token(const CloudAssumptions& a, double tps) { return a.radio_w / tps + a.network_j_per_gb * a.bytes_per_token / 1e9; }
 
 }  // namespace
 

@@ -21,13 +21,13 @@ struct PlanSettings {
 
 // The same request answered by a cloud model over the network (assumptions, all settable).
 struct CloudAssumptions {
-  double rtt_ms = 150;             // round trip, phone on 4G/5G to a regional data centre
-  double server_ttft_ms = 250;     // queueing + prefill on the server
-  double server_tps = 60;          // streamed tokens per second
-  double radio_w = 1.2;            // phone radio + SoC power while a stream is open
-  double bytes_per_token = 350;    // one SSE chunk of an OpenAI-style stream, with TLS/TCP overhead
-  double network_j_per_gb = 180;   // access + core network energy (0.05 kWh/GB)
-  double server_j_per_token = 0.4; // data-centre energy per generated token (GPU share + PUE)
+  double rtt_ms = 150;              // round trip, phone on 4G/5G to a regional data centre
+  double server_ttft_ms = 250;      // queueing + prefill on the server
+  double server_tps = 60;           // streamed tokens per second
+  double radio_w = 1.2;             // phone radio + SoC power while a stream is open
+  double bytes_per_token = 350;     // one SSE chunk of an OpenAI-style stream, with TLS/TCP overhead
+  double network_j_per_gb = 180;    // access + core network energy (0.05 kWh/GB)
+  double server_j_per_token = 0.4;  // data-centre energy per generated token (GPU share + PUE)
 };
 
 struct CloudEstimate {
@@ -41,20 +41,20 @@ struct PlanResult {
   // The configuration, typed: the model's main weight type and the KV types planned with ...
   TensorType main_type = TensorType::F32;
   KvType kv_k_type = KvType::kF32, kv_v_type = KvType::kF32;
-  std::string weight_type, kv;    // ... and the same for display: "Q4_0", "f16/f16"
+  std::string weight_type, kv;  // ... and the same for display: "Q4_0", "f16/f16"
   int n_ctx = 0, kv_positions = 0, threads = 0;
-  int window = 0;                 // sliding window of the cache (0: none)
-  MemoryPlan memory;              // weights = the whole file
-  size_t resident_weights = 0;    // weights paged in while generating
-  size_t runtime_overhead = 0;    // process, tokenizer, thread stacks
-  size_t total = 0;               // resident weights + KV + activations + logits + overhead
+  int window = 0;               // sliding window of the cache (0: none)
+  MemoryPlan memory;            // weights = the whole file
+  size_t resident_weights = 0;  // weights paged in while generating
+  size_t runtime_overhead = 0;  // process, tokenizer, thread stacks
+  size_t total = 0;             // resident weights + KV + activations + logits + overhead
   size_t usable = 0;
   bool fits = false;
   double decode_tps = 0, prefill_tps = 0, ttft_s = 0;
-  const char* decode_bound = "";  // "memory" or "compute"
+  const char* decode_bound = "";             // "memory" or "compute"
   double j_per_token = 0, tokens_per_j = 0;  // 0: the profile has no power figure
   CloudEstimate cloud;
-  double quality_cost = 0;        // expected quality loss of the weight and KV types (lower is better)
+  double quality_cost = 0;  // expected quality loss of the weight and KV types (lower is better)
 };
 
 // Predicts one configuration; errors for options the engine would refuse.
@@ -67,8 +67,7 @@ size_t runtime_overhead_bytes(const ModelConfig& c, int threads);
 // Configurations that fit the device, best expected quality first (then longer context, then speed):
 // weight types F16, Q8_0, Q4_1, Q4_0 × KV f16, q8, q4 × the requested context and its halves down to
 // 512 (or a sliding window of that size). At most `limit` rows.
-std::vector<PlanResult> fitting_configurations(const ModelFootprint& model, const DeviceProfile& device, const PlanSettings& settings,
-                                               int limit);
+std::vector<PlanResult> fitting_configurations(const ModelFootprint& model, const DeviceProfile& device, const PlanSettings& settings, int limit);
 
 // Expected quality loss (relative perplexity increase on stories15M, docs/quality-stories15M.md) of a
 // weight type and a KV type; the planner ranks by their sum.

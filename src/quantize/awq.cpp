@@ -29,8 +29,8 @@ std::string tensor(int l, const char* what) { return "blk." + std::to_string(l) 
 
 }  // namespace
 
-AwqSiteResult awq_search_scale(const std::vector<const float*>& w, const std::vector<int64_t>& rows,
-                               const std::vector<const GroupCodec*>& codec, const SiteStats& st, const AwqOptions& opts) {
+AwqSiteResult awq_search_scale(const std::vector<const float*>& w, const std::vector<int64_t>& rows, const std::vector<const GroupCodec*>& codec,
+                               const SiteStats& st, const AwqOptions& opts) {
   const int64_t cols = st.cols;
   std::vector<float> hf(st.h.begin(), st.h.end());
   std::vector<float> s((size_t)cols), ws((size_t)cols), fq((size_t)cols), t((size_t)cols);
@@ -68,8 +68,7 @@ AwqSiteResult awq_search_scale(const std::vector<const float*>& w, const std::ve
   return best;
 }
 
-std::vector<float> awq_search_clip(const GroupCodec& codec, const float* w, int64_t rows, const std::vector<double>& h,
-                                   const AwqOptions& opts) {
+std::vector<float> awq_search_clip(const GroupCodec& codec, const float* w, int64_t rows, const std::vector<double>& h, const AwqOptions& opts) {
   const int64_t cols = codec.cols(), g = codec.group(), n_groups = codec.n_groups();
   std::vector<float> hg((size_t)(n_groups * g * g));  // the diagonal blocks of H, one per group
   for (int64_t k = 0; k < n_groups; ++k) {
@@ -99,8 +98,8 @@ std::vector<float> awq_search_clip(const GroupCodec& codec, const float* w, int6
   return clips;
 }
 
-Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& cal, const CodecFor& codec_for,
-                 const AwqOptions& opts, WeightEdits* edits, AwqReport* report) {
+Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& cal, const CodecFor& codec_for, const AwqOptions& opts,
+                 WeightEdits* edits, AwqReport* report) {
   struct Site {
     CalibSite site;
     std::vector<std::string> mats;  // linears reading the site, [rows, cols]
@@ -130,7 +129,7 @@ Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& 
       std::vector<const GroupCodec*> codecs;
       std::vector<std::vector<float>*> all;
       for (const std::string& name : site.mats) {
-        POCKET_ASSIGN_OR_RETURN(std::vector<float>* v, edits->get(in, name));
+        POCKET_ASSIGN_OR_RETURN(std::vector<float> * v, edits->get(in, name));
         if ((int64_t)v->size() % st.cols != 0)
           return error(ErrorCode::kFormatError, in.name() + ": tensor '" + name + "' does not have " + std::to_string(st.cols) + " columns");
         all.push_back(v);
@@ -152,17 +151,17 @@ Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& 
         col_scale[site.mats[m]] = res.s;
       }
       if (!site.norm.empty()) {
-        POCKET_ASSIGN_OR_RETURN(std::vector<float>* nv, edits->get(in, site.norm));
+        POCKET_ASSIGN_OR_RETURN(std::vector<float> * nv, edits->get(in, site.norm));
         if ((int64_t)nv->size() != st.cols) return error(ErrorCode::kFormatError, in.name() + ": '" + site.norm + "' has the wrong length");
         for (int64_t c = 0; c < st.cols; ++c) (*nv)[(size_t)c] /= res.s[(size_t)c];
       } else {
-        POCKET_ASSIGN_OR_RETURN(std::vector<float>* pv, edits->get(in, site.prev));
+        POCKET_ASSIGN_OR_RETURN(std::vector<float> * pv, edits->get(in, site.prev));
         if ((int64_t)pv->size() % st.cols != 0) return error(ErrorCode::kFormatError, in.name() + ": '" + site.prev + "' has the wrong shape");
         const int64_t pc = (int64_t)pv->size() / st.cols;  // prev is [st.cols rows, pc cols]
         for (int64_t r = 0; r < st.cols; ++r)
           for (int64_t c = 0; c < pc; ++c) (*pv)[(size_t)(r * pc + c)] /= res.s[(size_t)r];
         if (in.find_tensor(site.prev_bias) != nullptr) {
-          POCKET_ASSIGN_OR_RETURN(std::vector<float>* bv, edits->get(in, site.prev_bias));
+          POCKET_ASSIGN_OR_RETURN(std::vector<float> * bv, edits->get(in, site.prev_bias));
           for (int64_t r = 0; r < st.cols && r < (int64_t)bv->size(); ++r) (*bv)[(size_t)r] /= res.s[(size_t)r];
         }
       }
@@ -181,7 +180,7 @@ Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& 
       for (int64_t i = 0; i < st.cols; ++i)
         for (int64_t j = 0; j < st.cols; ++j) h[(size_t)(i * st.cols + j)] /= (double)it->second[(size_t)i] * it->second[(size_t)j];
     }
-    POCKET_ASSIGN_OR_RETURN(std::vector<float>* v, edits->get(in, name));
+    POCKET_ASSIGN_OR_RETURN(std::vector<float> * v, edits->get(in, name));
     edits->clips[name] = awq_search_clip(*c, v->data(), (int64_t)v->size() / st.cols, h, opts);
   }
   return Status::ok();

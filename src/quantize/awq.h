@@ -32,13 +32,12 @@ struct AwqSiteResult {
 };
 
 // Searches s for matrices w[i] ([rows[i], cols], row-major) sharing one input, each quantized by codec[i].
-AwqSiteResult awq_search_scale(const std::vector<const float*>& w, const std::vector<int64_t>& rows,
-                               const std::vector<const GroupCodec*>& codec, const SiteStats& st, const AwqOptions& opts);
+AwqSiteResult awq_search_scale(const std::vector<const float*>& w, const std::vector<int64_t>& rows, const std::vector<const GroupCodec*>& codec,
+                               const SiteStats& st, const AwqOptions& opts);
 
 // Clipping ratio per (row, group) of w [rows, cols] minimizing the group's output error under h
 // (the [cols, cols] second moment of the inputs, in w's current input scaling).
-std::vector<float> awq_search_clip(const GroupCodec& codec, const float* w, int64_t rows, const std::vector<double>& h,
-                                   const AwqOptions& opts);
+std::vector<float> awq_search_clip(const GroupCodec& codec, const float* w, int64_t rows, const std::vector<double>& h, const AwqOptions& opts);
 
 // Quantizer hook: the codec for a tensor name, or nullptr when the tensor is not quantized to an
 // integer group format (then AWQ leaves it alone).
@@ -50,7 +49,7 @@ struct AwqReport {
 };
 
 // Searches and folds the scales of every layer into edits (weights by name).
-Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& cal, const CodecFor& codec_for,
-                 const AwqOptions& opts, WeightEdits* edits, AwqReport* report);
+Status apply_awq(const GgufFile& in, const ModelConfig& cfg, const Calibration& cal, const CodecFor& codec_for, const AwqOptions& opts,
+                 WeightEdits* edits, AwqReport* report);
 
 }  // namespace pocket

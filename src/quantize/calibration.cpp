@@ -38,11 +38,16 @@ bool parse_hook_name(const std::string& name, int* layer, CalibSite* site) {
   int l = -1, used = 0;
   if (std::sscanf(name.c_str(), "blk.%d.%n", &l, &used) != 1 || used == 0) return false;
   const char* rest = name.c_str() + used;
-  if (std::strcmp(rest, "attn_norm") == 0) *site = CalibSite::kAttnIn;
-  else if (std::strcmp(rest, "attn_out") == 0) *site = CalibSite::kAttnOut;
-  else if (std::strcmp(rest, "ffn_norm") == 0) *site = CalibSite::kFfnIn;
-  else if (std::strcmp(rest, "ffn_act") == 0) *site = CalibSite::kFfnAct;
-  else return false;
+  if (std::strcmp(rest, "attn_norm") == 0)
+    *site = CalibSite::kAttnIn;
+  else if (std::strcmp(rest, "attn_out") == 0)
+    *site = CalibSite::kAttnOut;
+  else if (std::strcmp(rest, "ffn_norm") == 0)
+    *site = CalibSite::kFfnIn;
+  else if (std::strcmp(rest, "ffn_act") == 0)
+    *site = CalibSite::kFfnAct;
+  else
+    return false;
   *layer = l;
   return true;
 }
@@ -53,11 +58,16 @@ bool calib_site_of(const std::string& tensor_name, int* layer, CalibSite* site) 
   int l = -1, used = 0;
   if (std::sscanf(tensor_name.c_str(), "blk.%d.%n", &l, &used) != 1 || used == 0) return false;
   const std::string rest = tensor_name.substr((size_t)used);
-  if (rest == "attn_q.weight" || rest == "attn_k.weight" || rest == "attn_v.weight") *site = CalibSite::kAttnIn;
-  else if (rest == "attn_output.weight") *site = CalibSite::kAttnOut;
-  else if (rest == "ffn_gate.weight" || rest == "ffn_up.weight") *site = CalibSite::kFfnIn;
-  else if (rest == "ffn_down.weight") *site = CalibSite::kFfnAct;
-  else return false;
+  if (rest == "attn_q.weight" || rest == "attn_k.weight" || rest == "attn_v.weight")
+    *site = CalibSite::kAttnIn;
+  else if (rest == "attn_output.weight")
+    *site = CalibSite::kAttnOut;
+  else if (rest == "ffn_gate.weight" || rest == "ffn_up.weight")
+    *site = CalibSite::kFfnIn;
+  else if (rest == "ffn_down.weight")
+    *site = CalibSite::kFfnAct;
+  else
+    return false;
   *layer = l;
   return true;
 }
@@ -67,8 +77,10 @@ const SiteStats* Calibration::stats_for(const std::string& tensor_name, bool tie
   const SiteStats* st = nullptr;
   int l = 0;
   CalibSite site;
-  if (tensor_name == "output.weight" || (tied && tensor_name == "token_embd.weight")) st = &layers.back().at(CalibSite::kHead);
-  else if (calib_site_of(tensor_name, &l, &site) && l >= 0 && l < (int)layers.size()) st = &layers[(size_t)l].at(site);
+  if (tensor_name == "output.weight" || (tied && tensor_name == "token_embd.weight"))
+    st = &layers.back().at(CalibSite::kHead);
+  else if (calib_site_of(tensor_name, &l, &site) && l >= 0 && l < (int)layers.size())
+    st = &layers[(size_t)l].at(site);
   return st != nullptr && st->n > 0 ? st : nullptr;
 }
 
@@ -78,16 +90,17 @@ Result<Calibration> collect_calibration(Engine& engine, const std::string& text,
   if (n_ctx < 2) return error(ErrorCode::kInvalidArgument, "calibration: context must be at least 2 tokens");
   const std::vector<int32_t> tokens = engine.tokenizer().encode(text, true, false);
   if ((int64_t)tokens.size() < n_ctx)
-    return error(ErrorCode::kOutOfRange, "calibration text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of " +
-                                             std::to_string(n_ctx));
+    return error(ErrorCode::kOutOfRange,
+                 "calibration text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of " + std::to_string(n_ctx));
   Calibration cal;
   cal.layers.resize((size_t)c.n_layer);
   const int64_t widths[kCalibSites] = {c.n_embd, c.q_dim(), c.n_embd, c.n_ff, c.n_embd};
   double bytes = 0;
-  for (int s = 0; s < kCalibSites; ++s) bytes += (double)(s == (int)CalibSite::kHead ? 1 : c.n_layer) * (double)(widths[s] * widths[s]) * sizeof(double);
+  for (int s = 0; s < kCalibSites; ++s)
+    bytes += (double)(s == (int)CalibSite::kHead ? 1 : c.n_layer) * (double)(widths[s] * widths[s]) * sizeof(double);
   if (bytes > opts.max_bytes)
     return error(ErrorCode::kResourceLimit, "calibration: the statistics of this model need " + std::to_string((int64_t)(bytes / (1 << 20))) +
-                                             " MiB, over the limit of " + std::to_string((int64_t)(opts.max_bytes / (1 << 20))) + " MiB");
+                                                " MiB, over the limit of " + std::to_string((int64_t)(opts.max_bytes / (1 << 20))) + " MiB");
   std::vector<SiteBuffer> buffers((size_t)c.n_layer * kCalibSites);
   for (int l = 0; l < (int)c.n_layer; ++l) {
     for (int s = 0; s < kCalibSites; ++s) {

@@ -33,8 +33,8 @@ struct LayerCalibration {
 };
 
 struct CalibrationOptions {
-  int n_ctx = 256;            // tokens per chunk (each chunk starts with BOS, as perplexity's do)
-  int64_t max_tokens = 16384;  // tokens of the text to use at most
+  int n_ctx = 256;                     // tokens per chunk (each chunk starts with BOS, as perplexity's do)
+  int64_t max_tokens = 16384;          // tokens of the text to use at most
   double max_bytes = 6.0 * (1 << 30);  // refuse models whose statistics would need more memory
 };
 

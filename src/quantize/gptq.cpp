@@ -97,8 +97,7 @@ Status gptq_quantize(const GroupCodec& codec, const float* w, int64_t rows, cons
   // Column order; columns no calibration input ever reached ("dead") are quantized as zero.
   std::vector<int64_t> perm((size_t)n);
   std::iota(perm.begin(), perm.end(), 0);
-  if (opts.act_order)
-    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return h[a * n + a] > h[b * n + b]; });
+  if (opts.act_order) std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return h[a * n + a] > h[b * n + b]; });
   std::vector<double> hp((size_t)(n * n));
   std::vector<bool> dead((size_t)n, false);
   double mean_diag = 0.0;

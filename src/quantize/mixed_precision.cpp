@@ -66,7 +66,8 @@ Result<std::vector<TensorSensitivity>> measure_sensitivity(const std::string& mo
   const int n_ctx = e->n_ctx();
   const std::vector<int32_t> tokens = e->tokenizer().encode(text, true, false);
   const int n_chunks = std::min<int>(opts.n_chunks, (int)(tokens.size() / (size_t)n_ctx));
-  if (n_chunks < 1) return error(ErrorCode::kOutOfRange, "mixed precision: the calibration text is shorter than one chunk of " + std::to_string(n_ctx) + " tokens");
+  if (n_chunks < 1)
+    return error(ErrorCode::kOutOfRange, "mixed precision: the calibration text is shorter than one chunk of " + std::to_string(n_ctx) + " tokens");
   std::vector<float> base, q;
   POCKET_RETURN_IF_ERROR(run_logprobs(*e, tokens, n_ctx, n_chunks, &base));
   const int64_t n_vocab = m->config().n_vocab;
@@ -100,8 +101,8 @@ Result<std::vector<TensorSensitivity>> measure_sensitivity(const std::string& mo
   return out;
 }
 
-std::map<std::string, TensorType> allocate_mixed_precision(const std::vector<TensorSensitivity>& s, size_t base_bytes,
-                                                           size_t budget_bytes, TensorType low, TensorType high) {
+std::map<std::string, TensorType> allocate_mixed_precision(const std::vector<TensorSensitivity>& s, size_t base_bytes, size_t budget_bytes,
+                                                           TensorType low, TensorType high) {
   std::map<std::string, TensorType> chosen;
   size_t total = base_bytes;
   for (const TensorSensitivity& t : s) {

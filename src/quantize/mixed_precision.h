@@ -34,7 +34,7 @@ Result<std::vector<TensorSensitivity>> measure_sensitivity(const std::string& mo
 
 // Greedy allocation: every candidate starts low; upgrades by KL per extra byte while the total stays
 // within budget_bytes (base_bytes = bytes of everything that is not a candidate).
-std::map<std::string, TensorType> allocate_mixed_precision(const std::vector<TensorSensitivity>& s, size_t base_bytes,
-                                                           size_t budget_bytes, TensorType low, TensorType high);
+std::map<std::string, TensorType> allocate_mixed_precision(const std::vector<TensorSensitivity>& s, size_t base_bytes, size_t budget_bytes,
+                                                           TensorType low, TensorType high);
 
 }  // namespace pocket

@@ -40,11 +40,10 @@ int64_t prune_matrix(float* w, int64_t rows, int64_t cols, const double* x_sq, c
   return zeroed;
 }
 
-Status apply_pruning(const GgufFile& in, const ModelConfig& cfg, const Calibration* cal, const PruneOptions& opts,
-                     WeightEdits* edits, PruneReport* report) {
+Status apply_pruning(const GgufFile& in, const ModelConfig& cfg, const Calibration* cal, const PruneOptions& opts, WeightEdits* edits,
+                     PruneReport* report) {
   if (opts.method == PruneMethod::kNone) return Status::ok();
-  if (opts.method == PruneMethod::kWanda && cal == nullptr)
-    return field_error("prune.method", "wanda needs calibration data (calib_text)");
+  if (opts.method == PruneMethod::kWanda && cal == nullptr) return field_error("prune.method", "wanda needs calibration data (calib_text)");
   if (opts.pattern == PrunePattern::kUnstructured && !(opts.sparsity >= 0.0 && opts.sparsity < 1.0))
     return field_error("prune.sparsity", "must be in [0, 1)");
   static const char* kLinears[] = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
@@ -64,7 +63,7 @@ Status apply_pruning(const GgufFile& in, const ModelConfig& cfg, const Calibrati
         x_sq.resize((size_t)cols);
         for (int64_t c = 0; c < cols; ++c) x_sq[(size_t)c] = st.h[(size_t)(c * cols + c)];
       }
-      POCKET_ASSIGN_OR_RETURN(std::vector<float>* v, edits->get(in, name));
+      POCKET_ASSIGN_OR_RETURN(std::vector<float> * v, edits->get(in, name));
       report->params += (int64_t)v->size();
       report->zeroed += prune_matrix(v->data(), (int64_t)v->size() / cols, cols, x_sq.empty() ? nullptr : x_sq.data(), opts);
     }

@@ -32,7 +32,7 @@ struct PruneReport {
 };
 
 // Prunes every block linear of the model into edits; cal may be nullptr for magnitude pruning.
-Status apply_pruning(const GgufFile& in, const ModelConfig& cfg, const Calibration* cal, const PruneOptions& opts,
-                     WeightEdits* edits, PruneReport* report);
+Status apply_pruning(const GgufFile& in, const ModelConfig& cfg, const Calibration* cal, const PruneOptions& opts, WeightEdits* edits,
+                     PruneReport* report);
 
 }  // namespace pocket

@@ -15,8 +15,8 @@ namespace pocket {
 namespace {
 
 bool quantizable(TensorType t) {
-  return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16 || t == TensorType::Q8_0 ||
-         t == TensorType::Q4_0 || t == TensorType::Q4_1;
+  return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16 || t == TensorType::Q8_0 || t == TensorType::Q4_0 ||
+         t == TensorType::Q4_1;
 }
 
 bool integer_group_type(TensorType t) { return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_1; }
@@ -74,8 +74,10 @@ bool kept_as_is(const TensorView& t, TensorType target, const GroupCodec* codec,
 
 // Round to nearest of one row (through the codec for the integer types; clip: one ratio per group or nullptr).
 void quantize_row_rtn(const TypeTraits& tt, const GroupCodec* codec, const float* x, int64_t cols, uint8_t* dst, const float* clip) {
-  if (codec) codec->quantize_row(x, dst, clip);
-  else tt.from_float(x, dst, cols);
+  if (codec)
+    codec->quantize_row(x, dst, clip);
+  else
+    tt.from_float(x, dst, cols);
 }
 
 // Round to nearest of a tensor read from its own type, one row at a time (the same bytes as converting
@@ -148,13 +150,15 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
       if (target == opts.type && !overridden && t.n_dims == 2) {
         candidates.push_back(t.name);
         smallest += (size_t)(t.n_elements() / traits(target).block_size) * traits(target).block_bytes;
-      } else base_bytes += (size_t)(t.n_elements() / traits(target).block_size) * traits(target).block_bytes;
+      } else
+        base_bytes += (size_t)(t.n_elements() / traits(target).block_size) * traits(target).block_bytes;
     }
     const size_t budget = (size_t)(opts.target_bpw * (double)params / 8.0);
     smallest += base_bytes;
     if (smallest > budget)
-      return field_error("target_bpw", std::to_string(opts.target_bpw).substr(0, 5) + ": the smallest choice (every candidate in " + traits(opts.type).name +
-                                           ") already takes " + std::to_string(8.0 * (double)smallest / (double)params).substr(0, 5) + " bits per weight");
+      return field_error("target_bpw", std::to_string(opts.target_bpw).substr(0, 5) + ": the smallest choice (every candidate in " +
+                                           traits(opts.type).name + ") already takes " +
+                                           std::to_string(8.0 * (double)smallest / (double)params).substr(0, 5) + " bits per weight");
     log("mixed precision: measuring the sensitivity of " + std::to_string(candidates.size()) + " tensors");
     SensitivityOptions so;
     so.low = opts.type;
@@ -272,7 +276,8 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
 Result<std::vector<ReplacementTensor>> quantize_tensors(const GgufFile& in, const QuantizeOptions& opts) {
   POCKET_RETURN_IF_ERROR(validate(opts));
   if (opts.method != QuantMethod::kRtn || opts.prune.method != PruneMethod::kNone || opts.target_bpw > 0)
-    return error(ErrorCode::kUnsupported, "in-memory quantization is round to nearest only (GPTQ, AWQ, pruning and a bits-per-weight target write a file)");
+    return error(ErrorCode::kUnsupported,
+                 "in-memory quantization is round to nearest only (GPTQ, AWQ, pruning and a bits-per-weight target write a file)");
   const std::map<std::string, TensorType> none;
   std::vector<ReplacementTensor> out;
   for (const TensorView& t : in.tensors()) {

@@ -13,8 +13,8 @@
 namespace pocket {
 
 struct WeightEdits {
-  std::map<std::string, std::vector<float>> floats;  // name -> all elements, row-major
-  std::map<std::string, std::vector<float>> clips;   // name -> [rows, groups] clipping ratio per group
+  std::map<std::string, std::vector<float>> floats;      // name -> all elements, row-major
+  std::map<std::string, std::vector<float>> clips;       // name -> [rows, groups] clipping ratio per group
   std::map<std::string, std::vector<float>> col_scales;  // name -> [cols] factor its input channels were multiplied by (AWQ)
 
   // The tensor's current float values: the edited ones, or the file's converted to float.

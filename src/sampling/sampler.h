@@ -22,7 +22,7 @@ struct Candidates {
   std::vector<Candidate> items;
   bool sorted = false;  // by logit, descending
   void sort_desc();
-  void softmax();       // fills p from logits (sorts first)
+  void softmax();  // fills p from logits (sorts first)
 };
 
 struct SamplingParams {
@@ -33,7 +33,7 @@ struct SamplingParams {
   float repeat_penalty = 1.0f;  // 1: off (llama.cpp semantics: divide positive logits, multiply negative)
   float frequency_penalty = 0.0f;
   float presence_penalty = 0.0f;
-  int penalty_last_n = 64;      // history window for the penalties
+  int penalty_last_n = 64;  // history window for the penalties
   uint64_t seed = 0;
 
   Status validate() const;

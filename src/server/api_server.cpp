@@ -33,15 +33,14 @@ std::string sse(const json& j) { return "data: " + to_json_text(j) + "\n\n"; }
 
 std::string request_id(bool chat) {
   static std::atomic<uint64_t> counter{0};
-  return std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string((uint64_t)std::chrono::system_clock::now().time_since_epoch().count()) +
-         "-" + std::to_string(counter++);
+  return std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string((uint64_t)std::chrono::system_clock::now().time_since_epoch().count()) + "-" +
+         std::to_string(counter++);
 }
 
 }  // namespace
 
 ApiServer::ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const ServerOptions& opts)
-    : engine_(engine), opts_(opts), scheduler_(std::move(scheduler)),
-      http_(std::make_unique<httplib::Server>()) {
+    : engine_(engine), opts_(opts), scheduler_(std::move(scheduler)), http_(std::make_unique<httplib::Server>()) {
   routes();
 }
 
@@ -74,13 +73,15 @@ void ApiServer::routes() {
   s.set_read_timeout(30, 0);
   s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 413) send_error(res, api_error(413, "request body larger than " + std::to_string(opts_.max_body_bytes) + " bytes"));
-    else if (res.status == 404) send_error(res, api_error(404, "no route " + req.method + " " + req.path, "invalid_request_error", "not_found"));
-    else send_error(res, api_error(res.status, "HTTP " + std::to_string(res.status)));
+    if (res.status == 413)
+      send_error(res, api_error(413, "request body larger than " + std::to_string(opts_.max_body_bytes) + " bytes"));
+    else if (res.status == 404)
+      send_error(res, api_error(404, "no route " + req.method + " " + req.path, "invalid_request_error", "not_found"));
+    else
+      send_error(res, api_error(res.status, "HTTP " + std::to_string(res.status)));
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    send_error(res, api_error(500, "internal error", "server_error"));
-  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) { send_error(res, api_error(500, "internal error", "server_error")); });
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (opts_.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + opts_.api_key) return httplib::Server::HandlerResponse::Unhandled;
@@ -157,8 +158,9 @@ void ApiServer::routes() {
     // Tokens that can follow the prompt: one per free position, plus the one the last position's logits give.
     const int room = n_ctx - (int)prompt.size() + 1;
     if (cr.max_tokens > room)
-      return send_error(res, api_error(400, "max_tokens " + std::to_string(cr.max_tokens) + " + prompt " + std::to_string(prompt.size()) +
-                                                " tokens exceed the context of " + std::to_string(n_ctx),
+      return send_error(res, api_error(400,
+                                       "max_tokens " + std::to_string(cr.max_tokens) + " + prompt " + std::to_string(prompt.size()) +
+                                           " tokens exceed the context of " + std::to_string(n_ctx),
                                        "invalid_request_error", "context_length_exceeded"));
     go.n_predict = cr.max_tokens > 0 ? cr.max_tokens : chat ? room : std::min(16, room);
     if (scheduler_->metrics().queued >= opts_.max_queue)

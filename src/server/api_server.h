@@ -18,13 +18,13 @@ namespace pocket {
 class Scheduler;
 
 struct ServerOptions {
-  std::string model_id;           // what /v1/models lists and requests may name
+  std::string model_id;  // what /v1/models lists and requests may name
   ChatTemplate chat_template = ChatTemplate::kPlain;
   int n_parallel = 4;
   int max_batch = 64;
-  std::string api_key;            // non-empty: /v1/* need "Authorization: Bearer <key>"
+  std::string api_key;  // non-empty: /v1/* need "Authorization: Bearer <key>"
   size_t max_body_bytes = 1 << 20;
-  int max_queue = 256;            // requests waiting beyond this get 503
+  int max_queue = 256;  // requests waiting beyond this get 503
 };
 
 class ApiServer {

@@ -30,12 +30,12 @@ Result<ChatTemplate> chat_template_from_name(const std::string& name) {
 }
 
 ChatTemplate detect_chat_template(const std::string& j) {
-  if (has(j, "<|im_start|>")) return ChatTemplate::kChatML;        // Qwen, SmolLM2-Instruct, ...
+  if (has(j, "<|im_start|>")) return ChatTemplate::kChatML;  // Qwen, SmolLM2-Instruct, ...
   if (has(j, "<|start_header_id|>")) return ChatTemplate::kLlama3;
   if (has(j, "<start_of_turn>")) return ChatTemplate::kGemma;
   if (has(j, "<|assistant|>") && has(j, "<|end|>")) return ChatTemplate::kPhi3;
-  if (has(j, "<|assistant|>")) return ChatTemplate::kZephyr;       // Zephyr, TinyLlama-Chat
-  if (has(j, "[INST]")) return ChatTemplate::kLlama2;              // Llama-2-chat, Mistral-Instruct
+  if (has(j, "<|assistant|>")) return ChatTemplate::kZephyr;  // Zephyr, TinyLlama-Chat
+  if (has(j, "[INST]")) return ChatTemplate::kLlama2;         // Llama-2-chat, Mistral-Instruct
   return ChatTemplate::kPlain;
 }
 

@@ -12,7 +12,7 @@
 namespace pocket {
 
 struct ChatMessage {
-  std::string role;     // system, user, assistant
+  std::string role;  // system, user, assistant
   std::string content;
 };
 

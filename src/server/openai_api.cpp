@@ -5,7 +5,8 @@ namespace pocket {
 using nlohmann::json;
 
 json ApiError::body() const {
-  return {{"error", {{"message", message}, {"type", type}, {"param", param.empty() ? json() : json(param)}, {"code", code.empty() ? json() : json(code)}}}};
+  return {{"error",
+           {{"message", message}, {"type", type}, {"param", param.empty() ? json() : json(param)}, {"code", code.empty() ? json() : json(code)}}}};
 }
 
 namespace {
@@ -66,9 +67,12 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
   } else {
     if (!j.contains("prompt")) return bad(e, "prompt", "is required");
     const json& p = j["prompt"];
-    if (p.is_string()) r->prompt = p.get<std::string>();
-    else if (p.is_array() && p.size() == 1 && p[0].is_string()) r->prompt = p[0].get<std::string>();
-    else return bad(e, "prompt", "must be a string (batched prompts are not supported)");
+    if (p.is_string())
+      r->prompt = p.get<std::string>();
+    else if (p.is_array() && p.size() == 1 && p[0].is_string())
+      r->prompt = p[0].get<std::string>();
+    else
+      return bad(e, "prompt", "must be a string (batched prompts are not supported)");
   }
   const char* max_key = j.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
   if (j.contains(max_key) && !j[max_key].is_null()) {
@@ -146,8 +150,10 @@ json usage_json(const CompletionResult& r) {
 
 json completion_response(const CompletionResult& r, bool chat) {
   json choice = {{"index", 0}, {"finish_reason", r.finish_reason}, {"logprobs", nullptr}};
-  if (chat) choice["message"] = {{"role", "assistant"}, {"content", r.text}};
-  else choice["text"] = r.text;
+  if (chat)
+    choice["message"] = {{"role", "assistant"}, {"content", r.text}};
+  else
+    choice["text"] = r.text;
   return {{"id", r.id},
           {"object", chat ? "chat.completion" : "text_completion"},
           {"created", r.created},
@@ -166,7 +172,10 @@ json completion_chunk(const CompletionResult& r, bool chat, const std::string& t
   } else {
     choice["text"] = text;
   }
-  return {{"id", r.id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", r.created}, {"model", r.model},
+  return {{"id", r.id},
+          {"object", chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", r.created},
+          {"model", r.model},
           {"choices", json::array({choice})}};
 }
 

@@ -29,7 +29,7 @@ struct CompletionRequest {
   int64_t seed = -1;
   std::vector<std::string> stop;
   bool stream = false;
-  bool include_usage = false;         // stream_options.include_usage
+  bool include_usage = false;  // stream_options.include_usage
 };
 
 // Returns false and fills *err for a request that cannot be served.
@@ -49,8 +49,7 @@ struct CompletionResult {
 };
 nlohmann::json completion_response(const CompletionResult& r, bool chat);
 // One streamed chunk: text (may be empty), finish_reason ("" while going on).
-nlohmann::json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish_reason,
-                                bool first);
+nlohmann::json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish_reason, bool first);
 nlohmann::json usage_json(const CompletionResult& r);
 // JSON text with invalid UTF-8 (a model can emit broken byte sequences, a URL can hold any bytes)
 // replaced by U+FFFD instead of throwing.

@@ -61,9 +61,9 @@ const char* openai_finish_reason(FinishReason r) {
 // A sequence of the paged cache: the tokens whose K/V it holds, and the request it serves (if any).
 struct Scheduler::Slot {
   int seq = 0;
-  std::vector<int32_t> cached;     // between requests: the tokens at positions 0..cached.size()-1 in the cache
+  std::vector<int32_t> cached;  // between requests: the tokens at positions 0..cached.size()-1 in the cache
   std::shared_ptr<Job> job;
-  std::unique_ptr<Sequence> s;     // the request's decode state
+  std::unique_ptr<Sequence> s;  // the request's decode state
   std::unique_ptr<Drafter> drafter;
   std::unique_ptr<SpeculativeRound> round;  // speculative decoding: this request's rounds
   Draft draft;
@@ -77,9 +77,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(Engine& engine, int n_paral
   for (int i = 0; i < n_parallel; ++i) {
     auto slot = std::make_unique<Slot>();
     slot->seq = i;
-    if (spec.make_drafter) {
-      POCKET_ASSIGN_OR_RETURN(slot->drafter, spec.make_drafter());
-    }
+    if (spec.make_drafter) { POCKET_ASSIGN_OR_RETURN(slot->drafter, spec.make_drafter()); }
     slots.push_back(std::move(slot));
   }
   return std::unique_ptr<Scheduler>(new Scheduler(engine, max_batch, std::move(slots), spec.options));

@@ -61,8 +61,8 @@ class Job {
 struct SchedulerMetrics {
   uint64_t requests = 0, prompt_tokens = 0, generated_tokens = 0, reused_tokens = 0;
   uint64_t draft_tokens = 0, draft_accepted = 0;  // speculative decoding: drafts proposed and kept
-  double busy_seconds = 0;     // time spent evaluating batches
-  double recent_tps = 0;       // generated tokens/s over the last few seconds
+  double busy_seconds = 0;                        // time spent evaluating batches
+  double recent_tps = 0;                          // generated tokens/s over the last few seconds
   int queued = 0, active = 0, n_parallel = 0;
   int kv_blocks_used = 0, kv_blocks_total = 0;
 };

@@ -23,9 +23,15 @@ double DraftController::target_seconds(int m) const {
   // that a pass over m positions costs a little more than one (decode reads the weights once).
   int lo = -1, hi = -1;
   for (int i = std::min(m, (int)verify_s_.size() - 1); i >= 1; --i)
-    if (verify_s_[(size_t)i] > 0) { lo = i; break; }
+    if (verify_s_[(size_t)i] > 0) {
+      lo = i;
+      break;
+    }
   for (int i = m + 1; i < (int)verify_s_.size(); ++i)
-    if (verify_s_[(size_t)i] > 0) { hi = i; break; }
+    if (verify_s_[(size_t)i] > 0) {
+      hi = i;
+      break;
+    }
   if (lo > 0 && hi > 0) return verify_s_[(size_t)lo] + (verify_s_[(size_t)hi] - verify_s_[(size_t)lo]) * (m - lo) / (hi - lo);
   if (lo > 0) return verify_s_[(size_t)lo] * (1.0 + 0.05 * (m - lo));
   if (hi > 0) return verify_s_[(size_t)hi] / (1.0 + 0.05 * (hi - m));
@@ -46,7 +52,10 @@ int DraftController::best_k(int kmax) const {
   double best_s = kMinSpeedup;
   for (int k = 1; k <= kmax; ++k) {
     const double s = expected_speedup(k);
-    if (s > best_s) { best_s = s; best = k; }
+    if (s > best_s) {
+      best_s = s;
+      best = k;
+    }
   }
   return best;
 }

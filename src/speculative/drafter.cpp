@@ -14,12 +14,14 @@ Status check_same_vocab(const Engine& target, const std::string& target_name, co
   const Vocab& a = target.tokenizer().vocab();
   const Vocab& b = draft.tokenizer().vocab();
   if (a.n_tokens() != b.n_tokens())
-    return error(ErrorCode::kInvalidArgument, "draft " + draft_name + " has " + std::to_string(b.n_tokens()) + " tokens but the target " + target_name +
-                                                  " has " + std::to_string(a.n_tokens()) + ": speculative decoding needs the same vocabulary");
+    return error(ErrorCode::kInvalidArgument, "draft " + draft_name + " has " + std::to_string(b.n_tokens()) + " tokens but the target " +
+                                                  target_name + " has " + std::to_string(a.n_tokens()) +
+                                                  ": speculative decoding needs the same vocabulary");
   for (int32_t i = 0; i < a.n_tokens(); ++i) {
     if (a.tokens[(size_t)i] != b.tokens[(size_t)i])
-      return error(ErrorCode::kInvalidArgument, "draft " + draft_name + " and target " + target_name + " differ at token " + std::to_string(i) + " ('" +
-                                                    b.tokens[(size_t)i] + "' vs '" + a.tokens[(size_t)i] + "'): speculative decoding needs the same vocabulary");
+      return error(ErrorCode::kInvalidArgument, "draft " + draft_name + " and target " + target_name + " differ at token " + std::to_string(i) +
+                                                    " ('" + b.tokens[(size_t)i] + "' vs '" + a.tokens[(size_t)i] +
+                                                    "'): speculative decoding needs the same vocabulary");
   }
   return Status::ok();
 }
@@ -104,7 +106,10 @@ Status ModelDrafter::propose(const std::vector<int32_t>& context, int max_tokens
       tok = c.items.back().id;
       for (const Candidate& x : c.items) {
         cum += x.p;
-        if (u < cum) { tok = x.id; break; }
+        if (u < cum) {
+          tok = x.id;
+          break;
+        }
       }
       q.reserve(c.items.size());
       for (const Candidate& x : c.items) q.emplace_back(global(x.id), x.p);
@@ -133,7 +138,8 @@ Status ModelDrafter::set_vocab_subset(std::vector<int32_t> ids) {
   }
   head_bytes_.resize(ids.size() * out.row_bytes);
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < 0 || ids[i] >= out.rows) return error(ErrorCode::kInvalidArgument, "draft vocabulary subset: token id " + std::to_string(ids[i]) + " outside the vocabulary");
+    if (ids[i] < 0 || ids[i] >= out.rows)
+      return error(ErrorCode::kInvalidArgument, "draft vocabulary subset: token id " + std::to_string(ids[i]) + " outside the vocabulary");
     std::memcpy(head_bytes_.data() + i * out.row_bytes, out.row(ids[i]), out.row_bytes);
   }
   head_ = out;
@@ -181,8 +187,7 @@ Status PromptLookupDrafter::propose(const std::vector<int32_t>& context, int max
   return Status::ok();
 }
 
-Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& target_path, const Engine& target, int n_layers,
-                                                        const EngineOptions& eo) {
+Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& target_path, const Engine& target, int n_layers, const EngineOptions& eo) {
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> m, Model::load(target_path));
   if (n_layers >= m->config().n_layer)
     return field_error("self_layers", std::to_string(n_layers) + ": the target has only " + std::to_string(m->config().n_layer) +
@@ -211,8 +216,7 @@ Result<std::unique_ptr<Drafter>> make_drafter(const DraftSpec& spec, const std::
   if (modes == 0) return std::unique_ptr<Drafter>();
   if (modes > 1) return Status(ErrorCode::kInvalidArgument, "choose one of model, lookup, self_layers, self_type", "model");
   if (spec.vocab < 0) return field_error("vocab", "must be >= 0");
-  if ((spec.vocab > 0 || !spec.vocab_text.empty()) && spec.lookup)
-    return field_error("vocab", "applies to model drafts, not to lookup");
+  if ((spec.vocab > 0 || !spec.vocab_text.empty()) && spec.lookup) return field_error("vocab", "applies to model drafts, not to lookup");
   if (spec.lookup) {
     if (spec.lookup_ngram < 1 || spec.lookup_ngram > 16) return field_error("lookup_ngram", "must be in 1..16");
     return std::unique_ptr<Drafter>(new PromptLookupDrafter(spec.lookup_ngram, 1));

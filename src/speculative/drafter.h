@@ -79,8 +79,7 @@ Status check_same_vocab(const Engine& target, const std::string& target_name, co
 
 // Self-drafts made from the target's own file:
 // its first n_layers layers with the shared final norm and output head;
-Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& target_path, const Engine& target, int n_layers,
-                                                        const EngineOptions& eo);
+Result<std::unique_ptr<ModelDrafter>> self_draft_layers(const std::string& target_path, const Engine& target, int n_layers, const EngineOptions& eo);
 // a copy of it quantized (round to nearest) to `type` in memory (quantize_tensors: the bytes `pocket
 // quantize` would write), the draft owning the quantized tensors and mapping the file for the rest.
 Result<std::unique_ptr<ModelDrafter>> self_draft_quantized(const std::string& target_path, const Engine& target, TensorType type,
@@ -88,13 +87,13 @@ Result<std::unique_ptr<ModelDrafter>> self_draft_quantized(const std::string& ta
 
 // What to draft with (the CLI's --draft, --lookup, --self-draft-layers, --self-draft-type); at most one.
 struct DraftSpec {
-  std::string model;          // a draft GGUF
-  bool lookup = false;        // prompt lookup
-  int lookup_ngram = 3;       // longest n-gram matched
-  int self_layers = 0;        // > 0: the target's first layers
-  std::string self_type;      // "q4_0", "q8_0", ...: a quantized copy of the target
-  int vocab = 0;              // model drafts: draft among this many tokens only (0: all)
-  std::string vocab_text;     // ... the most frequent in this text (else the lowest ids: merge order)
+  std::string model;       // a draft GGUF
+  bool lookup = false;     // prompt lookup
+  int lookup_ngram = 3;    // longest n-gram matched
+  int self_layers = 0;     // > 0: the target's first layers
+  std::string self_type;   // "q4_0", "q8_0", ...: a quantized copy of the target
+  int vocab = 0;           // model drafts: draft among this many tokens only (0: all)
+  std::string vocab_text;  // ... the most frequent in this text (else the lowest ids: merge order)
   bool any() const { return !model.empty() || lookup || self_layers > 0 || !self_type.empty(); }
 };
 

@@ -26,10 +26,10 @@ struct SpeculativeOptions {
 };
 
 struct SpeculativeStats {
-  int rounds = 0;          // target forward passes after the prompt
-  int verifications = 0;   // rounds that checked at least one draft token
-  int64_t drafted = 0;     // draft tokens proposed
-  int64_t accepted = 0;    // draft tokens accepted
+  int rounds = 0;         // target forward passes after the prompt
+  int verifications = 0;  // rounds that checked at least one draft token
+  int64_t drafted = 0;    // draft tokens proposed
+  int64_t accepted = 0;   // draft tokens accepted
   double draft_seconds = 0, target_seconds = 0;
   double acceptance() const { return drafted ? (double)accepted / (double)drafted : 0.0; }
   // Tokens produced per verification: accepted drafts + the target's own token.

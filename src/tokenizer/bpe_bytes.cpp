@@ -45,8 +45,10 @@ std::string bpe_bytes_decode(const std::string& encoded) {
     const size_t start = i;
     const uint32_t cp = utf8_next(encoded, &i);
     auto it = m.dec.find(cp);
-    if (it != m.dec.end()) out += (char)it->second;
-    else out.append(encoded, start, i - start);
+    if (it != m.dec.end())
+      out += (char)it->second;
+    else
+      out.append(encoded, start, i - start);
   }
   return out;
 }

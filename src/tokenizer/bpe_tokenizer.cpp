@@ -89,8 +89,10 @@ void Tokenizer::bpe_encode(const std::string& text, std::vector<int32_t>* out) c
       for (size_t k = 0; k < piece.size();) {
         const size_t n = std::min(utf8_len((unsigned char)piece[k]), piece.size() - k);
         const int32_t cid = vocab_.find(piece.substr(k, n));
-        if (cid >= 0) out->push_back(cid);
-        else if (vocab_.unk >= 0) out->push_back(vocab_.unk);
+        if (cid >= 0)
+          out->push_back(cid);
+        else if (vocab_.unk >= 0)
+          out->push_back(vocab_.unk);
         k += n;
       }
     }

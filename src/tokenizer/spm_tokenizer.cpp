@@ -76,8 +76,10 @@ class SpmSession {
     }
     for (size_t j = 0; j < n; ++j) {
       const int32_t b = v_.byte_tokens[(unsigned char)text[j]];
-      if (b >= 0) out_->push_back(b);
-      else if (v_.unk >= 0) out_->push_back(v_.unk);
+      if (b >= 0)
+        out_->push_back(b);
+      else if (v_.unk >= 0)
+        out_->push_back(v_.unk);
     }
   }
 
@@ -93,8 +95,10 @@ void Tokenizer::spm_encode(const std::string& text, std::vector<int32_t>* out) c
   std::string escaped;
   escaped.reserve(text.size() + 8);
   for (char c : text) {
-    if (c == ' ') escaped += "\xe2\x96\x81";  // U+2581, SentencePiece's space
-    else escaped += c;
+    if (c == ' ')
+      escaped += "\xe2\x96\x81";  // U+2581, SentencePiece's space
+    else
+      escaped += c;
   }
   if (vocab_.merge_rank.empty()) {
     SpmSession(vocab_, out).run(escaped);

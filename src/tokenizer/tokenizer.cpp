@@ -14,17 +14,14 @@ Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::create(Vocab vocab) {
   std::unique_ptr<Tokenizer> t(new Tokenizer(std::move(vocab)));
-  if (t->vocab_.kind == TokenizerKind::kBpe) {
-    POCKET_ASSIGN_OR_RETURN(t->pre_, PreTokenizer::create(t->vocab_.pre));
-  }
+  if (t->vocab_.kind == TokenizerKind::kBpe) { POCKET_ASSIGN_OR_RETURN(t->pre_, PreTokenizer::create(t->vocab_.pre)); }
   for (int32_t i = 0; i < t->vocab_.n_tokens(); ++i) {
     const TokenAttr a = t->vocab_.attrs[(size_t)i];
     if ((a == TokenAttr::kControl || a == TokenAttr::kUserDefined || a == TokenAttr::kUnknown) && !t->vocab_.tokens[(size_t)i].empty())
       t->special_ids_.push_back(i);
   }
-  std::stable_sort(t->special_ids_.begin(), t->special_ids_.end(), [&](int32_t a, int32_t b) {
-    return t->vocab_.tokens[(size_t)a].size() > t->vocab_.tokens[(size_t)b].size();
-  });
+  std::stable_sort(t->special_ids_.begin(), t->special_ids_.end(),
+                   [&](int32_t a, int32_t b) { return t->vocab_.tokens[(size_t)a].size() > t->vocab_.tokens[(size_t)b].size(); });
   return t;
 }
 
@@ -88,19 +85,14 @@ std::string Tokenizer::token_to_piece(int32_t id, bool special) const {
   if (id < 0 || id >= vocab_.n_tokens()) return {};
   const std::string& t = vocab_.tokens[(size_t)id];
   switch (vocab_.attrs[(size_t)id]) {
-    case TokenAttr::kControl:
-      return special ? t : std::string();
-    case TokenAttr::kUnknown:
-      return vocab_.kind == TokenizerKind::kSpm ? "\xe2\x96\x85" : t;  // U+2585, as llama.cpp renders <unk>
-    case TokenAttr::kUserDefined:
-      return t;
-    case TokenAttr::kUnused:
-      return {};
+    case TokenAttr::kControl: return special ? t : std::string();
+    case TokenAttr::kUnknown: return vocab_.kind == TokenizerKind::kSpm ? "\xe2\x96\x85" : t;  // U+2585, as llama.cpp renders <unk>
+    case TokenAttr::kUserDefined: return t;
+    case TokenAttr::kUnused: return {};
     case TokenAttr::kByte:
       if (t.size() == 6 && t.compare(0, 3, "<0x") == 0) return std::string(1, (char)std::strtol(t.substr(3, 2).c_str(), nullptr, 16));
       return t;
-    default:
-      break;
+    default: break;
   }
   if (vocab_.kind == TokenizerKind::kBpe) return bpe_bytes_decode(t);
   std::string out;
@@ -121,8 +113,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool special) con
   for (size_t i = 0; i < ids.size(); ++i) {
     std::string piece = token_to_piece(ids[i], special);
     const bool after_start = i == 0 || ids[i - 1] == vocab_.bos;
-    if (vocab_.kind == TokenizerKind::kSpm && vocab_.add_space_prefix && after_start && !piece.empty() && piece[0] == ' ')
-      piece.erase(0, 1);
+    if (vocab_.kind == TokenizerKind::kSpm && vocab_.add_space_prefix && after_start && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
     out += piece;
   }
   return out;
@@ -131,8 +122,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool special) con
 std::string StreamDecoder::push(int32_t prev, int32_t id) {
   std::string piece = tok_.token_to_piece(id);
   const Vocab& v = tok_.vocab();
-  if (v.kind == TokenizerKind::kSpm && v.add_space_prefix && (prev < 0 || prev == v.bos) && !piece.empty() && piece[0] == ' ')
-    piece.erase(0, 1);
+  if (v.kind == TokenizerKind::kSpm && v.add_space_prefix && (prev < 0 || prev == v.bos) && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
   pending_ += piece;
   // Emit everything up to the last incomplete UTF-8 sequence.
   size_t cut = pending_.size();

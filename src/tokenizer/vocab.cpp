@@ -25,9 +25,12 @@ Status read_special_id(const GgufFile& f, const std::string& key, int32_t n, int
 Result<Vocab> read_vocab(const GgufFile& f) {
   Vocab v;
   POCKET_ASSIGN_OR_RETURN(std::string model, f.get_string("tokenizer.ggml.model"));
-  if (model == "llama") v.kind = TokenizerKind::kSpm;
-  else if (model == "gpt2") v.kind = TokenizerKind::kBpe;
-  else return error(ErrorCode::kUnsupported, f.name() + ": tokenizer.ggml.model: unsupported tokenizer '" + model + "' (supported: llama, gpt2)");
+  if (model == "llama")
+    v.kind = TokenizerKind::kSpm;
+  else if (model == "gpt2")
+    v.kind = TokenizerKind::kBpe;
+  else
+    return error(ErrorCode::kUnsupported, f.name() + ": tokenizer.ggml.model: unsupported tokenizer '" + model + "' (supported: llama, gpt2)");
   v.pre = f.get_string_or("tokenizer.ggml.pre", "default");
 
   POCKET_ASSIGN_OR_RETURN(const GgufValue* toks, f.get_array("tokenizer.ggml.tokens", GgufType::STRING));
@@ -38,7 +41,8 @@ Result<Vocab> read_vocab(const GgufFile& f) {
 
   if (f.find("tokenizer.ggml.scores")) {
     POCKET_ASSIGN_OR_RETURN(const GgufValue* sc, f.get_array("tokenizer.ggml.scores", GgufType::FLOAT32));
-    if ((int32_t)sc->arr_float.size() != n) return bad(f, "tokenizer.ggml.scores", "has " + std::to_string(sc->arr_float.size()) + " entries for " + std::to_string(n) + " tokens");
+    if ((int32_t)sc->arr_float.size() != n)
+      return bad(f, "tokenizer.ggml.scores", "has " + std::to_string(sc->arr_float.size()) + " entries for " + std::to_string(n) + " tokens");
     v.scores.assign(sc->arr_float.begin(), sc->arr_float.end());
   } else if (v.kind == TokenizerKind::kSpm) {
     v.scores.assign((size_t)n, 0.0f);
@@ -46,7 +50,8 @@ Result<Vocab> read_vocab(const GgufFile& f) {
   v.attrs.assign((size_t)n, TokenAttr::kNormal);
   if (f.find("tokenizer.ggml.token_type")) {
     POCKET_ASSIGN_OR_RETURN(const GgufValue* tt, f.get_array("tokenizer.ggml.token_type", GgufType::INT32));
-    if ((int32_t)tt->arr_int.size() != n) return bad(f, "tokenizer.ggml.token_type", "has " + std::to_string(tt->arr_int.size()) + " entries for " + std::to_string(n) + " tokens");
+    if ((int32_t)tt->arr_int.size() != n)
+      return bad(f, "tokenizer.ggml.token_type", "has " + std::to_string(tt->arr_int.size()) + " entries for " + std::to_string(n) + " tokens");
     for (int32_t i = 0; i < n; ++i) {
       const int64_t t = tt->arr_int[(size_t)i];
       if (t < 0 || t > 6) return bad(f, "tokenizer.ggml.token_type", "token " + std::to_string(i) + " has unknown type " + std::to_string(t));
@@ -78,7 +83,9 @@ Result<Vocab> read_vocab(const GgufFile& f) {
       std::snprintf(buf, sizeof(buf), "<0x%02X>", b);
       v.byte_tokens[b] = v.find(buf);
     }
-    v.bos = 1; v.eos = 2; v.unk = 0;  // SentencePiece defaults, overridden by metadata
+    v.bos = 1;
+    v.eos = 2;
+    v.unk = 0;  // SentencePiece defaults, overridden by metadata
     if (v.bos >= n) v.bos = -1;
     if (v.eos >= n) v.eos = -1;
   }

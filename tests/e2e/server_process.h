@@ -37,8 +37,10 @@ class ServerProcess {
     for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to 60 s (sanitizer builds load slowly)
       std::smatch m;
       const std::string log = test::read_file(log_);
-      if (std::regex_search(log, m, re)) port_ = std::stoi(m[1]);
-      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::regex_search(log, m, re))
+        port_ = std::stoi(m[1]);
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
   ~ServerProcess() {

@@ -53,26 +53,34 @@ TEST(Cli, BadInputsTable) {
       {"prompt longer than context", "run -m " + model260k() + " -c 4 -p 'Once upon a time there was'", 1, "but the context is 4"},
       {"info on a text file", "info " + not_gguf, 1, "bad magic"},
       {"convert without tokenizer", "convert " + test::shared("models/stories260K/stories260K.bin") + " -o " + existing, 1, "--tokenizer"},
-      {"convert over an existing file", "convert " + test::shared("models/stories260K/stories260K.bin") + " --tokenizer " +
-                                            test::shared("models/stories260K/tok512.bin") + " -o " + existing, 1, "--force"},
+      {"convert over an existing file",
+       "convert " + test::shared("models/stories260K/stories260K.bin") + " --tokenizer " + test::shared("models/stories260K/tok512.bin") + " -o " +
+           existing,
+       1, "--force"},
       {"convert a missing input", "convert /nonexistent.bin -o " + existing, 1, "no such file"},
       {"no subcommand", "", 2, "subcommand"},
       {"unknown kv type", "run -m " + model260k() + " --kv-type q5", 2, "kv-type"},
       {"window below its sinks", "run -m " + model260k() + " --kv-window 4 --kv-sinks 4", 1, "--kv-sinks"},
       {"malformed memory budget", "run -m " + model260k() + " --mem-budget 2x", 1, "--mem-budget: '2x'"},
       {"memory budget too small", "run -m " + model260k() + " --mem-budget 1700K -c 512", 1, "fits with --ctx"},
-      {"budget below the weights", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --mem-budget 20M", 1, "weights and activations alone"},
+      {"budget below the weights", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --mem-budget 20M", 1,
+       "weights and activations alone"},
       {"quantize: bad group", "quantize " + model260k() + " " + existing + " --type q4_0 --group 48 --force", 1, "--group: 48"},
       {"quantize: group not a number", "quantize " + model260k() + " " + existing + " --group abc --force", 1, "--group: 'abc'"},
       {"quantize: gptq without calibration", "quantize " + model260k() + " " + existing + " --type q4_0 --method gptq --force", 1, "--calib"},
-      {"quantize: awq to f16", "quantize " + model260k() + " " + existing + " --type f16 --method awq --calib " +
-                                   test::shared("data/stories-calib.txt") + " --force", 1, "integer --type"},
+      {"quantize: awq to f16",
+       "quantize " + model260k() + " " + existing + " --type f16 --method awq --calib " + test::shared("data/stories-calib.txt") + " --force", 1,
+       "integer --type"},
       {"quantize: unknown method", "quantize " + model260k() + " " + existing + " --method hqq", 2, "method"},
-      {"quantize: prune with gptq", "quantize " + model260k() + " " + existing + " --type q4_0 --method gptq --prune wanda --calib " +
-                                        test::shared("data/stories-calib.txt") + " --force", 1, "--prune"},
-      {"quality: calibrating on the evaluation text", "quality -m " + model260k() + " --calib " + test::shared("data/stories-eval.txt") +
-                                                          " -f " + test::shared("data/stories-eval.txt"), 1, "overlaps the evaluation text"},
-      {"draft with another vocabulary", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --draft " + model260k(), 1, "same vocabulary"},
+      {"quantize: prune with gptq",
+       "quantize " + model260k() + " " + existing + " --type q4_0 --method gptq --prune wanda --calib " + test::shared("data/stories-calib.txt") +
+           " --force",
+       1, "--prune"},
+      {"quality: calibrating on the evaluation text",
+       "quality -m " + model260k() + " --calib " + test::shared("data/stories-eval.txt") + " -f " + test::shared("data/stories-eval.txt"), 1,
+       "overlaps the evaluation text"},
+      {"draft with another vocabulary", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --draft " + model260k(), 1,
+       "same vocabulary"},
       {"two draft modes", "run -m " + model260k() + " --lookup --self-draft-layers 2", 1, "choose one of"},
       {"draft-max out of range", "run -m " + model260k() + " --lookup --draft-max 0", 2, "draft-max"},
       {"self-draft with all layers", "run -m " + model260k() + " --self-draft-layers 5", 1, "a self-draft must use fewer"},
@@ -108,7 +116,8 @@ TEST(Cli, BenchWritesJsonWithBothTests) {
   }
   EXPECT_EQ(j[0]["test"], "pp16");
   EXPECT_EQ(j[1]["test"], "tg8");
-  const auto csv = run_command(test::cli() + " bench -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -p 8 -n 0 -r 1 -o csv --no-bandwidth");
+  const auto csv =
+      run_command(test::cli() + " bench -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -p 8 -n 0 -r 1 -o csv --no-bandwidth");
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(csv.out.rfind("model,types,", 0), 0u);
 }

@@ -34,9 +34,7 @@ TEST(Hardening, QuantizeKilledMidWriteLeavesTheTargetUntouched) {
   const std::string dir = test::temp_path("killdir");
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
   const std::string target = dir + "/out.gguf";
-  {
-    std::ofstream(target) << "the previous model, which must survive";
-  }
+  { std::ofstream(target) << "the previous model, which must survive"; }
   // F32 -> F16 of stories15M writes ~30 MB: kill as soon as the temp file holds some of it.
   bool killed_mid_write = false;
   for (int attempt = 0; attempt < 5 && !killed_mid_write; ++attempt) {
@@ -58,9 +56,7 @@ TEST(Hardening, QuantizeKilledMidWriteLeavesTheTargetUntouched) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     if (killed_mid_write) waitpid(pid, &status, 0);
-    if (killed_mid_write) {
-      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    }
+    if (killed_mid_write) { EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL); }
     if (!killed_mid_write) {  // it completed: put the old content back and try again
       std::ofstream(target) << "the previous model, which must survive";
     }
@@ -68,7 +64,8 @@ TEST(Hardening, QuantizeKilledMidWriteLeavesTheTargetUntouched) {
   ASSERT_TRUE(killed_mid_write) << "quantize always finished before the kill; cannot test";
   EXPECT_EQ(test::read_file(target), "the previous model, which must survive");
   // A later run writes the file completely and replaces it.
-  const auto again = run_command(test::cli() + " quantize " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " " + target + " --type q8_0 --force");
+  const auto again =
+      run_command(test::cli() + " quantize " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " " + target + " --type q8_0 --force");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(test::read_file(target).substr(0, 4), "GGUF");
   // Without --force an existing output is never overwritten.

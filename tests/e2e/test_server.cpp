@@ -50,14 +50,14 @@ TEST_F(Server, StartsAndServesHealthModelsMetricsAndThePage) {
 TEST_F(Server, CompletionsGiveTheSameTokensAsPocketRun) {
   auto c = server_->client();
   for (const char* temp : {"0", "0.8"}) {
-    const auto run = test::run_command(test::cli() + " run -m " + model15m() + " -p 'Once upon a time' -n 40 --temp " + temp +
-                                       " --seed 42 --no-display-prompt");
+    const auto run =
+        test::run_command(test::cli() + " run -m " + model15m() + " -p 'Once upon a time' -n 40 --temp " + temp + " --seed 42 --no-display-prompt");
     ASSERT_EQ(run.exit_code, 0) << run.err;
     std::string want = run.out;
     if (!want.empty() && want.back() == '\n') want.pop_back();  // run ends its output with a newline
     int status = 0;
-    const json r = post(c, "/v1/completions",
-                        {{"prompt", "Once upon a time"}, {"max_tokens", 40}, {"temperature", std::stod(temp)}, {"seed", 42}}, &status);
+    const json r =
+        post(c, "/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 40}, {"temperature", std::stod(temp)}, {"seed", 42}}, &status);
     ASSERT_EQ(status, 200) << r.dump();
     EXPECT_EQ(r["object"], "text_completion");
     EXPECT_EQ(r["choices"][0]["text"].get<std::string>(), want) << "temperature " << temp;
@@ -105,9 +105,7 @@ TEST_F(Server, StreamedChunksAddUpToTheReply) {
       usage_tokens = j["usage"]["completion_tokens"].get<int>();
       continue;
     }
-    if (chunks++ == 0) {
-      EXPECT_EQ(j["choices"][0]["delta"]["role"], "assistant");
-    }
+    if (chunks++ == 0) { EXPECT_EQ(j["choices"][0]["delta"]["role"], "assistant"); }
     if (j["choices"][0]["delta"].contains("content")) text += j["choices"][0]["delta"]["content"].get<std::string>();
     if (!j["choices"][0]["finish_reason"].is_null()) finish = j["choices"][0]["finish_reason"];
   }
@@ -159,10 +157,12 @@ TEST_F(Server, MalformedRequestsGetOpenAiErrors) {
       {"n = 2", comp, R"({"prompt": "a", "n": 2})", 400, "only n = 1"},
       {"stream a string", comp, R"({"prompt": "a", "stream": "yes"})", 400, "stream: must be true or false"},
       {"content part type a number", chat, R"({"messages": [{"role": "user", "content": [{"type": 5, "text": "hi"}]}]})", 400, "only text parts"},
-      {"include_usage a number", comp, R"({"prompt": "a", "stream_options": {"include_usage": 1}})", 400, "stream_options.include_usage: must be true or false"},
+      {"include_usage a number", comp, R"({"prompt": "a", "stream_options": {"include_usage": 1}})", 400,
+       "stream_options.include_usage: must be true or false"},
       {"stream_options a string", comp, R"({"prompt": "a", "stream_options": "usage"})", 400, "stream_options: must be an object"},
       {"unknown model", comp, R"({"prompt": "a", "model": "gpt-9"})", 404, "The model 'gpt-9' does not exist"},
-      {"prompt longer than the context", comp, json({{"prompt", std::string(3000, 'a') + " once upon a time"}}).dump(), 400, "but the context is 256"},
+      {"prompt longer than the context", comp, json({{"prompt", std::string(3000, 'a') + " once upon a time"}}).dump(), 400,
+       "but the context is 256"},
       {"unknown route", "/v1/embeddings", "{}", 404, "no route POST /v1/embeddings"},
   };
   for (const BadRequest& b : cases) {
@@ -292,8 +292,8 @@ TEST(ServerCli, BadFlagsAndBusyPorts) {
   EXPECT_NE(r.err.find("unknown template 'jinja9'"), std::string::npos) << r.err;
   ServerProcess s("-m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " --parallel 1");
   ASSERT_GT(s.port(), 0);
-  const auto busy = test::run_command(test::cli() + " serve -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " --port " +
-                                      std::to_string(s.port()));
+  const auto busy =
+      test::run_command(test::cli() + " serve -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " --port " + std::to_string(s.port()));
   EXPECT_EQ(busy.exit_code, 1);
   EXPECT_NE(busy.err.find("cannot listen"), std::string::npos) << busy.err;
   const auto par = test::run_command(test::cli() + " serve -m " + model15m() + " --parallel 0");

@@ -20,8 +20,8 @@ struct Prompt {
 const Prompt kPrompts[] = {{"Once upon a time", 48}, {"Tom said: I like my red ball. Tom said:", 40}, {"The little dog was very happy because", 32}};
 
 std::string plain_greedy(const Prompt& p) {
-  const auto run = test::run_command(test::cli() + " run -m " + model15m() + " -p '" + p.text + "' -n " + std::to_string(p.n) +
-                                     " --temp 0 --no-display-prompt");
+  const auto run =
+      test::run_command(test::cli() + " run -m " + model15m() + " -p '" + p.text + "' -n " + std::to_string(p.n) + " --temp 0 --no-display-prompt");
   EXPECT_EQ(run.exit_code, 0) << run.err;
   std::string want = run.out;
   if (!want.empty() && want.back() == '\n') want.pop_back();

@@ -25,9 +25,7 @@ std::vector<float> random_vec(int64_t n, std::mt19937& rng, float scale = 1.0f) 
 }
 
 // Two summation orders of n products differ by at most ~2 * n * eps * sum |a_i b_i| (the gamma_n bound).
-float dot_tolerance(int64_t n, double abs_sum) {
-  return (float)(2.0 * (double)(n + 2) * std::numeric_limits<float>::epsilon() * abs_sum) + 1e-30f;
-}
+float dot_tolerance(int64_t n, double abs_sum) { return (float)(2.0 * (double)(n + 2) * std::numeric_limits<float>::epsilon() * abs_sum) + 1e-30f; }
 
 TEST(Kernels, ReferenceIsAvailableAndSelected) {
   ASSERT_FALSE(test::kernel_tables().empty());
@@ -49,20 +47,12 @@ TEST(Kernels, EveryTableThisCpuRunsIsUnderTest) {
   ASSERT_TRUE(f.neon);  // ASIMD is mandatory on aarch64 Linux
   EXPECT_TRUE(has_table("neon"));
   EXPECT_EQ(has_table("neon-dotprod"), f.dotprod);
-  if (std::getenv("POCKET_KERNELS") == nullptr) {
-    EXPECT_STREQ(kernels().name, f.dotprod ? "neon-dotprod" : "neon");
-  }
+  if (std::getenv("POCKET_KERNELS") == nullptr) { EXPECT_STREQ(kernels().name, f.dotprod ? "neon-dotprod" : "neon"); }
 #elif defined(__x86_64__)
   const bool avx2 = f.avx2 && f.fma && f.f16c;
-  if (avx2) {
-    EXPECT_TRUE(has_table("avx2"));
-  }
-  if (avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni) {
-    EXPECT_TRUE(has_table("avx512vnni"));
-  }
-  if (std::getenv("POCKET_KERNELS") == nullptr) {
-    EXPECT_STREQ(kernels().name, test::kernel_tables().back()->name);
-  }
+  if (avx2) { EXPECT_TRUE(has_table("avx2")); }
+  if (avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni) { EXPECT_TRUE(has_table("avx512vnni")); }
+  if (std::getenv("POCKET_KERNELS") == nullptr) { EXPECT_STREQ(kernels().name, test::kernel_tables().back()->name); }
 #else
   GTEST_SKIP() << "no ISA tables for this architecture";
 #endif
@@ -89,8 +79,10 @@ TEST(Kernels, VecDotAllTypesMatchReference) {
           // Tolerance from the dequantized operands the kernel actually multiplies.
           std::vector<float> wd((size_t)n), xd((size_t)n);
           tr.to_float(wq.data(), wd.data(), n);
-          if (act_type_for(wt) == TensorType::Q8_0) traits(TensorType::Q8_0).to_float(xq.data(), xd.data(), n);
-          else xd = x;
+          if (act_type_for(wt) == TensorType::Q8_0)
+            traits(TensorType::Q8_0).to_float(xq.data(), xd.data(), n);
+          else
+            xd = x;
           double abs_sum = 0;
           for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)wd[(size_t)i] * xd[(size_t)i]);
           const float want = ref.vec_dot[(int)wt](n, wq.data(), xa);
@@ -117,9 +109,7 @@ TEST(Kernels, QuantizeActivationsBitIdentical) {
         x[4] = 0.0f;
         x[5] = -0.0f;
       }
-      if (n >= 64) {
-        std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
-      }
+      if (n >= 64) { std::fill(x.begin() + 32, x.begin() + 64, 0.0f); }
       if (n >= 96) {
         x[64] = std::numeric_limits<float>::quiet_NaN();
         x[65] = 1e30f;
@@ -213,12 +203,15 @@ TEST(Kernels, FourTokenDotEqualsSingleDotsBitForBit) {
         std::vector<uint8_t> x(4 * xs + 4);
         for (int j = 0; j < 4; ++j) {
           const auto xf = random_vec(n, rng);
-          if (act_type_for(wt) == TensorType::Q8_0) kt->quantize_q8_0(xf.data(), x.data() + j * xs, n);
-          else if (n > 0) std::memcpy(x.data() + j * xs, xf.data(), (size_t)n * sizeof(float));
+          if (act_type_for(wt) == TensorType::Q8_0)
+            kt->quantize_q8_0(xf.data(), x.data() + j * xs, n);
+          else if (n > 0)
+            std::memcpy(x.data() + j * xs, xf.data(), (size_t)n * sizeof(float));
         }
         float out[4];
         kt->vec_dot_x4[(int)wt](n, wq.data(), x.data(), xs, out);
-        for (int j = 0; j < 4; ++j) ASSERT_EQ(out[j], kt->vec_dot[(int)wt](n, wq.data(), x.data() + j * xs)) << kt->name << " " << tr.name << " n=" << n;
+        for (int j = 0; j < 4; ++j)
+          ASSERT_EQ(out[j], kt->vec_dot[(int)wt](n, wq.data(), x.data() + j * xs)) << kt->name << " " << tr.name << " n=" << n;
       }
     }
   }
@@ -244,19 +237,23 @@ TEST(Kernels, FourRowDotEqualsSingleDotsBitForBit) {
         for (int j = 0; j < 4; ++j) {
           auto w = random_vec(n, rng);
           if (j == 1 && n > 0) std::fill(w.begin(), w.end(), 0.0f);  // an all-zero row
-          if (j == 2 && n > 0) w[0] = 1e30f;                        // an extreme value
+          if (j == 2 && n > 0) w[0] = 1e30f;                         // an extreme value
           tr.from_float(w.data(), wq.data() + 4 + j * ws, n);
         }
         std::vector<uint8_t> x(act_row_bytes(wt, n) + 8);
         const auto xf = random_vec(n, rng);
-        if (act_type_for(wt) == TensorType::Q8_0) kt->quantize_q8_0(xf.data(), x.data() + 4, n);
-        else if (n > 0) std::memcpy(x.data() + 4, xf.data(), (size_t)n * sizeof(float));
+        if (act_type_for(wt) == TensorType::Q8_0)
+          kt->quantize_q8_0(xf.data(), x.data() + 4, n);
+        else if (n > 0)
+          std::memcpy(x.data() + 4, xf.data(), (size_t)n * sizeof(float));
         float out[4];
         kt->vec_dot_r4[(int)wt](n, wq.data() + 4, ws, x.data() + 4, out);
         for (int j = 0; j < 4; ++j) {
           const float want = kt->vec_dot[(int)wt](n, wq.data() + 4 + j * ws, x.data() + 4);
-          if (std::isnan(want)) ASSERT_TRUE(std::isnan(out[j]));
-          else ASSERT_EQ(out[j], want) << kt->name << " " << tr.name << " n=" << n << " row " << j;
+          if (std::isnan(want))
+            ASSERT_TRUE(std::isnan(out[j]));
+          else
+            ASSERT_EQ(out[j], want) << kt->name << " " << tr.name << " n=" << n << " row " << j;
         }
         ++checked;
       }

@@ -22,8 +22,8 @@ struct Rows {
   std::vector<uint16_t> scales;
   std::vector<float> decoded;  // what the encoding represents, [n_pos, kv_dim]
   KvHeadRows head(KvType t, int64_t g, int64_t hd, int64_t kv_dim, int64_t group) const {
-    KvHeadRows r{t, data.data(), kv_row_data_bytes(t, kv_dim), scales.empty() ? nullptr : scales.data(),
-                 (size_t)kv_row_scales(t, kv_dim, group), group};
+    KvHeadRows r{t,    data.data(), kv_row_data_bytes(t, kv_dim), scales.empty() ? nullptr : scales.data(), (size_t)kv_row_scales(t, kv_dim, group),
+                 group};
     r.data += kv_row_data_bytes(t, g * hd);
     if (r.scales) r.scales += g * hd / group;
     return r;
@@ -62,8 +62,8 @@ TEST(KvAttention, QuantizedCacheWithinDerivedBound) {
         for (int64_t g = 0; g < n_head_kv; ++g) {
           std::vector<float> exact((size_t)hd), ref((size_t)hd), got((size_t)hd), sc((size_t)n_pos);
           const KernelTable& R = ref_kernels();
-          R.attn_head_kv(q.data(), kf.head(KvType::kF32, g, hd, kv_dim, group), vf.head(KvType::kF32, g, hd, kv_dim, group), n_pos, hd,
-                         scale, exact.data(), sc.data());
+          R.attn_head_kv(q.data(), kf.head(KvType::kF32, g, hd, kv_dim, group), vf.head(KvType::kF32, g, hd, kv_dim, group), n_pos, hd, scale,
+                         exact.data(), sc.data());
           R.attn_head_kv(q.data(), kr.head(t, g, hd, kv_dim, group), vr.head(t, g, hd, kv_dim, group), n_pos, hd, scale, ref.data(), sc.data());
           if (t == KvType::kF32) {  // the generic kernel on f32 rows is the f32 kernel
             std::vector<float> f((size_t)hd);
@@ -110,7 +110,7 @@ TEST(KvAttention, RowEncodingEdgeCases) {
     kv_encode_row(t, x.data(), kv_dim, group, d.data(), s.data());
     kv_decode(t, d.data(), s.data(), 0, kv_dim, group, y.data());
     for (int64_t i = 0; i < 32; ++i) EXPECT_EQ(y[(size_t)i], 0.0f) << i;  // all-zero group (NaN codes as 0)
-    EXPECT_TRUE(std::isfinite(y[40]));  // fp16 scale saturates, never NaN
+    EXPECT_TRUE(std::isfinite(y[40]));                                    // fp16 scale saturates, never NaN
   }
   EXPECT_EQ(kv_row_data_bytes(KvType::kQ4, 64), 32u);
   EXPECT_EQ(kv_row_scales(KvType::kQ8, 96, 48), 2);

@@ -11,8 +11,7 @@
 
 namespace pocket::test {
 
-inline std::unique_ptr<Engine> load_engine(const std::string& path, int threads = 1, int max_batch = 64,
-                                           int n_ctx = 0) {
+inline std::unique_ptr<Engine> load_engine(const std::string& path, int threads = 1, int max_batch = 64, int n_ctx = 0) {
   EngineOptions o;
   o.n_threads = threads;
   o.max_batch = max_batch;

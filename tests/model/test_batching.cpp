@@ -67,8 +67,10 @@ TEST(Batching, EveryKernelTableMatchesTheReference) {
       }
       // F32: the same maths in another summation order, float32 rounding only (bound: test_golden_logits).
       // Quantized: additionally the Q8_0 activation flips described in test_golden_logits, so a statistical bound.
-      if (quantized) EXPECT_LT(std::sqrt(ss / (double)got.size()), 0.05) << f << " " << tabs[i]->name;
-      else EXPECT_LT(max_abs, 5e-3) << f << " " << tabs[i]->name;
+      if (quantized)
+        EXPECT_LT(std::sqrt(ss / (double)got.size()), 0.05) << f << " " << tabs[i]->name;
+      else
+        EXPECT_LT(max_abs, 5e-3) << f << " " << tabs[i]->name;
     }
   }
 }
@@ -119,7 +121,10 @@ TEST(Engine, StopStringsCutTheOutput) {
   go.n_predict = 100;
   go.stop_strings = {"Lily"};
   std::string out;
-  auto r = e->generate("Once upon a time", go, [&](const std::string& t) { out += t; return true; });
+  auto r = e->generate("Once upon a time", go, [&](const std::string& t) {
+    out += t;
+    return true;
+  });
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r.value().stop_reason, "stop_string");
   EXPECT_EQ(out, ", there was a little girl named ");

@@ -36,9 +36,9 @@ void expect_same_model(const std::string& ours, const std::string& theirs) {
     EXPECT_EQ(x->arr_float, y->arr_float) << key;
     EXPECT_EQ(x->arr_int, y->arr_int) << key;
   }
-  for (const char* key : {"llama.embedding_length", "llama.feed_forward_length", "llama.block_count", "llama.attention.head_count",
-                          "llama.attention.head_count_kv", "llama.context_length", "llama.rope.dimension_count",
-                          "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
+  for (const char* key :
+       {"llama.embedding_length", "llama.feed_forward_length", "llama.block_count", "llama.attention.head_count", "llama.attention.head_count_kv",
+        "llama.context_length", "llama.rope.dimension_count", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
     EXPECT_EQ(a.value()->get_uint(key).value(), b.value()->get_uint(key).value()) << key;
   }
 }
@@ -95,7 +95,8 @@ TEST(Convert, TinyStories656KFromHuggingFaceDirectory) {
     for (const auto& pair : c["last_position_top10"]) EXPECT_NEAR(last[pair[0].get<int>()], pair[1].get<double>(), 2e-4) << c["name"];
     const std::vector<int32_t> want = c["greedy"]["tokens"].get<std::vector<int32_t>>();
     EXPECT_EQ(test::greedy(*e, tokens, (int)want.size()), want) << c["name"];
-    EXPECT_EQ(e->tokenizer().decode(want), c["greedy"]["text"].get<std::string>().substr(c["greedy"]["text"].get<std::string>()[0] == ' ' ? 1 : 0)) << c["name"];
+    EXPECT_EQ(e->tokenizer().decode(want), c["greedy"]["text"].get<std::string>().substr(c["greedy"]["text"].get<std::string>()[0] == ' ' ? 1 : 0))
+        << c["name"];
   }
   std::remove(out.c_str());
 }
@@ -146,8 +147,9 @@ TEST(Convert, HuggingFaceJsonOfTheWrongTypeIsAnError) {
   using nlohmann::json;
   const std::string src = test::shared("models/TinyStories-656K");
   const std::string dir = test::temp_path("hf-types");
-  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cp '" + src + "'/*.json '" + dir + "'/ && ln -s '" + src +
-               "/model.safetensors' '" + dir + "/model.safetensors'").c_str());
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cp '" + src + "'/*.json '" + dir + "'/ && ln -s '" + src + "/model.safetensors' '" +
+               dir + "/model.safetensors'")
+                  .c_str());
   const json config = json::parse(test::read_file(src + "/config.json"));
   const json tokenizer = json::parse(test::read_file(src + "/tokenizer.json"));
   struct Case {
@@ -156,33 +158,46 @@ TEST(Convert, HuggingFaceJsonOfTheWrongTypeIsAnError) {
     const char* message;
   };
   std::vector<Case> cases;
-  auto with = [](json j, const json::json_pointer& at, json v) { j[at] = std::move(v); return j; };
-  cases.push_back({"config.json", with(config, json::json_pointer("/tie_word_embeddings"), 384), "config.json: tie_word_embeddings: must be true or false"});
+  auto with = [](json j, const json::json_pointer& at, json v) {
+    j[at] = std::move(v);
+    return j;
+  };
+  cases.push_back(
+      {"config.json", with(config, json::json_pointer("/tie_word_embeddings"), 384), "config.json: tie_word_embeddings: must be true or false"});
   cases.push_back({"config.json", with(config, json::json_pointer("/model_type"), 7), "config.json: model_type: must be a string"});
   cases.push_back({"config.json", with(config, json::json_pointer("/attention_bias"), "no"), "config.json: attention_bias: must be true or false"});
   cases.push_back({"config.json", with(config, json::json_pointer("/rms_norm_eps"), -1.0), "config.json: rms_norm_eps: must be in"});
   cases.push_back({"config.json", with(config, json::json_pointer("/rope_theta"), "big"), "config.json: rope_theta: must be a number"});
-  cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/model/type"), json::array()), "tokenizer.json: model.type: must be a string"});
+  cases.push_back(
+      {"tokenizer.json", with(tokenizer, json::json_pointer("/model/type"), json::array()), "tokenizer.json: model.type: must be a string"});
   cases.push_back({"tokenizer.json",
-                   with(tokenizer, json::json_pointer("/pre_tokenizer"), {{"type", "Sequence"}, {"pretokenizers", {{{"type", "ByteLevel"}, {"use_regex", "yes"}}}}}),
+                   with(tokenizer, json::json_pointer("/pre_tokenizer"),
+                        {{"type", "Sequence"}, {"pretokenizers", {{{"type", "ByteLevel"}, {"use_regex", "yes"}}}}}),
                    "tokenizer.json: pre_tokenizer ByteLevel use_regex: must be true or false"});
   cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/pre_tokenizer"), {{"type", 5}, {"x", "ByteLevel"}}),
                    "tokenizer.json: pre_tokenizer.type: must be a string"});
   cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/added_tokens"), json::array({{{"id", 1000000000000LL}, {"content", "x"}}})),
                    "tokenizer.json: added_tokens: entry without a valid id"});
-  cases.push_back({"tokenizer.json", with(tokenizer, json::json_pointer("/added_tokens"), json::array({{{"id", 3}, {"content", "x"}, {"special", "yes"}}})),
+  cases.push_back({"tokenizer.json",
+                   with(tokenizer, json::json_pointer("/added_tokens"), json::array({{{"id", 3}, {"content", "x"}, {"special", "yes"}}})),
                    "tokenizer.json: added_tokens[].special: must be true or false"});
   ConvertOptions o;
   o.force = true;
   const std::string out = dir + "/out.gguf";
   for (const Case& c : cases) {
     std::remove(out.c_str());
-    { std::ofstream f(dir + "/" + c.file, std::ios::trunc); f << c.doc.dump(); }
+    {
+      std::ofstream f(dir + "/" + c.file, std::ios::trunc);
+      f << c.doc.dump();
+    }
     const Status s = convert_hf(dir, out, o);
     EXPECT_FALSE(s.is_ok()) << c.message;
     EXPECT_NE(s.message().find(c.message), std::string::npos) << s.message();
     EXPECT_FALSE(test::file_exists(out)) << c.message;
-    { std::ofstream f(dir + "/" + c.file, std::ios::trunc); f << (std::string(c.file) == "config.json" ? config : tokenizer).dump(); }
+    {
+      std::ofstream f(dir + "/" + c.file, std::ios::trunc);
+      f << (std::string(c.file) == "config.json" ? config : tokenizer).dump();
+    }
   }
   // The restored files convert (the cases above failed for their one change only).
   EXPECT_TRUE(convert_hf(dir, out, o).is_ok());

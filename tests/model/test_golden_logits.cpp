@@ -22,8 +22,7 @@ Diff compare(const std::vector<float>& a, const std::vector<float>& b, int64_t n
     ss += e * e;
   }
   d.rms = std::sqrt(ss / (double)a.size());
-  for (int r = 0; r < d.rows; ++r)
-    d.argmax_agree += test::argmax(&a[(size_t)r * n_vocab], n_vocab) == test::argmax(&b[(size_t)r * n_vocab], n_vocab);
+  for (int r = 0; r < d.rows; ++r) d.argmax_agree += test::argmax(&a[(size_t)r * n_vocab], n_vocab) == test::argmax(&b[(size_t)r * n_vocab], n_vocab);
   return d;
 }
 
@@ -98,8 +97,8 @@ void check_quantized(const std::string& q) {
       const std::vector<float> f32 = test::read_f32(test::shared("golden/logits-stories15M-f32-" + std::to_string(idx) + ".f32"));
       const Diff d = compare(test::all_logits(*e, tokens), want, nv);
       const Diff quant_cost = compare(want, f32, nv);
-      std::printf("[ %s prompt %d ] vs llama.cpp: max |d| %.3g, rms %.3g, argmax agree %d/%d; quantization itself: rms %.3g\n", q.c_str(),
-                  idx, d.max_abs, d.rms, d.argmax_agree, d.rows, quant_cost.rms);
+      std::printf("[ %s prompt %d ] vs llama.cpp: max |d| %.3g, rms %.3g, argmax agree %d/%d; quantization itself: rms %.3g\n", q.c_str(), idx,
+                  d.max_abs, d.rms, d.argmax_agree, d.rows, quant_cost.rms);
       // One flip shifts a row's logits by up to kFlipShift (measured rms 0.063 for one flip: the reference
       // table on x86, Q4_0 prompt 1; the NEON tables, Q8_0 prompt 2), which for Q8_0 (quantization rms
       // 0.10) is more than a third of the quantization cost already: the bound is the larger of the two.
@@ -118,9 +117,7 @@ void check_quantized(const std::string& q) {
       const double margin = top5[k][0][1].get<double>() - top5[k][1][1].get<double>();
       ++steps;
       agree += mine == want[k];
-      if (margin > 2 * kFlipShift) {
-        EXPECT_EQ(mine, want[k]) << q << " prompt " << idx << " step " << k << " (margin " << margin << ")";
-      }
+      if (margin > 2 * kFlipShift) { EXPECT_EQ(mine, want[k]) << q << " prompt " << idx << " step " << k << " (margin " << margin << ")"; }
     }
     const std::vector<int32_t> got = test::greedy(*e, tokens, (int)want.size());
     bool exact = true;

@@ -83,7 +83,7 @@ TEST(KvPaged, SharedPrefixStoredOnceAndCopiedOnWrite) {
   // Each sequence wrote into the shared third block: three of them got a copy, the last owned it.
   EXPECT_EQ(paged.blocks_in_use(), 6);
   EXPECT_EQ(paged.block_table(0)[0], paged.block_table(3)[0]);  // untouched blocks stay shared
-  for (int s = 0; s < 4; ++s) {  // every branch equals its own single-sequence run
+  for (int s = 0; s < 4; ++s) {                                 // every branch equals its own single-sequence run
     ContiguousKvCache flat(rig.kv_config(1));
     rig.run(flat, 0, 0, prompt);
     EXPECT_EQ(rig.run(flat, 0, 40, {(int32_t)(100 + s)}), got[(size_t)s]) << s;

@@ -23,7 +23,8 @@ std::vector<int32_t> greedy(Engine& e, const std::string& prompt, int n) {
   go.n_predict = n;
   go.sampling.temperature = 0.0f;
   std::vector<int32_t> ids;
-  auto r = e.generate(prompt, go, [](const std::string&) { return true; }, &ids);
+  auto r = e.generate(
+      prompt, go, [](const std::string&) { return true; }, &ids);
   EXPECT_TRUE(r.is_ok());
   return ids;
 }

@@ -25,7 +25,8 @@ std::vector<int32_t> greedy(Engine& e, const std::string& prompt, int n, Generat
   go.sampling.temperature = 0.0f;
   go.stop_on_bos = false;
   std::vector<int32_t> ids;
-  auto r = e.generate(prompt, go, [](const std::string&) { return true; }, &ids);
+  auto r = e.generate(
+      prompt, go, [](const std::string&) { return true; }, &ids);
   EXPECT_TRUE(r.is_ok()) << r.status().message();
   if (stats && r.is_ok()) *stats = r.value();
   return ids;

@@ -13,8 +13,8 @@ namespace {
 using TensorEdit = std::function<std::vector<uint8_t>(const TensorView&)>;
 
 // Copies a GGUF, renaming metadata key prefixes and optionally transforming tensors / adding new ones.
-void rewrite(const std::string& src, const std::string& dst, const std::string& from_prefix, const std::string& to_prefix,
-             const TensorEdit& edit, const std::vector<std::pair<std::string, std::vector<float>>>& extra_f32 = {}) {
+void rewrite(const std::string& src, const std::string& dst, const std::string& from_prefix, const std::string& to_prefix, const TensorEdit& edit,
+             const std::vector<std::pair<std::string, std::vector<float>>>& extra_f32 = {}) {
   auto f = GgufFile::open(src);
   ASSERT_TRUE(f.is_ok());
   GgufWriter w;
@@ -68,8 +68,7 @@ std::vector<uint8_t> to_neox_rows(const TensorView& t, int64_t hd) {
   float* dst = reinterpret_cast<float*>(out.data());
   for (int64_t h = 0; h < rows / hd; ++h)
     for (int64_t i = 0; i < hd / 2; ++i)
-      for (int64_t j = 0; j < 2; ++j)
-        std::memcpy(dst + (h * hd + j * hd / 2 + i) * cols, src + (h * hd + 2 * i + j) * cols, (size_t)cols * 4);
+      for (int64_t j = 0; j < 2; ++j) std::memcpy(dst + (h * hd + j * hd / 2 + i) * cols, src + (h * hd + 2 * i + j) * cols, (size_t)cols * 4);
   return out;
 }
 
@@ -89,10 +88,13 @@ TEST(ModelVariants, NeoxRopeWithBiasesMatchesNormalLayout) {
     biases.push_back({"blk." + std::to_string(l) + ".attn_k.bias", std::vector<float>(64, 0.0f)});
     biases.push_back({"blk." + std::to_string(l) + ".attn_v.bias", std::vector<float>(64, 0.0f)});
   }
-  rewrite(normal, neox, "llama.", "qwen2.", [&](const TensorView& t) {
-    const bool qk = t.name.find("attn_q.weight") != std::string::npos || t.name.find("attn_k.weight") != std::string::npos;
-    return qk ? to_neox_rows(t, hd) : std::vector<uint8_t>(t.data, t.data + t.nbytes);
-  }, biases);
+  rewrite(
+      normal, neox, "llama.", "qwen2.",
+      [&](const TensorView& t) {
+        const bool qk = t.name.find("attn_q.weight") != std::string::npos || t.name.find("attn_k.weight") != std::string::npos;
+        return qk ? to_neox_rows(t, hd) : std::vector<uint8_t>(t.data, t.data + t.nbytes);
+      },
+      biases);
   auto a = test::load_engine(normal);
   auto b = test::load_engine(neox);
   ASSERT_NE(b, nullptr);
@@ -128,10 +130,13 @@ TEST(ModelVariants, Llama2cV1ExportConvertsLikeTheLegacyOne) {
   const int64_t D = h[0], H = h[1], L = h[2], nh = h[3], nkv = h[4], V = h[5] < 0 ? -h[5] : h[5];
   const int64_t KV = nkv * (D / nh);
   size_t off = 28;
-  auto take = [&](int64_t n) { std::string s = raw.substr(off, (size_t)n * 4); off += (size_t)n * 4; return s; };
-  const std::string emb = take(V * D), att = take(L * D), wq = take(L * D * D), wk = take(L * KV * D), wv = take(L * KV * D),
-                    wo = take(L * D * D), ffn = take(L * D), w1 = take(L * H * D), w2 = take(L * D * H), w3 = take(L * H * D),
-                    fin = take(D);
+  auto take = [&](int64_t n) {
+    std::string s = raw.substr(off, (size_t)n * 4);
+    off += (size_t)n * 4;
+    return s;
+  };
+  const std::string emb = take(V * D), att = take(L * D), wq = take(L * D * D), wk = take(L * KV * D), wv = take(L * KV * D), wo = take(L * D * D),
+                    ffn = take(L * D), w1 = take(L * H * D), w2 = take(L * D * H), w3 = take(L * H * D), fin = take(D);
   std::string v1(256, '\0');
   const uint32_t magic = 0x616b3432;
   const int32_t version = 1;

@@ -9,7 +9,6 @@
 namespace pocket {
 namespace {
 
-
 TEST(Perplexity, Stories15MF32MatchesLlamaCpp) {
   auto e = test::load_engine(test::shared("golden/stories15M-f32.llamacpp.gguf"), 2, 256);
   const std::string text = test::read_file(test::shared("data/stories-eval.txt"));
@@ -39,8 +38,8 @@ TEST(Perplexity, Q4_0WithKlDivergenceAgainstF32) {
   if (test::quick()) return;
   // llama.cpp (F16 KV cache, base log-probs stored in 16 bits): PPL 4.8046, mean KLD 0.1234 +/- 0.0013,
   // same top token 83.45 +/- 0.31 %. Our F32 KV cache and exact base shift these slightly.
-  std::printf("[ q4_0 ] ppl %.4f +/- %.5f, base %.4f, KLD %.5f +/- %.5f, same top %.2f %%\n", p.ppl, p.ppl_err, p.base_ppl, p.kld_mean,
-              p.kld_err, 100 * p.same_top);
+  std::printf("[ q4_0 ] ppl %.4f +/- %.5f, base %.4f, KLD %.5f +/- %.5f, same top %.2f %%\n", p.ppl, p.ppl_err, p.base_ppl, p.kld_mean, p.kld_err,
+              100 * p.same_top);
   EXPECT_NEAR(p.ppl, 4.8046, 0.005);
   EXPECT_NEAR(p.base_ppl, 4.2897, 0.0005);
   EXPECT_NEAR(p.kld_mean, 0.1234, 0.004);

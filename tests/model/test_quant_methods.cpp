@@ -11,7 +11,6 @@
 namespace pocket {
 namespace {
 
-
 std::string f32_model() { return test::shared(test::quick() ? "golden/stories260K-f32.llamacpp.gguf" : "golden/stories15M-f32.llamacpp.gguf"); }
 
 QuantizeOptions base_options(TensorType t) {

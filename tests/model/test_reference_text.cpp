@@ -11,8 +11,7 @@ std::string strip_final_newline(std::string s) {
   return s;
 }
 
-void expect_reference(const std::string& model, const std::string& prompt, int n_prompt_tokens, int runc_steps,
-                      const std::string& reference) {
+void expect_reference(const std::string& model, const std::string& prompt, int n_prompt_tokens, int runc_steps, const std::string& reference) {
   const int n = runc_steps - n_prompt_tokens + 1;
   const std::string cmd = test::cli() + " run -m '" + model + "' -p '" + prompt + "' -n " + std::to_string(n) + " --temp 0";
   const test::CommandResult r = test::run_command(cmd);

@@ -42,12 +42,18 @@ std::vector<int32_t> spec_greedy(Engine& e, Drafter& d, const std::vector<int32_
 
 std::unique_ptr<Drafter> drafter_for(const std::string& mode, const std::string& target_path, Engine& target) {
   DraftSpec ds;
-  if (mode == "q4_0 file") ds.model = test::shared(k15q4);
-  else if (mode == "lookup") ds.lookup = true;
-  else if (mode == "layers") ds.self_layers = 1;
-  else if (mode == "self q8_0") ds.self_type = "q8_0";
-  else if (mode == "self q4_0") ds.self_type = "q4_0";
-  else if (mode == "layers 3") ds.self_layers = 3;
+  if (mode == "q4_0 file")
+    ds.model = test::shared(k15q4);
+  else if (mode == "lookup")
+    ds.lookup = true;
+  else if (mode == "layers")
+    ds.self_layers = 1;
+  else if (mode == "self q8_0")
+    ds.self_type = "q8_0";
+  else if (mode == "self q4_0")
+    ds.self_type = "q4_0";
+  else if (mode == "layers 3")
+    ds.self_layers = 3;
   else if (mode == "layers 3, 128-token draft vocabulary") {
     ds.self_layers = 3;
     ds.vocab = 128;
@@ -86,9 +92,7 @@ TEST(Speculative, GreedyOutputEqualsPlainGreedy) {
             SpeculativeStats ss;
             EXPECT_EQ(spec_greedy(*target, *drafter, prompt, n, so, &ss), want)
                 << mode << " k=" << k << " adaptive=" << adaptive << " threads=" << threads << " prompt '" << p << "'";
-            if (!adaptive && mode != "lookup") {
-              EXPECT_GT(ss.drafted, 0) << mode;
-            }
+            if (!adaptive && mode != "lookup") { EXPECT_GT(ss.drafted, 0) << mode; }
           }
         }
       }
@@ -200,7 +204,8 @@ TEST(Speculative, SamplingKeepsTheTargetDistribution) {
   auto target = test::load_engine(path);
   ASSERT_TRUE(target);
   const int64_t nv = target->model().config().n_vocab;
-  const std::vector<int32_t> prompt = target->tokenizer().encode("Once upon a time, there was a little girl. Once upon a time, there was a", true, false);
+  const std::vector<int32_t> prompt =
+      target->tokenizer().encode("Once upon a time, there was a little girl. Once upon a time, there was a", true, false);
   // The target's first token is from a plain step; the second is the first one speculated. Condition on
   // the most likely first token t1 and compare the second against p(. | prompt, t1).
   std::vector<int32_t> ctx = prompt;
@@ -246,7 +251,8 @@ TEST(Speculative, SamplingKeepsTheTargetDistribution) {
     EXPECT_LT(accepted, drafted_rounds * 19 / 20) << mode;
     int df = 0;
     const double stat = chi2(counts, p2, total, &df);
-    std::printf("%s: chi-square %.1f, %d degrees of freedom (critical %.1f), %d samples, %d drafts accepted\n", mode.c_str(), stat, df, chi2_critical(df), total, accepted);
+    std::printf("%s: chi-square %.1f, %d degrees of freedom (critical %.1f), %d samples, %d drafts accepted\n", mode.c_str(), stat, df,
+                chi2_critical(df), total, accepted);
     EXPECT_LT(stat, chi2_critical(df)) << mode << ": chi-square " << stat << " with " << df << " degrees of freedom over " << total << " samples";
   }
 }

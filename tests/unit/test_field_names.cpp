@@ -7,9 +7,14 @@
 namespace pocket {
 namespace {
 
-const FieldNames kCliLike = {{"n_ctx", "--ctx"}, {"max_batch", "--batch"}, {"temperature", "--temp"},
-                             {"vocab", "--draft-vocab"}, {"vocab_text", "--draft-vocab-text"}, {"calib.n_ctx", "--calib-ctx"},
-                             {"kv_k_type", "--kv-type-k"}, {"kv_k_type/kv_v_type", "--kv-type"}};
+const FieldNames kCliLike = {{"n_ctx", "--ctx"},
+                             {"max_batch", "--batch"},
+                             {"temperature", "--temp"},
+                             {"vocab", "--draft-vocab"},
+                             {"vocab_text", "--draft-vocab-text"},
+                             {"calib.n_ctx", "--calib-ctx"},
+                             {"kv_k_type", "--kv-type-k"},
+                             {"kv_k_type/kv_v_type", "--kv-type"}};
 
 TEST(FieldNames, FieldErrorNamesTheField) {
   const Status s = field_error("temperature", "must be a finite number");

@@ -41,9 +41,7 @@ TEST(Fp16, OverflowAndUnderflow) {
 TEST(Bf16, RoundTripAndRounding) {
   for (uint32_t h = 0; h < 65536; ++h) {
     const float f = bf16_to_float((uint16_t)h);
-    if (!std::isnan(f)) {
-      EXPECT_EQ(float_to_bf16(f), h);
-    }
+    if (!std::isnan(f)) { EXPECT_EQ(float_to_bf16(f), h); }
   }
   EXPECT_EQ(float_to_bf16(bits_to_float(0x3f808000u)), 0x3f80);  // tie -> even
   EXPECT_EQ(float_to_bf16(bits_to_float(0x3f818000u)), 0x3f82);

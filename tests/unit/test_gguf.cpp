@@ -10,21 +10,41 @@ namespace {
 GgufWriter make_writer() {
   GgufWriter w;
   w.set("general.architecture", GgufValue::make_string("llama"));
-  GgufValue u8; u8.type = GgufType::UINT8; u8.u = 200; w.set("t.u8", u8);
-  GgufValue i8; i8.type = GgufType::INT8; i8.i = -100; w.set("t.i8", i8);
-  GgufValue u16; u16.type = GgufType::UINT16; u16.u = 60000; w.set("t.u16", u16);
-  GgufValue i16; i16.type = GgufType::INT16; i16.i = -30000; w.set("t.i16", i16);
+  GgufValue u8;
+  u8.type = GgufType::UINT8;
+  u8.u = 200;
+  w.set("t.u8", u8);
+  GgufValue i8;
+  i8.type = GgufType::INT8;
+  i8.i = -100;
+  w.set("t.i8", i8);
+  GgufValue u16;
+  u16.type = GgufType::UINT16;
+  u16.u = 60000;
+  w.set("t.u16", u16);
+  GgufValue i16;
+  i16.type = GgufType::INT16;
+  i16.i = -30000;
+  w.set("t.i16", i16);
   w.set("t.u32", GgufValue::make_u32(4000000000u));
   w.set("t.i32", GgufValue::make_i32(-2000000000));
   w.set("t.f32", GgufValue::make_f32(1.5f));
   w.set("t.bool", GgufValue::make_bool(true));
   w.set("t.u64", GgufValue::make_u64(uint64_t(1) << 40));
-  GgufValue i64; i64.type = GgufType::INT64; i64.i = -(int64_t(1) << 40); w.set("t.i64", i64);
-  GgufValue f64; f64.type = GgufType::FLOAT64; f64.f = 3.25; w.set("t.f64", f64);
+  GgufValue i64;
+  i64.type = GgufType::INT64;
+  i64.i = -(int64_t(1) << 40);
+  w.set("t.i64", i64);
+  GgufValue f64;
+  f64.type = GgufType::FLOAT64;
+  f64.f = 3.25;
+  w.set("t.f64", f64);
   w.set("t.strs", GgufValue::make_str_array({"a", "", "ccc"}));
   w.set("t.floats", GgufValue::make_f32_array({0.5, -2.0}));
   w.set("t.ints", GgufValue::make_i32_array({1, -2, 3}));
-  GgufValue nested; nested.type = GgufType::ARRAY; nested.elem_type = GgufType::ARRAY;
+  GgufValue nested;
+  nested.type = GgufType::ARRAY;
+  nested.elem_type = GgufType::ARRAY;
   nested.arr_nested.push_back(GgufValue::make_i32_array({7}));
   w.set("t.nested", nested);
   std::vector<uint8_t> a(4 * 6);
@@ -128,9 +148,8 @@ TEST(Gguf, WriterRejectsInconsistentTensors) {
 }
 
 TEST(Gguf, OpensRealFiles) {
-  for (const char* name : {"golden/stories15M-f32.llamacpp.gguf", "golden/stories15M-q8_0.llamacpp.gguf",
-                           "golden/stories15M-q4_0.llamacpp.gguf", "golden/stories260K-f32.llamacpp.gguf",
-                           "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-llama-spm.gguf"}) {
+  for (const char* name : {"golden/stories15M-f32.llamacpp.gguf", "golden/stories15M-q8_0.llamacpp.gguf", "golden/stories15M-q4_0.llamacpp.gguf",
+                           "golden/stories260K-f32.llamacpp.gguf", "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-llama-spm.gguf"}) {
     auto r = GgufFile::open(test::shared(name));
     ASSERT_TRUE(r.is_ok()) << r.status().message();
   }

@@ -72,8 +72,10 @@ TEST(GgufCorrupt, EveryHeaderByteFlippedNeverCrashes) {
       std::vector<uint8_t> b = s.bytes;
       b[pos] = v;
       auto r = parse_exact(b);
-      if (r.is_ok()) expect_consistent(*r.value(), b);
-      else ++rejected;
+      if (r.is_ok())
+        expect_consistent(*r.value(), b);
+      else
+        ++rejected;
     }
   }
   EXPECT_GT(rejected, 100);
@@ -122,7 +124,11 @@ TEST(GgufCorrupt, TargetedFieldsGiveNamedErrors) {
   EXPECT_NE(with([&](auto& b) { put_u64(b, ti + 34, 1); }).find("tensor 't0'.offset: 1 is not a multiple of the alignment"), std::string::npos);
   EXPECT_NE(with([&](auto& b) { put_u64(b, ti + 34, 1 << 20); }).find("tensor 't0': data [1048576"), std::string::npos);
   EXPECT_NE(with([&](auto& b) { put_u64(b, ti + 14, 3); }).find("accepted"), std::string::npos);  // smaller tensor is valid
-  EXPECT_NE(with([&](auto& b) { put_u32(b, ti + 30, 8); put_u64(b, ti + 14, 5); }).find("not a multiple of the Q8_0 block size"), std::string::npos);
+  EXPECT_NE(with([&](auto& b) {
+              put_u32(b, ti + 30, 8);
+              put_u64(b, ti + 14, 5);
+            }).find("not a multiple of the Q8_0 block size"),
+            std::string::npos);
 }
 
 TEST(GgufCorrupt, MissingRequiredKeyNamesIt) {

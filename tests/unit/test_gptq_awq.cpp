@@ -15,8 +15,8 @@ namespace {
 
 struct Layer {
   int64_t rows = 64, cols = 256;
-  std::vector<float> w;      // [rows, cols]
-  std::vector<double> h;     // [cols, cols]
+  std::vector<float> w;   // [rows, cols]
+  std::vector<double> h;  // [cols, cols]
   SiteStats st;
 };
 

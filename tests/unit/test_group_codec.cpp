@@ -64,7 +64,10 @@ TEST(GroupCodec, LargerGroupsShareOneScale) {
   // The scale is the group's signed maximum over -8 and every value is within half a step of x.
   float mx = 0, amax = 0;
   for (int i = 0; i < 128; ++i)
-    if (std::fabs(x[(size_t)i]) > amax) { amax = std::fabs(x[(size_t)i]); mx = x[(size_t)i]; }
+    if (std::fabs(x[(size_t)i]) > amax) {
+      amax = std::fabs(x[(size_t)i]);
+      mx = x[(size_t)i];
+    }
   EXPECT_EQ(b[0].d, float_to_fp16(mx / -8.0f));
   std::vector<float> y((size_t)n);
   dequantize_row_q4_0_ref(b.data(), y.data(), n);

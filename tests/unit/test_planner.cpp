@@ -88,8 +88,8 @@ TEST(Planner, EveryShippedProfileLoads) {
     EXPECT_FALSE(p.sources.empty()) << p.name << ": every shipped profile cites its sources";
     EXPECT_GT(p.power_w, 0) << p.name;
   }
-  for (const char* n : {"budget-phone", "flagship-phone", "tablet", "edge", "snapdragon-8-gen-3", "apple-a17-pro", "dimensity-9300",
-                        "tensor-g4", "jetson-orin-nano"})
+  for (const char* n :
+       {"budget-phone", "flagship-phone", "tablet", "edge", "snapdragon-8-gen-3", "apple-a17-pro", "dimensity-9300", "tensor-g4", "jetson-orin-nano"})
     EXPECT_TRUE(names.count(n)) << n;
   // Class ranges from the issue: budget phones 2-4 GB and 1-2 W, flagships 8-12 GB and 3-5 W.
   auto b = find_device_profile("budget-phone");
@@ -177,9 +177,7 @@ TEST(Planner, FitDecisionsAndRankedAlternatives) {
     EXPECT_LE(opts[i].total, opts[i].usable);
     if (i > 0) {
       EXPECT_GE(opts[i - 1].n_ctx, opts[i].n_ctx);
-      if (opts[i - 1].n_ctx == opts[i].n_ctx) {
-        EXPECT_LE(opts[i - 1].quality_cost, opts[i].quality_cost);
-      }
+      if (opts[i - 1].n_ctx == opts[i].n_ctx) { EXPECT_LE(opts[i - 1].quality_cost, opts[i].quality_cost); }
     }
   }
   EXPECT_EQ(opts[0].n_ctx, 2048);

@@ -43,8 +43,8 @@ TEST(Quant, Q4_0LayoutAndBounds) {
   BlockQ4_0 q;
   quantize_row_q4_0_ref(x, &q, 32);
   EXPECT_EQ(fp16_to_float(q.d), 2.0f);
-  EXPECT_EQ(q.qs[0] & 0x0f, 0);         // -16 / 2 + 8 = 0
-  EXPECT_EQ(q.qs[0] >> 4, 8);           // element 16: 0 -> 8
+  EXPECT_EQ(q.qs[0] & 0x0f, 0);  // -16 / 2 + 8 = 0
+  EXPECT_EQ(q.qs[0] >> 4, 8);    // element 16: 0 -> 8
   float y[32];
   dequantize_row_q4_0_ref(&q, y, 32);
   for (int j = 0; j < 32; ++j) EXPECT_LE(std::fabs(x[j] - y[j]), 1.0f);
@@ -88,8 +88,7 @@ void expect_same_as_llamacpp(const char* quant_file, TensorType expect_type) {
     const TypeTraits& tt = traits(qt.type);
     std::vector<uint8_t> mine(qt.nbytes);
     const size_t rb = row_bytes(tt, qt.ne[0]);
-    for (int64_t r = 0; r < qt.n_rows(); ++r)
-      tt.from_float(reinterpret_cast<const float*>(src->data) + r * qt.ne[0], mine.data() + r * rb, qt.ne[0]);
+    for (int64_t r = 0; r < qt.n_rows(); ++r) tt.from_float(reinterpret_cast<const float*>(src->data) + r * qt.ne[0], mine.data() + r * rb, qt.ne[0]);
     ASSERT_EQ(std::memcmp(mine.data(), qt.data, qt.nbytes), 0) << qt.name << " differs from llama.cpp's " << tt.name;
     ++checked;
   }

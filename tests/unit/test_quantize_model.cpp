@@ -125,7 +125,11 @@ TEST(QuantizeModel, BadSpecsAndExistingOutput) {
   EXPECT_FALSE(parse_tensor_types("=q8_0").is_ok());
   EXPECT_EQ(parse_tensor_types("a=q8_0,b=f16").value().size(), 2u);
   const std::string out = test::temp_path("exists.gguf");
-  { FILE* f = std::fopen(out.c_str(), "w"); std::fputs("x", f); std::fclose(f); }
+  {
+    FILE* f = std::fopen(out.c_str(), "w");
+    std::fputs("x", f);
+    std::fclose(f);
+  }
   QuantizeOptions o;
   auto r = quantize_model(test::shared("golden/stories260K-f32.llamacpp.gguf"), out, o);
   ASSERT_FALSE(r.is_ok());

@@ -60,13 +60,17 @@ TEST(Sampler, TopKTopPMinPRestrictTheSupport) {
   };
   SamplingParams p;
   p.temperature = 5.0f;  // flatten so every allowed token shows up
-  p.top_k = 0; p.top_p = 1.0f; p.min_p = 0.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
   EXPECT_EQ(support(p), 6u);
   p.top_k = 2;
   EXPECT_EQ(support(p), 2u);
-  p.top_k = 0; p.top_p = 0.9f;  // untempered softmax: 0.636, 0.234, 0.086 -> 3 tokens reach 0.9
+  p.top_k = 0;
+  p.top_p = 0.9f;  // untempered softmax: 0.636, 0.234, 0.086 -> 3 tokens reach 0.9
   EXPECT_EQ(support(p), 3u);
-  p.top_p = 1.0f; p.min_p = 0.1f;  // keep p >= 0.1 * p_max: logits >= 5 + ln 0.1 = 2.70 -> 3 tokens
+  p.top_p = 1.0f;
+  p.min_p = 0.1f;  // keep p >= 0.1 * p_max: logits >= 5 + ln 0.1 = 2.70 -> 3 tokens
   EXPECT_EQ(support(p), 3u);
 }
 

@@ -53,7 +53,8 @@ TEST(Tokenizer, ArbitraryBytesNeverCrash) {
     // Byte fallback and byte-level BPE both preserve every byte. (SentencePiece reads U+2581 as a
     // space, so the SentencePiece round trip is checked on text without the byte 0xE2.)
     std::string no_e2 = s;
-    for (char& c : no_e2) if ((unsigned char)c == 0xe2) c = 'x';
+    for (char& c : no_e2)
+      if ((unsigned char)c == 0xe2) c = 'x';
     EXPECT_EQ(spm->decode(spm->encode(no_e2, false, false)), no_e2);
     EXPECT_EQ(bpe->decode(b), s);
     (void)a;
@@ -67,9 +68,7 @@ TEST(Tokenizer, StreamDecoderHoldsIncompleteUtf8) {
   std::string out;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string part = d.push(i ? ids[i - 1] : -1, ids[i]);
-    if (i + 1 < ids.size()) {
-      EXPECT_TRUE(part.empty() || part == " ");
-    }
+    if (i + 1 < ids.size()) { EXPECT_TRUE(part.empty() || part == " "); }
     out += part;
   }
   out += d.flush();

@@ -66,8 +66,7 @@ TEST_P(VocabVectors, IdsMatchReference) {
   EXPECT_EQ(failures, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shared, VocabVectors,
-                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "falcon", "starcoder", "deepseek-coder"));
+INSTANTIATE_TEST_SUITE_P(Shared, VocabVectors, ::testing::Values("llama-spm", "phi-3", "gpt-2", "falcon", "starcoder", "deepseek-coder"));
 
 }  // namespace
 }  // namespace pocket

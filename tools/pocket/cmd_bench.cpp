@@ -31,7 +31,8 @@ Runner register_bench(CLI::App& app) {
   auto temp = std::make_shared<float>(0.0f);
   add_draft_flags(sub, draft.get());
   sub->add_option("--text", *text, "speculative mode: the prompt text (default: \"The little dog was very happy because\")");
-  sub->add_option("--temp", *temp, "speculative mode: sampling temperature (0: greedy, outputs compared token for token)")->check(CLI::Range(0.0f, 100.0f));
+  sub->add_option("--temp", *temp, "speculative mode: sampling temperature (0: greedy, outputs compared token for token)")
+      ->check(CLI::Range(0.0f, 100.0f));
   return [cfg, format, no_bw, kv, draft, text, temp, device] {
     if (draft->spec.any()) {  // speculative vs plain decoding of the same target
       SpecBenchConfig sc;
@@ -47,7 +48,9 @@ Runner register_bench(CLI::App& app) {
       sc.sampling.seed = 42;
       auto rows = run_spec_bench(sc);
       if (!rows) return fail(rows.status());
-      const std::string out = *format == "json" ? spec_bench_to_json(rows.value()) : *format == "csv" ? spec_bench_to_csv(rows.value()) : spec_bench_to_markdown(rows.value());
+      const std::string out = *format == "json"  ? spec_bench_to_json(rows.value())
+                              : *format == "csv" ? spec_bench_to_csv(rows.value())
+                                                 : spec_bench_to_markdown(rows.value());
       std::fwrite(out.data(), 1, out.size(), stdout);
       return 0;
     }
@@ -63,7 +66,9 @@ Runner register_bench(CLI::App& app) {
     }
     auto rows = run_bench(*cfg);
     if (!rows) return fail(rows.status());
-    const std::string out = *format == "json" ? bench_to_json(rows.value()) : *format == "csv" ? bench_to_csv(rows.value()) : bench_to_markdown(rows.value());
+    const std::string out = *format == "json"  ? bench_to_json(rows.value())
+                            : *format == "csv" ? bench_to_csv(rows.value())
+                                               : bench_to_markdown(rows.value());
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (!device->empty()) {
       auto check = check_plan_against_bench(*cfg, rows.value(), profile);

@@ -45,8 +45,8 @@ Runner register_calibrate(CLI::App& app) {
     auto rep = calibrate_host(*o);
     if (!rep) return fail(rep.status());
     const DeviceProfile& p = rep.value().profile;
-    std::printf("read bandwidth %.1f GB/s with %d thread%s; RAM %.1f GB (%.1f GB available)\n", p.bandwidth_gbps, p.threads,
-                p.threads > 1 ? "s" : "", p.ram_gb, p.usable_ram_gb);
+    std::printf("read bandwidth %.1f GB/s with %d thread%s; RAM %.1f GB (%.1f GB available)\n", p.bandwidth_gbps, p.threads, p.threads > 1 ? "s" : "",
+                p.ram_gb, p.usable_ram_gb);
     std::printf("%-6s %8s %14s %16s\n", "type", "columns", "decode GB/s", "prefill GOPS");
     for (const auto& m : p.measured) std::printf("%-6s %8lld %14.2f %16.1f\n", m.type.c_str(), (long long)m.cols, m.decode_gbps, m.prefill_gops);
     std::printf("fixed cost per layer and token: %.1f us\n", p.sync_us_per_layer);

@@ -41,17 +41,16 @@ Runner register_perplexity(CLI::App& app) {
       if (!b) return fail(b.status());
       base = std::move(b.value());
     }
-    auto r = compute_perplexity(*e.value(), text.value(), a->opts, base.get(), [](int done, int total, double ppl) {
-      std::fprintf(stderr, "\r[%d/%d] ppl %.4f   ", done, total, ppl);
-    });
+    auto r = compute_perplexity(*e.value(), text.value(), a->opts, base.get(),
+                                [](int done, int total, double ppl) { std::fprintf(stderr, "\r[%d/%d] ppl %.4f   ", done, total, ppl); });
     std::fprintf(stderr, "\n");
     if (!r) return fail(r.status());
     const PerplexityResult& p = r.value();
     std::printf("perplexity: %.4f +/- %.5f  (%d chunks x %d tokens, %lld scored, %.1f s)\n", p.ppl, p.ppl_err, p.n_chunks, p.n_ctx,
                 (long long)p.n_scored, p.seconds);
     if (p.has_base) {
-      std::printf("vs base: base perplexity %.4f, mean KL divergence %.6f +/- %.6f, same top token %.2f %%\n", p.base_ppl, p.kld_mean,
-                  p.kld_err, 100.0 * p.same_top);
+      std::printf("vs base: base perplexity %.4f, mean KL divergence %.6f +/- %.6f, same top token %.2f %%\n", p.base_ppl, p.kld_mean, p.kld_err,
+                  100.0 * p.same_top);
       std::printf("vs base: PPL - PPL(base) = %.4f +/- %.4f (paired), ln(PPL/PPL(base)) = %.5f +/- %.5f\n", p.delta_ppl(), p.delta_ppl_err(),
                   p.ln_ratio, p.ln_ratio_err);
     }

@@ -59,9 +59,12 @@ int run_plan(const PlanFlags& f) {
     options.push_back(fitting_configurations(model, d, s, 8));
   }
   std::string out;
-  if (f.format == "json") out = plan_to_json(plans, options);
-  else if (f.format == "md" || devices.size() > 1) out = plans_to_table(plans);
-  else out = plan_to_text(plans[0], devices[0], options[0]);
+  if (f.format == "json")
+    out = plan_to_json(plans, options);
+  else if (f.format == "md" || devices.size() > 1)
+    out = plans_to_table(plans);
+  else
+    out = plan_to_text(plans[0], devices[0], options[0]);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!f.plot.empty()) {
     const std::string tmp = f.plot + ".tmp";
@@ -91,7 +94,8 @@ Runner register_plan(CLI::App& app) {
   sub->add_option("-c,--ctx", f->settings.engine.n_ctx, "context length (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 24));
   sub->add_option("-t,--threads", f->settings.engine.n_threads, "threads (0: the profile's)")->check(CLI::Range(0, 256));
   sub->add_option("-b,--batch", f->settings.engine.max_batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));
-  sub->add_option("--prompt-tokens", f->settings.prompt_tokens, "prompt length for prefill speed and first-token time")->check(CLI::Range(1, 1 << 20));
+  sub->add_option("--prompt-tokens", f->settings.prompt_tokens, "prompt length for prefill speed and first-token time")
+      ->check(CLI::Range(1, 1 << 20));
   sub->add_option("--gen-tokens", f->settings.gen_tokens, "generated tokens the decode speed is averaged over")->check(CLI::Range(1, 1 << 20));
   sub->add_option("-o,--output", f->format, "text, md or json")->check(CLI::IsMember({"text", "md", "json"}));
   sub->add_option("--plot", f->plot, "write an SVG bar chart of decode speed per device");

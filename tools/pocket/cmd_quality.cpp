@@ -23,7 +23,8 @@ Runner register_quality(CLI::App& app) {
   auto* model = sub->add_option("-m,--model", a->model, "unquantized GGUF (F32/F16)")->check(CLI::ExistingFile);
   auto* calib = sub->add_option("--calib", a->calib, "calibration text (must not overlap the evaluation texts)")->check(CLI::ExistingFile);
   auto* evals = sub->add_option("-f,--eval", a->evals, "evaluation text(s)")->check(CLI::ExistingFile);
-  auto* from = sub->add_option("--from-json", a->from_json, "re-render quality.md/svg from a saved quality.json (no measuring)")->check(CLI::ExistingFile);
+  auto* from =
+      sub->add_option("--from-json", a->from_json, "re-render quality.md/svg from a saved quality.json (no measuring)")->check(CLI::ExistingFile);
   model->excludes(from);
   for (CLI::Option* o : {model, calib, evals}) o->needs(model)->needs(calib)->needs(evals);
   sub->callback([model, from] {
@@ -71,9 +72,7 @@ Runner register_quality(CLI::App& app) {
         int k = 0;
         try {
           k = std::stoi(item);
-        } catch (const std::exception&) {
-          return fail("--only: '" + item + "' is not a row number");
-        }
+        } catch (const std::exception&) { return fail("--only: '" + item + "' is not a row number"); }
         if (k < 1 || k > (int)variants.size()) return fail("--only: row " + item + " outside 1.." + std::to_string(variants.size()));
         picked.push_back(variants[(size_t)k - 1]);
       }

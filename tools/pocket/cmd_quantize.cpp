@@ -32,7 +32,8 @@ Runner register_quantize(CLI::App& app) {
   sub->add_option("--prune", a->prune, "none, magnitude or wanda")->check(CLI::IsMember({"none", "magnitude", "wanda"}));
   sub->add_option("--pattern", a->pattern, "pruning pattern: unstructured or 2:4")->check(CLI::IsMember({"unstructured", "2:4"}));
   sub->add_option("--sparsity", a->o.prune.sparsity, "unstructured pruning: fraction of each row zeroed")->check(CLI::Range(0.0, 0.99));
-  sub->add_option("--target-bpw", a->o.target_bpw, "automatic mixed precision: bits per weight to meet (measured sensitivity)")->check(CLI::Range(0.0, 32.0));
+  sub->add_option("--target-bpw", a->o.target_bpw, "automatic mixed precision: bits per weight to meet (measured sensitivity)")
+      ->check(CLI::Range(0.0, 32.0));
   sub->add_option("--high-type", a->high_type, "automatic mixed precision: type for the most sensitive tensors");
   sub->add_option("-t,--threads", a->o.n_threads, "threads")->check(CLI::Range(1, 256));
   sub->add_flag("--force", a->force, "overwrite an existing output");
@@ -56,11 +57,12 @@ Runner register_quantize(CLI::App& app) {
         size_t used = 0;
         o.group = std::stoll(a->group, &used);
         if (used != a->group.size() || o.group <= 0) throw std::invalid_argument("group");
-      } catch (const std::exception&) {
-        return fail("--group: '" + a->group + "' is not a positive number or 'channel'");
-      }
+      } catch (const std::exception&) { return fail("--group: '" + a->group + "' is not a positive number or 'channel'"); }
     }
-    o.method = a->method == "gptq" ? QuantMethod::kGptq : a->method == "awq" ? QuantMethod::kAwq : a->method == "awq+gptq" ? QuantMethod::kAwqGptq : QuantMethod::kRtn;
+    o.method = a->method == "gptq"       ? QuantMethod::kGptq
+               : a->method == "awq"      ? QuantMethod::kAwq
+               : a->method == "awq+gptq" ? QuantMethod::kAwqGptq
+                                         : QuantMethod::kRtn;
     o.gptq.act_order = a->act_order;
     o.awq.clip = !a->no_clip;
     o.prune.method = a->prune == "magnitude" ? PruneMethod::kMagnitude : a->prune == "wanda" ? PruneMethod::kWanda : PruneMethod::kNone;

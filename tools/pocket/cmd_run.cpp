@@ -46,9 +46,9 @@ int run(const RunArgs& a) {
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const ModelConfig& c = engine.model().config();
   if (a.verbose) {
-    std::fprintf(stderr, "model: %s (%s), %lld layers, width %lld, heads %lld/%lld, vocab %lld, ctx %d, kernels %s, threads %d\n",
-                 a.model.c_str(), c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd, (long long)c.n_head,
-                 (long long)c.n_head_kv, (long long)c.n_vocab, engine.n_ctx(), kernels().name, eo.n_threads);
+    std::fprintf(stderr, "model: %s (%s), %lld layers, width %lld, heads %lld/%lld, vocab %lld, ctx %d, kernels %s, threads %d\n", a.model.c_str(),
+                 c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd, (long long)c.n_head, (long long)c.n_head_kv, (long long)c.n_vocab,
+                 engine.n_ctx(), kernels().name, eo.n_threads);
     const MemoryPlan& mp = engine.memory();
     std::fprintf(stderr, "memory: weights %.2f MiB (mapped) + KV %.2f MiB + KV scales %.3f MiB + activations %.2f MiB + logits %.2f MiB = %.2f MiB\n",
                  mp.weights / 1048576.0, mp.kv_values / 1048576.0, mp.kv_scales / 1048576.0, mp.activations / 1048576.0, mp.logits / 1048576.0,
@@ -56,9 +56,11 @@ int run(const RunArgs& a) {
     if (engine.kv().window() > 0)
       std::fprintf(stderr, "kv window: %d positions incl. %d attention sinks, ring of %d slots, positions up to %d\n", engine.kv().window(),
                    engine.kv().sinks(), engine.kv().slots(), engine.n_ctx());
-    std::fprintf(stderr, "kv cache: %s/%s, %zu bytes of values (2 x %lld layers x %lld kv heads x %lld dims x %d positions) + %zu bytes of scales = %.2f MiB\n",
-                 kv_type_name(eo.kv_k_type), kv_type_name(eo.kv_v_type), engine.kv().data_bytes(), (long long)c.n_layer, (long long)c.n_head_kv,
-                 (long long)c.head_dim, engine.kv().slots(), engine.kv().scale_bytes(), (double)engine.kv().bytes() / (1 << 20));
+    std::fprintf(
+        stderr,
+        "kv cache: %s/%s, %zu bytes of values (2 x %lld layers x %lld kv heads x %lld dims x %d positions) + %zu bytes of scales = %.2f MiB\n",
+        kv_type_name(eo.kv_k_type), kv_type_name(eo.kv_v_type), engine.kv().data_bytes(), (long long)c.n_layer, (long long)c.n_head_kv,
+        (long long)c.head_dim, engine.kv().slots(), engine.kv().scale_bytes(), (double)engine.kv().bytes() / (1 << 20));
   }
 
   GenerateOptions go = a.gen;
@@ -96,10 +98,11 @@ int run(const RunArgs& a) {
                s.generate_seconds > 0 ? s.n_generated / s.generate_seconds : 0.0, finish_reason_name(s.stop_reason),
                (double)peak_rss_bytes() / (1 << 20));
   if (drafter)
-    std::fprintf(stderr, "speculative (%s): %lld of %lld drafted tokens accepted (%.1f %%), %.2f tokens per verification, %d target passes for %d tokens, "
+    std::fprintf(stderr,
+                 "speculative (%s): %lld of %lld drafted tokens accepted (%.1f %%), %.2f tokens per verification, %d target passes for %d tokens, "
                  "drafting %.3f s, target %.3f s\n",
-                 drafter->name().c_str(), (long long)ss.accepted, (long long)ss.drafted, 100.0 * ss.acceptance(), ss.tokens_per_verification(), ss.rounds,
-                 s.n_generated, ss.draft_seconds, ss.target_seconds);
+                 drafter->name().c_str(), (long long)ss.accepted, (long long)ss.drafted, 100.0 * ss.acceptance(), ss.tokens_per_verification(),
+                 ss.rounds, s.n_generated, ss.draft_seconds, ss.target_seconds);
   return 0;
 }
 
@@ -111,7 +114,8 @@ Runner register_run(CLI::App& app) {
   sub->add_option("-m,--model", a->model, "GGUF model file")->required()->check(CLI::ExistingFile);
   sub->add_option("-p,--prompt", a->prompt, "prompt text (default: empty, i.e. BOS only)");
   sub->add_option("-f,--file", a->prompt_file, "read the prompt from a file")->check(CLI::ExistingFile);
-  sub->add_option("-n,--n-predict", a->gen.n_predict, "new tokens to generate at most (-1: until the context is full)")->check(CLI::Range(-1, 1 << 24));
+  sub->add_option("-n,--n-predict", a->gen.n_predict, "new tokens to generate at most (-1: until the context is full)")
+      ->check(CLI::Range(-1, 1 << 24));
   sub->add_option("-t,--threads", a->engine.n_threads, "threads")->check(CLI::Range(1, 256));
   sub->add_option("-c,--ctx", a->engine.n_ctx, "context size in tokens (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
   sub->add_option("-b,--batch", a->engine.max_batch, "prompt tokens per forward chunk")->check(CLI::Range(1, 4096));

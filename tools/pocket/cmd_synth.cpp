@@ -23,9 +23,8 @@ Runner register_synth(CLI::App& app) {
   return [=] {
     if (*list) {
       for (const ModelShape& s : known_shapes())
-        std::printf("%-16s %-6s vocab %6lld, width %4lld, layers %2lld, heads %2lld/%2lld, ffn %5lld  (%s)\n", s.name, s.arch,
-                    (long long)s.n_vocab, (long long)s.n_embd, (long long)s.n_layer, (long long)s.n_head, (long long)s.n_head_kv,
-                    (long long)s.n_ff, s.source);
+        std::printf("%-16s %-6s vocab %6lld, width %4lld, layers %2lld, heads %2lld/%2lld, ffn %5lld  (%s)\n", s.name, s.arch, (long long)s.n_vocab,
+                    (long long)s.n_embd, (long long)s.n_layer, (long long)s.n_head, (long long)s.n_head_kv, (long long)s.n_ff, s.source);
       return 0;
     }
     const ModelShape* s = find_shape(*shape);

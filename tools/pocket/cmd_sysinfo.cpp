@@ -21,8 +21,8 @@ Runner register_sysinfo(CLI::App& app) {
     std::printf("cpu features: neon %d, dotprod %d\n", f.neon, f.dotprod);
     std::printf("kernels: %s (POCKET_KERNELS=ref|neon|neon-dotprod|auto)\n", kernels().name);
 #else
-    std::printf("cpu features: avx2 %d, fma %d, f16c %d, avx512f %d, avx512bw %d, avx512vl %d, avx512vnni %d, avxvnni %d\n", f.avx2, f.fma,
-                f.f16c, f.avx512f, f.avx512bw, f.avx512vl, f.avx512vnni, f.avxvnni);
+    std::printf("cpu features: avx2 %d, fma %d, f16c %d, avx512f %d, avx512bw %d, avx512vl %d, avx512vnni %d, avxvnni %d\n", f.avx2, f.fma, f.f16c,
+                f.avx512f, f.avx512bw, f.avx512vl, f.avx512vnni, f.avxvnni);
     std::printf("kernels: %s (POCKET_KERNELS=ref|avx2|avx512vnni|auto)\n", kernels().name);
 #endif
     if (*no_bandwidth) return 0;
@@ -35,8 +35,8 @@ Runner register_sysinfo(CLI::App& app) {
     for (int t : ts) {
       ThreadPool pool(t);
       const BandwidthResult r = measure_bandwidth(pool);
-      std::printf("memory bandwidth, %d thread%s: read %.1f GB/s, triad %.1f GB/s (%zu MiB buffer, best of 5)\n", t, t > 1 ? "s" : "",
-                  r.read_gbps, r.triad_gbps, r.bytes >> 20);
+      std::printf("memory bandwidth, %d thread%s: read %.1f GB/s, triad %.1f GB/s (%zu MiB buffer, best of 5)\n", t, t > 1 ? "s" : "", r.read_gbps,
+                  r.triad_gbps, r.bytes >> 20);
     }
     return 0;
   };

@@ -62,8 +62,8 @@ bool apply_device_flags(const DeviceFlags& f, const std::string& model_path, Eng
   if (!options.empty()) hint = "; fits with " + options[0].weight_type + " weights, " + label(options[0]) + " (or use --auto)";
   *err = model_path + ": does not fit " + d.name + ": needs " + format_mib((double)p.total) + " (weights " + format_mib((double)p.resident_weights) +
          " + KV " + format_mib((double)(p.memory.kv_values + p.memory.kv_scales)) + " + activations and runtime " +
-         format_mib((double)(p.memory.activations + p.memory.logits + p.runtime_overhead)) + ") but " + format_mib((double)p.usable) +
-         " is usable" + hint;
+         format_mib((double)(p.memory.activations + p.memory.logits + p.runtime_overhead)) + ") but " + format_mib((double)p.usable) + " is usable" +
+         hint;
   return false;
 }
 

@@ -15,25 +15,61 @@ namespace {
 // they appear (hints included: "raise n_ctx" -> "raise --ctx").
 const FieldNames kFlagNames = {
     // SamplingParams, GenerateOptions (run)
-    {"temperature", "--temp"}, {"top_k", "--top-k"}, {"top_p", "--top-p"}, {"min_p", "--min-p"},
-    {"repeat_penalty", "--repeat-penalty"}, {"penalty_last_n", "--repeat-last-n"}, {"frequency_penalty", "--frequency-penalty"},
-    {"presence_penalty", "--presence-penalty"}, {"n_predict", "--n-predict"}, {"stop_strings", "--stop"},
+    {"temperature", "--temp"},
+    {"top_k", "--top-k"},
+    {"top_p", "--top-p"},
+    {"min_p", "--min-p"},
+    {"repeat_penalty", "--repeat-penalty"},
+    {"penalty_last_n", "--repeat-last-n"},
+    {"frequency_penalty", "--frequency-penalty"},
+    {"presence_penalty", "--presence-penalty"},
+    {"n_predict", "--n-predict"},
+    {"stop_strings", "--stop"},
     // EngineOptions (run, serve, bench, perplexity, plan, quality); --kv-type sets both cache types
-    {"n_threads", "--threads"}, {"n_ctx", "--ctx"}, {"max_batch", "--batch"}, {"n_parallel", "--parallel"},
-    {"kv_k_type", "--kv-type-k"}, {"kv_v_type", "--kv-type-v"}, {"kv_k_type/kv_v_type", "--kv-type"},
-    {"kv_window", "--kv-window"}, {"kv_sinks", "--kv-sinks"}, {"mem_budget", "--mem-budget"},
+    {"n_threads", "--threads"},
+    {"n_ctx", "--ctx"},
+    {"max_batch", "--batch"},
+    {"n_parallel", "--parallel"},
+    {"kv_k_type", "--kv-type-k"},
+    {"kv_v_type", "--kv-type-v"},
+    {"kv_k_type/kv_v_type", "--kv-type"},
+    {"kv_window", "--kv-window"},
+    {"kv_sinks", "--kv-sinks"},
+    {"mem_budget", "--mem-budget"},
     // SpeculativeOptions, DraftSpec (run, bench, serve)
-    {"draft_max", "--draft-max"}, {"p_min", "--draft-p-min"}, {"lookup_ngram", "--lookup-ngram"},
-    {"self_layers", "--self-draft-layers"}, {"self_type", "--self-draft-type"}, {"vocab_text", "--draft-vocab-text"},
+    {"draft_max", "--draft-max"},
+    {"p_min", "--draft-p-min"},
+    {"lookup_ngram", "--lookup-ngram"},
+    {"self_layers", "--self-draft-layers"},
+    {"self_type", "--self-draft-type"},
+    {"vocab_text", "--draft-vocab-text"},
     // QuantizeOptions (quantize)
-    {"target_bpw", "--target-bpw"}, {"high_type", "--high-type"}, {"calib_text", "--calib FILE"},
-    {"calib.max_tokens", "--calib-tokens"}, {"calib.n_ctx", "--calib-ctx"}, {"gptq.damp", "--damp"}, {"gptq.act_order", "--act-order"},
-    {"awq.grid", "--awq-grid"}, {"prune.method", "--prune"}, {"prune.pattern", "--pattern"}, {"prune.sparsity", "--sparsity"},
+    {"target_bpw", "--target-bpw"},
+    {"high_type", "--high-type"},
+    {"calib_text", "--calib FILE"},
+    {"calib.max_tokens", "--calib-tokens"},
+    {"calib.n_ctx", "--calib-ctx"},
+    {"gptq.damp", "--damp"},
+    {"gptq.act_order", "--act-order"},
+    {"awq.grid", "--awq-grid"},
+    {"prune.method", "--prune"},
+    {"prune.pattern", "--pattern"},
+    {"prune.sparsity", "--sparsity"},
     // PerplexityOptions, BenchConfig / SpecBenchConfig, PlanSettings, CloudAssumptions, SynthOptions
-    {"n_chunks", "--chunks"}, {"n_prompt", "-p"}, {"n_gen", "-n"}, {"prompt_tokens", "--prompt-tokens"}, {"gen_tokens", "--gen-tokens"},
-    {"server_tps", "--cloud-tps"}, {"rtt_ms", "--cloud-rtt-ms"}, {"radio_w", "--radio-w"}, {"n_layer_override", "--layers"},
+    {"n_chunks", "--chunks"},
+    {"n_prompt", "-p"},
+    {"n_gen", "-n"},
+    {"prompt_tokens", "--prompt-tokens"},
+    {"gen_tokens", "--gen-tokens"},
+    {"server_tps", "--cloud-tps"},
+    {"rtt_ms", "--cloud-rtt-ms"},
+    {"radio_w", "--radio-w"},
+    {"n_layer_override", "--layers"},
     // ConvertOptions::outtype, ServerOptions::chat_template, footprint_of_shape, find_device_profile
-    {"outtype", "--outtype"}, {"chat_template", "--chat-template"}, {"shape_name", "--shape"}, {"name_or_path", "--device"},
+    {"outtype", "--outtype"},
+    {"chat_template", "--chat-template"},
+    {"shape_name", "--shape"},
+    {"name_or_path", "--device"},
 };
 
 // Options whose API name is a plain word (type, model, force): elsewhere the word is just a word (a
@@ -47,7 +83,7 @@ const std::vector<std::pair<std::string, FieldNames>> kFlagNamesOfField = {
     {"prune.method", {{"method", "--method"}}},
     {"group", {{"group", "--group"}}},
     {"overrides", {{"overrides", "--tensor-type"}}},
-    {"force", {{"force", "--force"}}},  // QuantizeOptions, ConvertOptions, SynthOptions
+    {"force", {{"force", "--force"}}},                          // QuantizeOptions, ConvertOptions, SynthOptions
     {"model", {{"model", "--draft"}, {"lookup", "--lookup"}}},  // DraftSpec: "choose one of model, lookup, ..."
     {"lookup", {{"lookup", "--lookup"}}},
     {"vocab", {{"vocab", "--draft-vocab"}, {"lookup", "--lookup"}}},
@@ -78,7 +114,8 @@ void add_kv_flags(CLI::App* sub, KvFlags* f) {
   sub->add_option("--kv-type", f->both, "KV cache type for K and V: f32, f16, q8 (int8 + scale per 32 / head), q4")->check(names);
   sub->add_option("--kv-type-k", f->k, "KV cache type for K only")->check(names);
   sub->add_option("--kv-type-v", f->v, "KV cache type for V only")->check(names);
-  sub->add_option("--kv-window", f->window, "sliding window W: attend to the last W positions (0: the model's own, -1: off)")->check(CLI::Range(-1, 1 << 24));
+  sub->add_option("--kv-window", f->window, "sliding window W: attend to the last W positions (0: the model's own, -1: off)")
+      ->check(CLI::Range(-1, 1 << 24));
   sub->add_option("--mem-budget", f->mem_budget, "memory budget (e.g. 800M, 2G): weights + KV + activations must fit, checked before allocating");
   sub->add_option("--kv-sinks", f->sinks, "with a window: first positions always kept (attention sinks)")->check(CLI::Range(0, 1 << 20));
 }
@@ -93,12 +130,13 @@ bool apply_kv_flags(const KvFlags& f, EngineOptions* eo, std::string* err) {
   double v = 0;
   try {
     v = std::stod(f.mem_budget, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
+  } catch (const std::exception&) { used = 0; }
   const std::string suffix = f.mem_budget.substr(used);
-  const double mult = suffix.empty() ? 1 : suffix == "K" || suffix == "k" ? 1024.0 : suffix == "M" || suffix == "m" ? 1048576.0
-                      : suffix == "G" || suffix == "g" ? 1073741824.0 : -1;
+  const double mult = suffix.empty()                   ? 1
+                      : suffix == "K" || suffix == "k" ? 1024.0
+                      : suffix == "M" || suffix == "m" ? 1048576.0
+                      : suffix == "G" || suffix == "g" ? 1073741824.0
+                                                       : -1;
   if (used == 0 || mult < 0 || !(v > 0) || v * mult > 1e15) {
     *err = "--mem-budget: '" + f.mem_budget + "' is not a size like 800M or 2G";
     return false;
@@ -140,9 +178,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_serve, "serve");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  } catch (const CLI::ParseError& e) { return app.exit(e) == 0 ? 0 : 2; }
   for (auto& [sub, run] : runners) {
     if (sub->parsed()) return run();
   }

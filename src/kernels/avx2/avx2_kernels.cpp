@@ -57,9 +57,7 @@ void vec_dot_f32_x4(int64_t n, const void* wv, const void* xv, size_t xs, float*
   }
 }
 
-float vec_dot_f32(int64_t n, const void* w, const void* x) {
-  return dot_f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
-}
+float vec_dot_f32(int64_t n, const void* w, const void* x) { return dot_f32(static_cast<const float*>(w), static_cast<const float*>(x), n); }
 
 float vec_dot_f16(int64_t n, const void* w, const void* x) {
   const uint16_t* h = static_cast<const uint16_t*>(w);
@@ -160,8 +158,7 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 
 // Fused attention for one head: one pass over the cache with an online softmax (running max m,
 // running sum l, accumulator rescaled only when the max grows), no score buffer.
-void attn_head(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale, float* out,
-               float* /*scores*/) {
+void attn_head(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale, float* out, float* /*scores*/) {
   float m = -INFINITY, l = 0.0f;
   for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
   for (int p = 0; p < n_pos; ++p) {
@@ -191,8 +188,7 @@ void attn_head(const float* q, const float* k, const float* v, int64_t stride, i
 const float* decode_kv(const KvHeadRows& r, int p, int64_t hd, float* buf) {
   const uint8_t* d = r.data + (size_t)p * r.stride;
   switch (r.type) {
-    case KvType::kF32:
-      return reinterpret_cast<const float*>(d);
+    case KvType::kF32: return reinterpret_cast<const float*>(d);
     case KvType::kF16: {
       const uint16_t* h = reinterpret_cast<const uint16_t*>(d);
       int64_t i = 0;
@@ -237,8 +233,7 @@ const float* decode_kv(const KvHeadRows& r, int p, int64_t hd, float* buf) {
 }
 
 // attn_head over any KV type: the same online softmax, rows decoded one at a time.
-void attn_head_kv(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out,
-                  float* /*scores*/) {
+void attn_head_kv(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out, float* /*scores*/) {
   alignas(32) float kb[kMaxHeadDim], vb[kMaxHeadDim];
   float m = -INFINITY, l = 0.0f;
   for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;

@@ -11,9 +11,7 @@ namespace {
 
 // sdot: 4 signed byte products summed into each int32 lane, the same integers as the NEON widening pair.
 struct SdotDot {
-  static int32x4_t lanes(const Bytes32& w, const Bytes32& x) {
-    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w.lo, x.lo), w.hi, x.hi);
-  }
+  static int32x4_t lanes(const Bytes32& w, const Bytes32& x) { return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w.lo, x.lo), w.hi, x.hi); }
 };
 
 KernelTable make() {

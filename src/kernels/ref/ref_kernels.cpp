@@ -15,9 +15,7 @@ float dot_f32_ref(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-float vec_dot_f32(int64_t n, const void* w, const void* x) {
-  return dot_f32_ref(static_cast<const float*>(w), static_cast<const float*>(x), n);
-}
+float vec_dot_f32(int64_t n, const void* w, const void* x) { return dot_f32_ref(static_cast<const float*>(w), static_cast<const float*>(x), n); }
 
 float vec_dot_f16(int64_t n, const void* w, const void* x) {
   const uint16_t* h = static_cast<const uint16_t*>(w);
@@ -98,8 +96,7 @@ void silu_mul_ref(float* g, const float* u, int64_t n) {
   for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
-void attn_head_ref(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale,
-                   float* out, float* sc) {
+void attn_head_ref(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale, float* out, float* sc) {
   for (int p = 0; p < n_pos; ++p) sc[p] = dot_f32_ref(q, k + (size_t)p * stride, hd) * scale;
   softmax_inplace(sc, n_pos);
   for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
@@ -109,8 +106,7 @@ void attn_head_ref(const float* q, const float* k, const float* v, int64_t strid
 const uint8_t* row_at(const KvHeadRows& r, int p) { return r.data + (size_t)p * r.stride; }
 const uint16_t* scales_at(const KvHeadRows& r, int p) { return r.scales ? r.scales + (size_t)p * r.scale_stride : nullptr; }
 
-void attn_head_kv_ref(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out,
-                      float* sc) {
+void attn_head_kv_ref(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out, float* sc) {
   float row[kMaxHeadDim];
   for (int p = 0; p < n_pos; ++p) {
     kv_decode(k.type, row_at(k, p), scales_at(k, p), 0, hd, k.group, row);
