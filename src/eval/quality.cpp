@@ -93,11 +93,7 @@ Result<std::vector<QualityRow>> run_quality(const std::vector<QualityVariant>& v
     for (const QualityVariant& v : variants) POCKET_RETURN_IF_ERROR(check_disjoint(v.quantize.calib_text, t, e.label));
     texts.push_back(std::move(t));
   }
-  EngineOptions eo;
-  eo.n_threads = opts.n_threads;
-  eo.n_ctx = opts.n_ctx;
-  eo.max_batch = 256;
-  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> base, Engine::load(opts.model, eo));
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> base, Engine::load(opts.model, opts.engine));
   std::vector<QualityRow> rows;
   for (size_t vi = 0; vi < variants.size(); ++vi) {
     const QualityVariant& v = variants[vi];
@@ -122,7 +118,7 @@ Result<std::vector<QualityRow>> run_quality(const std::vector<QualityVariant>& v
       row.bpw_file = rep.bits_per_weight();
       row.bpw_native = rep.native_bits_per_weight();
       tensor_bytes = rep.bytes_out;
-      POCKET_ASSIGN_OR_RETURN(own, Engine::load(path, eo));
+      POCKET_ASSIGN_OR_RETURN(own, Engine::load(path, opts.engine));
       eng = own.get();
     } else {
       row.bpw_file = row.bpw_native = params ? 8.0 * (double)tensor_bytes / (double)params : 0.0;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine_options.h"
 #include "eval/perplexity.h"
 #include "quantize/quantize_model.h"
 
@@ -36,13 +37,20 @@ struct QualityRow {
   std::vector<PerplexityResult> results;  // one per evaluation text
 };
 
+// Chunks of 256 tokens, evaluated 256 at a time.
+inline EngineOptions quality_engine_defaults() {
+  EngineOptions e;
+  e.n_ctx = 256;
+  e.max_batch = 256;
+  return e;
+}
+
 struct QualityOptions {
   std::string model;  // the unquantized (F32/F16) model
   std::vector<QualityEval> evals;
   std::string work_dir;  // quantized files go here (deleted after measuring unless keep_files)
   bool keep_files = false;
-  int n_ctx = 256;
-  int n_threads = 1;
+  EngineOptions engine = quality_engine_defaults();  // n_ctx: the chunk size; n_threads
   std::function<void(const std::string&)> log;
 };
 

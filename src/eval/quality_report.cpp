@@ -37,7 +37,7 @@ std::string quality_markdown(const std::vector<QualityRow>& rows, const QualityO
 std::string quality_json(const std::vector<QualityRow>& rows, const QualityOptions& opts) {
   nlohmann::json j;
   j["model"] = opts.model;
-  j["n_ctx"] = opts.n_ctx;
+  j["n_ctx"] = opts.engine.n_ctx;
   j["rows"] = nlohmann::json::array();
   for (const QualityRow& r : rows) {
     nlohmann::json jr = {{"name", r.name},         {"flags", r.command},         {"mib", r.file_mib},
@@ -122,7 +122,7 @@ Result<std::vector<QualityRow>> quality_from_json(const std::string& text, Quali
   std::vector<QualityRow> rows;
   try {
     opts->model = j.value("model", "");
-    opts->n_ctx = j.value("n_ctx", 0);
+    opts->engine.n_ctx = j.value("n_ctx", 0);
     opts->evals.clear();
     for (const auto& jr : j["rows"]) {
       QualityRow r;
@@ -135,7 +135,7 @@ Result<std::vector<QualityRow>> quality_from_json(const std::string& text, Quali
       for (const auto& je : jr.at("evals")) {
         PerplexityResult p;
         p.n_chunks = je.at("chunks").get<int>();
-        p.n_ctx = opts->n_ctx;
+        p.n_ctx = opts->engine.n_ctx;
         p.n_scored = je.at("scored").get<int64_t>();
         p.ppl = je.at("ppl").get<double>();
         p.ppl_err = je.at("ppl_err").get<double>();

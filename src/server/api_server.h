@@ -20,8 +20,6 @@ class Scheduler;
 struct ServerOptions {
   std::string model_id;  // what /v1/models lists and requests may name
   ChatTemplate chat_template = ChatTemplate::kPlain;
-  int n_parallel = 4;
-  int max_batch = 64;
   std::string api_key;  // non-empty: /v1/* need "Authorization: Bearer <key>"
   size_t max_body_bytes = 1 << 20;
   int max_queue = 256;  // requests waiting beyond this get 503
@@ -29,7 +27,7 @@ struct ServerOptions {
 
 class ApiServer {
  public:
-  // engine: created with EngineOptions::n_parallel = opts.n_parallel; scheduler: Scheduler::create over it.
+  // engine: created with EngineOptions::n_parallel > 0 (a paged cache); scheduler: Scheduler::create over it.
   ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const ServerOptions& opts);
   ~ApiServer();
   // Binds host:port (port 0: any free port); returns the port, or -1.

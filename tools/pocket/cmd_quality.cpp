@@ -31,8 +31,8 @@ Runner register_quality(CLI::App& app) {
     if (model->count() == 0 && from->count() == 0) throw CLI::RequiredError("--model (or --from-json)");
   });
   sub->add_option("--chunks", a->chunks, "chunks per evaluation text (-1: all), one value per --eval");
-  sub->add_option("-c,--ctx", a->o.n_ctx, "chunk size in tokens")->check(CLI::Range(8, 1 << 16));
-  sub->add_option("-t,--threads", a->o.n_threads, "threads")->check(CLI::Range(1, 256));
+  sub->add_option("-c,--ctx", a->o.engine.n_ctx, "chunk size in tokens")->check(CLI::Range(8, 1 << 16));
+  sub->add_option("-t,--threads", a->o.engine.n_threads, "threads")->check(CLI::Range(1, 256));
   sub->add_option("-o,--out", a->out_dir, "output directory for quality.md, quality.json, quality.svg");
   sub->add_option("--only", a->only, "comma-separated row numbers (1-based) of the matrix to run");
   sub->add_flag("--keep", a->keep, "keep the quantized files in the output directory");
@@ -63,7 +63,7 @@ Runner register_quality(CLI::App& app) {
     for (size_t i = 0; i < a->evals.size(); ++i)
       o.evals.push_back({std::filesystem::path(a->evals[i]).filename().string(), a->evals[i], a->chunks.empty() ? -1 : a->chunks[i]});
     o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
-    std::vector<QualityVariant> variants = standard_quality_variants(calib.value(), o.n_threads);
+    std::vector<QualityVariant> variants = standard_quality_variants(calib.value(), o.engine.n_threads);
     if (!a->only.empty()) {
       std::vector<QualityVariant> picked;
       std::stringstream ss(a->only);

@@ -11,9 +11,17 @@ namespace pocket::cli {
 
 namespace {
 
+// 4 parallel sequences (a paged cache), batches of 64 tokens across them.
+EngineOptions serve_engine_defaults() {
+  EngineOptions e;
+  e.n_parallel = 4;
+  return e;
+}
+
 struct ServeArgs {
   std::string model, host = "127.0.0.1", chat_template, api_key, name;
-  int port = 8080, parallel = 4, ctx = 0, threads = 1, batch = 64;
+  int port = 8080;
+  EngineOptions engine = serve_engine_defaults();  // -t, -c, -b, --parallel bind here
   KvFlags kv;
   DraftFlags draft;
 };
@@ -24,11 +32,7 @@ void on_signal(int) {
 }
 
 int serve(const ServeArgs& a) {
-  EngineOptions eo;
-  eo.n_threads = a.threads;
-  eo.n_ctx = a.ctx;
-  eo.max_batch = a.batch;
-  eo.n_parallel = a.parallel;
+  EngineOptions eo = a.engine;
   std::string err;
   if (!apply_kv_flags(a.kv, &eo, &err)) return fail(err);
   eo.kv_window = -1;  // paged sequences keep every position
@@ -36,8 +40,6 @@ int serve(const ServeArgs& a) {
   if (!engine) return fail(engine.status());
   ServerOptions so;
   so.model_id = a.name.empty() ? a.model.substr(a.model.find_last_of('/') + 1) : a.name;
-  so.n_parallel = a.parallel;
-  so.max_batch = a.batch;
   so.api_key = a.api_key;
   const std::string jinja = engine.value()->model().file().get_string_or("tokenizer.chat_template", "");
   if (!a.chat_template.empty()) {
@@ -59,12 +61,12 @@ int serve(const ServeArgs& a) {
     spec.options = a.draft.opts;
     spec.options.adaptive = !a.draft.no_adaptive;
   }
-  auto scheduler = Scheduler::create(*engine.value(), a.parallel, a.batch, spec);
+  auto scheduler = Scheduler::create(*engine.value(), eo.n_parallel, eo.max_batch, spec);
   if (!scheduler) return fail(scheduler.status());
   ApiServer server(*engine.value(), std::move(scheduler).value(), so);
   const int port = server.bind(a.host, a.port);
   if (port < 0) return fail(a.host + ":" + std::to_string(a.port) + ": cannot listen (in use, or not a local address)");
-  std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template %s%s\n", so.model_id.c_str(), a.parallel,
+  std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template %s%s\n", so.model_id.c_str(), eo.n_parallel,
                engine.value()->n_ctx(), chat_template_name(so.chat_template), jinja.empty() ? " (none in the file)" : "");
   if (a.draft.spec.any()) std::fprintf(stderr, "pocket serve: speculative decoding on every sequence\n");
   std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", a.host.c_str(), port);
@@ -86,10 +88,10 @@ Runner register_serve(CLI::App& app) {
   sub->add_option("-m,--model", a->model, "GGUF model file")->required()->check(CLI::ExistingFile);
   sub->add_option("--host", a->host, "address to bind (default 127.0.0.1: this machine only)");
   sub->add_option("--port", a->port, "port (0: any free port, printed)")->check(CLI::Range(0, 65535));
-  sub->add_option("--parallel", a->parallel, "sequences generated at once (more requests wait in a queue)")->check(CLI::Range(1, 64));
-  sub->add_option("-c,--ctx", a->ctx, "context per sequence (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
-  sub->add_option("-t,--threads", a->threads, "threads")->check(CLI::Range(1, 256));
-  sub->add_option("-b,--batch", a->batch, "tokens per forward step across all sequences")->check(CLI::Range(1, 4096));
+  sub->add_option("--parallel", a->engine.n_parallel, "sequences generated at once (more requests wait in a queue)")->check(CLI::Range(1, 64));
+  sub->add_option("-c,--ctx", a->engine.n_ctx, "context per sequence (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("-t,--threads", a->engine.n_threads, "threads")->check(CLI::Range(1, 256));
+  sub->add_option("-b,--batch", a->engine.max_batch, "tokens per forward step across all sequences")->check(CLI::Range(1, 4096));
   sub->add_option("--chat-template", a->chat_template, "plain, llama2, llama3, chatml, zephyr, phi3, gemma (default: from the file)");
   sub->add_option("--api-key", a->api_key, "require Authorization: Bearer KEY on /v1/*");
   sub->add_option("--name", a->name, "model id reported and accepted (default: the file name)");
