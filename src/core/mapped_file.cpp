@@ -6,13 +6,28 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 namespace pocket {
 
+MapMode map_mode() {
+  static const MapMode mode = [] {
+    const char* env = std::getenv("POCKET_MMAP");
+    if (env == nullptr || *env == 0 || std::strcmp(env, "default") == 0) return MapMode::kDefault;
+    if (std::strcmp(env, "willneed") == 0) return MapMode::kWillNeed;
+    if (std::strcmp(env, "populate") == 0) return MapMode::kPopulate;
+    return MapMode::kInvalid;
+  }();
+  return mode;
+}
+
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
+  if (map_mode() == MapMode::kInvalid)
+    return error(ErrorCode::kInvalidArgument,
+                 std::string("POCKET_MMAP: unknown mode '") + std::getenv("POCKET_MMAP") + "' (default, willneed, populate)");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return error(ErrorCode::kIoError, path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
@@ -29,13 +44,16 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   f->path_ = path;
   f->size_ = (size_t)st.st_size;
   if (f->size_ > 0) {
-    void* p = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* p = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE | (map_mode() == MapMode::kPopulate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       const int e = errno;
       ::close(fd);
       return error(ErrorCode::kIoError, path + ": mmap failed: " + std::strerror(e));
     }
     f->data_ = static_cast<const uint8_t*>(p);
+    // POCKET_MMAP=willneed asks the kernel to read the file ahead (asynchronously); default: pages come in
+    // on first touch. (populate maps with MAP_POPULATE: the whole file is read before open returns.)
+    if (map_mode() == MapMode::kWillNeed) madvise(p, f->size_, MADV_WILLNEED);
   }
   ::close(fd);
   return f;

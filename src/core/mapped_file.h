@@ -10,6 +10,12 @@
 
 namespace pocket {
 
+// How a file is mapped, from POCKET_MMAP (measured in README "Measured speed": load and time to first
+// token from a cold page cache): default (pages fault in on first touch), willneed (madvise read-ahead),
+// populate (MAP_POPULATE: read whole at open). An unknown value makes every open an error naming it.
+enum class MapMode { kDefault, kWillNeed, kPopulate, kInvalid };
+MapMode map_mode();
+
 class MappedFile {
  public:
   static Result<std::unique_ptr<MappedFile>> open(const std::string& path);

@@ -52,7 +52,9 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
       EngineOptions eo = cfg.engine;
       eo.n_threads = t;
       eo.n_ctx = max_ctx;
+      const double load_start = now_seconds();
       POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::load(path, eo));
+      const double load_seconds = now_seconds() - load_start;
       const ModelConfig& c = e->model().config();
       BenchRow base;
       base.model = path.substr(path.find_last_of('/') + 1);
@@ -85,8 +87,17 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
         }
         return now_seconds() - t0;
       };
-      POCKET_ASSIGN_OR_RETURN(double warm, run_prompt(std::min(max_ctx, 32)));  // warm-up: page in the weights
-      (void)warm;
+      // The first prompt after loading pages the weights in: it is the time to first token (with the load)
+      // and the warm-up of the timed runs.
+      int first_n = std::min(max_ctx, 32);
+      for (int p : cfg.n_prompt)
+        if (p > 0) {
+          first_n = p;
+          break;
+        }
+      POCKET_ASSIGN_OR_RETURN(base.first_prompt_seconds, run_prompt(first_n));
+      base.first_prompt_tokens = first_n;
+      base.load_seconds = load_seconds;
       // One row per test: `reps` timed runs of `run(n)` (seconds), reported as tokens/s mean and sd.
       auto add_row = [&](const std::string& name, int n, const std::function<Result<double>(int)>& run, bool generation) -> Status {
         std::vector<double> tps;
@@ -126,20 +137,20 @@ Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg) {
 std::string bench_to_markdown(const std::vector<BenchRow>& rows) {
   std::ostringstream os;
   os << "| model | types | MiB | MB read/token | KV k/v | KV MiB (+scales) | threads | test | tokens/s | GB/s | share of read bandwidth | peak RSS "
-        "MiB |\n";
-  os << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "MiB | load s | time to first token s |\n";
+  os << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   char buf[512];
   for (const BenchRow& r : rows) {
     const bool tg = r.test.rfind("tg", 0) == 0;
     std::snprintf(
-        buf, sizeof(buf), "| %s | %s | %.1f | %.1f | %s | %.2f (+%.3f) | %d | %s | %.1f ± %.1f | %s | %s | %.0f |\n", r.model.c_str(),
+        buf, sizeof(buf), "| %s | %s | %.1f | %.1f | %s | %.2f (+%.3f) | %d | %s | %.1f ± %.1f | %s | %s | %.0f | %.3f | %.3f |\n", r.model.c_str(),
         r.types.c_str(), (double)r.weight_bytes / (1 << 20), (double)r.bytes_per_token / 1e6, r.kv.c_str(), (double)r.kv_bytes / (1 << 20),
         (double)r.kv_scale_bytes / (1 << 20), r.threads, r.test.c_str(), r.tps_mean, r.tps_sd, tg ? std::to_string(r.gbps).substr(0, 5).c_str() : "-",
         tg && r.read_bandwidth_gbps > 0
             ? (std::to_string((int)std::lround(100 * r.bandwidth_share)) + " % of " + std::to_string(r.read_bandwidth_gbps).substr(0, 4) + " GB/s")
                   .c_str()
             : "-",
-        (double)r.peak_rss / (1 << 20));
+        (double)r.peak_rss / (1 << 20), r.load_seconds, r.load_seconds + r.first_prompt_seconds);
     os << buf;
   }
   return os.str();
@@ -163,7 +174,11 @@ std::string bench_to_json(const std::vector<BenchRow>& rows) {
                  {"gbps", r.gbps},
                  {"read_bandwidth_gbps", r.read_bandwidth_gbps},
                  {"bandwidth_share", r.bandwidth_share},
-                 {"peak_rss", r.peak_rss}});
+                 {"peak_rss", r.peak_rss},
+                 {"load_s", r.load_seconds},
+                 {"first_prompt_s", r.first_prompt_seconds},
+                 {"first_prompt_tokens", r.first_prompt_tokens},
+                 {"time_to_first_token_s", r.load_seconds + r.first_prompt_seconds}});
   }
   return j.dump(2) + "\n";
 }
@@ -171,11 +186,12 @@ std::string bench_to_json(const std::vector<BenchRow>& rows) {
 std::string bench_to_csv(const std::vector<BenchRow>& rows) {
   std::ostringstream os;
   os << "model,types,params,weight_bytes,bytes_per_token,kv,kv_bytes,kv_scale_bytes,threads,test,tokens_per_s,tokens_per_s_sd,gbps,read_bandwidth_"
-        "gbps,bandwidth_share,peak_rss\n";
+        "gbps,bandwidth_share,peak_rss,load_s,first_prompt_s,first_prompt_tokens,time_to_first_token_s\n";
   for (const BenchRow& r : rows)
     os << r.model << ',' << r.types << ',' << r.params << ',' << r.weight_bytes << ',' << r.bytes_per_token << ',' << r.kv << ',' << r.kv_bytes << ','
        << r.kv_scale_bytes << ',' << r.threads << ',' << r.test << ',' << r.tps_mean << ',' << r.tps_sd << ',' << r.gbps << ','
-       << r.read_bandwidth_gbps << ',' << r.bandwidth_share << ',' << r.peak_rss << '\n';
+       << r.read_bandwidth_gbps << ',' << r.bandwidth_share << ',' << r.peak_rss << ',' << r.load_seconds << ',' << r.first_prompt_seconds << ','
+       << r.first_prompt_tokens << ',' << r.load_seconds + r.first_prompt_seconds << '\n';
   return os.str();
 }
 

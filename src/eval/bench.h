@@ -46,6 +46,11 @@ struct BenchRow {
   double bandwidth_share = 0;  // gbps / measured read bandwidth at this thread count
   double read_bandwidth_gbps = 0;
   size_t peak_rss = 0;
+  // Per (model, threads), the same on each of its rows: seconds of Engine::load (map, validate, allocate),
+  // and of the first prompt evaluation after it (the first -p test's length, 32 tokens without one;
+  // page faults of the weights included). time to first token = load + first prompt.
+  double load_seconds = 0, first_prompt_seconds = 0;
+  int first_prompt_tokens = 0;
 };
 
 Result<std::vector<BenchRow>> run_bench(const BenchConfig& cfg);

@@ -122,6 +122,38 @@ TEST(Cli, BenchWritesJsonWithBothTests) {
   EXPECT_EQ(csv.out.rfind("model,types,", 0), 0u);
 }
 
+TEST(Cli, BenchReportsLoadAndTimeToFirstToken) {
+  const auto r =
+      run_command(test::cli() + " bench -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -p 24 -n 4 -t 1 -r 1 -o json --no-bandwidth");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  for (const auto& row : j) {
+    EXPECT_GT(row["load_s"].get<double>(), 0.0);
+    EXPECT_GT(row["first_prompt_s"].get<double>(), 0.0);
+    EXPECT_EQ(row["first_prompt_tokens"], 24);  // the first -p test's length
+    EXPECT_DOUBLE_EQ(row["time_to_first_token_s"].get<double>(), row["load_s"].get<double>() + row["first_prompt_s"].get<double>());
+  }
+  EXPECT_EQ(j[0]["load_s"], j[1]["load_s"]);  // one load per (model, threads)
+  const auto md = run_command(test::cli() + " bench -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -p 8 -n 0 -r 1 --no-bandwidth");
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| load s | time to first token s |"), std::string::npos) << md.out;
+}
+
+TEST(Cli, MapModesLoadTheSameModelAndABadOneIsAnError) {
+  const std::string base = " run -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -n 12 --temp 0";
+  const auto plain = run_command(test::cli() + base);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  for (const char* mode : {"willneed", "populate", "default"}) {
+    const auto r = run_command(std::string("POCKET_MMAP=") + mode + " " + test::cli() + base);
+    ASSERT_EQ(r.exit_code, 0) << mode << ": " << r.err;
+    EXPECT_EQ(r.out, plain.out) << mode;
+  }
+  const auto bad = run_command("POCKET_MMAP=eager " + test::cli() + base);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("POCKET_MMAP: unknown mode 'eager' (default, willneed, populate)"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, SynthWritesALoadableModelOfTheRightShape) {
   const std::string out = test::temp_path("synth.gguf");
   const auto r = run_command(test::cli() + " synth --shape qwen2.5-0.5b --layers 2 --type q8_0 --force -o " + out);
@@ -141,6 +173,23 @@ TEST(Cli, SysinfoMeasuresBandwidth) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("memory bandwidth, 1 thread: read"), std::string::npos);
   EXPECT_NE(r.out.find("kernels: "), std::string::npos);
+  EXPECT_NE(r.out.find("decode kernels"), std::string::npos);
+}
+
+// POCKET_KERNEL_CHOICE=single|multi force the decode variant without measuring; POCKET_KERNELS=ref has
+// no multi-row kernels to choose. (Only what is printed is checked: nothing here times anything.)
+TEST(Cli, SysinfoShowsForcedDecodeKernelChoices) {
+  for (const char* v : {"single", "multi"}) {
+    const auto r = run_command("POCKET_KERNELS=avx2 POCKET_KERNEL_CHOICE=" + std::string(v) + " " + test::cli() + " sysinfo --no-bandwidth");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (r.out.find("kernels: avx2") == std::string::npos) GTEST_SKIP() << "no AVX2 table on this CPU/build";
+    EXPECT_NE(r.out.find("forced by POCKET_KERNEL_CHOICE=" + std::string(v)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Q8_0  cols<=1024  ( 576 cols): " + std::string(v)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Q4_0  cols>3072   (4096 cols): " + std::string(v)), std::string::npos) << r.out;
+  }
+  const auto ref = run_command("POCKET_KERNELS=ref POCKET_KERNEL_CHOICE=multi " + test::cli() + " sysinfo --no-bandwidth");
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  EXPECT_NE(ref.out.find("ref: single-row everywhere"), std::string::npos) << ref.out;
 }
 
 }  // namespace
