@@ -1,6 +1,8 @@
 // CPU feature detection: x86 CPUID + OS XSAVE support; aarch64 the kernel's HWCAP bits.
 #pragma once
 
+#include <string>
+
 namespace pocket {
 
 struct CpuFeatures {
@@ -17,5 +19,11 @@ struct CpuFeatures {
 };
 
 const CpuFeatures& cpu_features();
+
+// What kind of core this is, for keying per-machine measurements (kernels/kernel_choice): on x86 the
+// CPUID brand string with family/model/stepping (virtual machines often report a generic brand such as
+// "AMD EPYC" for several generations); on aarch64 every distinct MIDR (implementer:part rVpR) in
+// /proc/cpuinfo, so a big.LITTLE phone is one model; "unknown" where neither is readable.
+const std::string& cpu_model_name();
 
 }  // namespace pocket

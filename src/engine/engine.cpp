@@ -2,6 +2,7 @@
 
 #include "core/timing.h"
 #include "engine/sequence.h"
+#include "kernels/kernel_choice.h"
 
 #include <cstdio>
 
@@ -42,6 +43,9 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
     e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
   e->model_ = std::move(model);
+  // The decode variant (kernels/kernel_choice: the cache, or a probe of < 1 s on a new machine) is settled
+  // at load, not inside the first token's time.
+  (void)kernel_choice(kernels());
   return e;
 }
 

@@ -36,6 +36,7 @@ struct Runner {
   const Model& m;
   const ModelConfig& c;
   const KernelTable& kt;
+  const KernelChoice& kc;  // decode variant per weight type and row width
   KvCache& kv;
   Scratch& s;
   ThreadPool& pool;
@@ -71,9 +72,9 @@ struct Runner {
     const Matrix* qkv[3] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[3] = {s.q.data(), s.k.data(), s.v.data()};
     if (act_type_for(L.wq.type) == act_type_for(L.wk.type) && act_type_for(L.wk.type) == act_type_for(L.wv.type)) {
-      matmul_group(kt, pool, qkv, qkv_out, 3, s.xb.data(), n, s.act.data());
+      matmul_group(kt, kc, pool, qkv, qkv_out, 3, s.xb.data(), n, s.act.data());
     } else {
-      for (int i = 0; i < 3; ++i) matmul(kt, pool, *qkv[i], qkv_out[i], s.xb.data(), n, s.act.data());
+      for (int i = 0; i < 3; ++i) matmul(kt, kc, pool, *qkv[i], qkv_out[i], s.xb.data(), n, s.act.data());
     }
     add_bias(s.q.data(), L.bq, n);
     add_bias(s.k.data(), L.bk, n);
@@ -89,7 +90,7 @@ struct Runner {
 
     attention(kt, pool, c, e, n, s.q.data(), kv, l, s.attn.data(), s.scores.data(), kv.attention_span());
     dump(l, "attn_out", n, s.attn.data(), c.q_dim(), entry0);
-    matmul(kt, pool, L.wo, s.xb.data(), s.attn.data(), n, s.act.data());
+    matmul(kt, kc, pool, L.wo, s.xb.data(), s.attn.data(), n, s.act.data());
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
 
     rmsnorm_rows(s.x.data(), L.ffn_norm, s.xb.data(), n);
@@ -97,13 +98,13 @@ struct Runner {
     const Matrix* gu[2] = {&L.w_gate, &L.w_up};
     float* gu_out[2] = {s.hb.data(), s.hb2.data()};
     if (act_type_for(L.w_gate.type) == act_type_for(L.w_up.type)) {
-      matmul_group(kt, pool, gu, gu_out, 2, s.xb.data(), n, s.act.data());
+      matmul_group(kt, kc, pool, gu, gu_out, 2, s.xb.data(), n, s.act.data());
     } else {
-      for (int i = 0; i < 2; ++i) matmul(kt, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
+      for (int i = 0; i < 2; ++i) matmul(kt, kc, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
     }
     for (int t = 0; t < n; ++t) kt.silu_mul(s.hb.data() + (size_t)t * c.n_ff, s.hb2.data() + (size_t)t * c.n_ff, c.n_ff);
     dump(l, "ffn_act", n, s.hb.data(), c.n_ff, entry0);
-    matmul(kt, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
+    matmul(kt, kc, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
     dump(l, "ffn_out", n, s.xb.data(), c.n_embd, entry0);
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
     dump(l, "out", n, s.x.data(), c.n_embd, entry0);
@@ -130,7 +131,7 @@ struct Runner {
       ++k;
     }
     if (k == 0) return;
-    matmul(kt, pool, head, logits_out + (size_t)(*n_out) * head.rows, s.out_rows.data(), k, s.act.data());
+    matmul(kt, kc, pool, head, logits_out + (size_t)(*n_out) * head.rows, s.out_rows.data(), k, s.act.data());
     *n_out += k;
   }
 };
@@ -153,7 +154,9 @@ Status forward(const Model& model, const Batch& batch, KvCache& kv, Scratch& scr
     return error(ErrorCode::kInvalidArgument, "forward: replacement output head must have the model's width and type");
   const size_t n_rows = (size_t)batch.n_logits();
   if (logits->size() != n_rows * (size_t)head.rows) logits->resize(n_rows * (size_t)head.rows);
-  Runner r{model, c, opts.kernels ? *opts.kernels : kernels(), kv, scratch, pool, opts.hook, head};
+  const KernelTable& kt = opts.kernels ? *opts.kernels : kernels();
+  const KernelChoice& kc = opts.kernel_choice ? *opts.kernel_choice : kernel_choice(kt);
+  Runner r{model, c, kt, kc, kv, scratch, pool, opts.hook, head};
   int n_out = 0;
   for (int start = 0; start < batch.size(); start += scratch.max_batch) {
     const int n = std::min(scratch.max_batch, batch.size() - start);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <vector>
 
+#include "kernels/kernel_choice.h"
 #include "kernels/kernel_table.h"
 #include "kv/kv_cache.h"
 #include "model/batch.h"
@@ -20,6 +21,9 @@ using ActivationHook = std::function<void(const std::string& name, int entry, co
 
 struct ForwardOptions {
   const KernelTable* kernels = nullptr;  // nullptr: kernels()
+  // Decode variant per weight type and row width; nullptr: kernel_choice(table), measured once per
+  // process. Tests pass forced_kernel_choice(...) to compare the variants (their logits are identical).
+  const KernelChoice* kernel_choice = nullptr;
   const ActivationHook* hook = nullptr;
   // Replaces the output head (same width): logits rows then have head->rows entries. A speculative
   // draft computes logits only for a subset of the vocabulary this way.

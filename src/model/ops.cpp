@@ -10,8 +10,8 @@
 
 namespace pocket {
 
-void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats, const float* x, int n_tok,
-                  uint8_t* act) {
+void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats,
+                  const float* x, int n_tok, uint8_t* act) {
   POCKET_CHECK(n_mats >= 1);
   const int64_t cols = ws[0]->cols;
   const TensorType at = act_type_for(ws[0]->type);
@@ -45,9 +45,10 @@ void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* 
         float* y = ys[i];
         float out4[4];
         // Tokens in groups of 4 use the 4-token kernel; the rest (decode: all of them) use the 4-row
-        // kernel over groups of 4 rows. Every result equals vec_dot's, whatever the grouping.
+        // kernel over groups of 4 rows where it was measured faster on this machine for this type and
+        // width (kernel_choice), else vec_dot row by row. Every result equals vec_dot's, whatever the grouping.
         const int t4 = dot4 != nullptr ? t0 + (t1 - t0) / 4 * 4 : t0;
-        const VecDotR4Fn dotr4 = t4 < t1 ? kt.vec_dot_r4[(int)w.type] : nullptr;
+        const VecDotR4Fn dotr4 = t4 < t1 && kc.use_multi(w.type, cols) ? kt.vec_dot_r4[(int)w.type] : nullptr;
         int64_t r = r0;
         if (dotr4 != nullptr) {
           for (; r + 4 <= r1; r += 4) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "kernels/kernel_choice.h"
 #include "kernels/kernel_table.h"
 #include "kv/kv_cache.h"
 #include "model/batch.h"
@@ -15,13 +16,16 @@ namespace pocket {
 
 // ys[i][t * ws[i]->rows + r] = ws[i]->row(r) . x[t * cols + :] for every matrix i, token t, row r.
 // All matrices share the input x (n_tok rows of cols floats) and so the converted activations in act.
-void matmul_group(const KernelTable& kt, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats, const float* x, int n_tok,
-                  uint8_t* act);
+// kc says, per weight type and row width, whether tokens outside groups of 4 (decode) use the 4-row
+// kernel; the numbers are the same either way (kernel_choice(kt) for the measured choice).
+void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& pool, const Matrix* const* ws, float* const* ys, int n_mats,
+                  const float* x, int n_tok, uint8_t* act);
 
-inline void matmul(const KernelTable& kt, ThreadPool& pool, const Matrix& w, float* y, const float* x, int n_tok, uint8_t* act) {
+inline void matmul(const KernelTable& kt, const KernelChoice& kc, ThreadPool& pool, const Matrix& w, float* y, const float* x, int n_tok,
+                   uint8_t* act) {
   const Matrix* ws[1] = {&w};
   float* ys[1] = {y};
-  matmul_group(kt, pool, ws, ys, 1, x, n_tok, act);
+  matmul_group(kt, kc, pool, ws, ys, 1, x, n_tok, act);
 }
 
 // cos/sin of each rotated pair for one position: cs[2i] = cos(pos * base^(-2i/rope_dim)), cs[2i+1] = sin(...).

@@ -13,6 +13,7 @@
 #include "core/cpu_features.h"
 #include "core/memory_stats.h"
 #include "core/timing.h"
+#include "kernels/kernel_choice.h"
 #include "kernels/kernel_table.h"
 #include "model/ops.h"
 #include "runtime/memory_bandwidth.h"
@@ -89,6 +90,7 @@ Result<CalibrateReport> calibrate_host(const CalibrateOptions& o) {
   if (o.repetitions < 1) return field_error("repetitions", "must be >= 1");
   ThreadPool pool(threads);
   const KernelTable& kt = kernels();
+  const KernelChoice& kc = kernel_choice(kt);  // decode rates with the variant decode will use
   CalibrateReport rep;
   DeviceProfile& p = rep.profile;
   p.name = o.name;
@@ -125,13 +127,13 @@ Result<CalibrateReport> calibrate_host(const CalibrateOptions& o) {
       const int64_t rows = std::max<int64_t>(64, (int64_t)(o.decode_bytes / row_bytes(tr, cols)));
       auto big = std::make_unique<TestMatrix>(t, rows, cols);
       y.resize((size_t)rows);
-      matmul(kt, pool, big->m, y.data(), x.data(), 1, act.data());  // page in
-      const double dec_s = best_seconds(o.repetitions, [&] { matmul(kt, pool, big->m, y.data(), x.data(), 1, act.data()); });
+      matmul(kt, kc, pool, big->m, y.data(), x.data(), 1, act.data());  // page in
+      const double dec_s = best_seconds(o.repetitions, [&] { matmul(kt, kc, pool, big->m, y.data(), x.data(), 1, act.data()); });
       // Prefill: a batch of 64 tokens against 2048 rows (each weight block used 64 times).
       TestMatrix sq(t, kPrefillRows, cols);
       y.resize((size_t)kPrefillRows * kPrefillTokens);
-      matmul(kt, pool, sq.m, y.data(), x.data(), kPrefillTokens, act.data());
-      const double pre_s = best_seconds(o.repetitions, [&] { matmul(kt, pool, sq.m, y.data(), x.data(), kPrefillTokens, act.data()); });
+      matmul(kt, kc, pool, sq.m, y.data(), x.data(), kPrefillTokens, act.data());
+      const double pre_s = best_seconds(o.repetitions, [&] { matmul(kt, kc, pool, sq.m, y.data(), x.data(), kPrefillTokens, act.data()); });
       DeviceProfile::Measured m;
       m.type = tr.name;
       m.cols = cols;
@@ -156,7 +158,7 @@ Result<CalibrateReport> calibrate_host(const CalibrateOptions& o) {
   std::vector<float> yq((size_t)q4_big->m.rows);
   std::vector<uint8_t> actq(act_row_bytes(TensorType::Q4_0, q4_big->m.cols));
   p.power_w = rapl_power_w(
-      1.0, [&] { matmul(kt, pool, q4_big->m, yq.data(), x.data(), 1, actq.data()); }, &why);
+      1.0, [&] { matmul(kt, kc, pool, q4_big->m, yq.data(), x.data(), 1, actq.data()); }, &why);
   rep.energy_note = why;
   p.sources = {
       "pocket calibrate: STREAM-like read bandwidth (512 MiB, best of 5); decode = one token against a 128 MiB matrix per type and width (512, 1536, "

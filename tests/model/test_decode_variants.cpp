@@ -1,0 +1,61 @@
+// The decode kernel variant (single-row vec_dot or 4-row vec_dot_r4, kernels/kernel_choice) changes
+// speed only: forcing either gives bit-identical logits through a whole model, for prompt tails (tokens
+// outside groups of 4) and decode steps, with 1 and 2 threads, in every kernel table this CPU runs.
+#include <cstring>
+
+#include "kernels/kernel_choice.h"
+#include "kernels/kernel_support.h"
+#include "model/model_support.h"
+
+namespace pocket {
+namespace {
+
+// Logits of every prompt position (7 tokens: one group of 4 and a tail of 3) and of n greedy decode steps.
+std::vector<float> prompt_and_decode_logits(Engine& e, const std::vector<int32_t>& prompt, int n, const ForwardOptions& fo) {
+  const int64_t nv = e.model().config().n_vocab;
+  std::vector<float> all = test::all_logits(e, prompt, fo);
+  std::vector<float> logits(all.end() - nv, all.end());
+  int32_t pos = (int32_t)prompt.size();
+  Batch b;
+  for (int k = 0; k < n; ++k) {
+    b.clear();
+    b.add(test::argmax(logits.data(), nv), pos++, 0, true);
+    const Status s = e.eval(b, &logits, fo);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    if (!s.is_ok()) break;
+    all.insert(all.end(), logits.begin(), logits.end());
+  }
+  return all;
+}
+
+TEST(DecodeVariants, SingleAndMultiRowGiveBitIdenticalLogits) {
+  int compared = 0;
+  for (const char* f : {"golden/stories15M-q8_0.llamacpp.gguf", "golden/stories15M-q4_0.llamacpp.gguf"}) {
+    for (int threads : {1, 2}) {
+      auto e = test::load_engine(test::shared(f), threads);
+      ASSERT_NE(e, nullptr);
+      const TensorType wt = e->model().weights().layers[0].wq.type;
+      std::vector<int32_t> prompt = e->tokenizer().encode("Tom and Sue went to the", true, false);
+      prompt.resize(7, prompt.back());
+      for (const KernelTable* kt : test::kernel_tables()) {
+        const KernelChoice single = forced_kernel_choice(*kt, RowVariant::kSingle);
+        const KernelChoice multi = forced_kernel_choice(*kt, RowVariant::kMulti);
+        EXPECT_EQ(multi.use_multi(wt, e->model().config().n_embd), kt->vec_dot_r4[(int)wt] != nullptr) << kt->name;
+        ForwardOptions fs, fm;
+        fs.kernels = fm.kernels = kt;
+        fs.kernel_choice = &single;
+        fm.kernel_choice = &multi;
+        const std::vector<float> a = prompt_and_decode_logits(*e, prompt, 12, fs);
+        const std::vector<float> b = prompt_and_decode_logits(*e, prompt, 12, fm);
+        ASSERT_EQ(a.size(), b.size());
+        ASSERT_EQ(a.size(), (size_t)(7 + 12) * (size_t)e->model().config().n_vocab);
+        EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << f << " " << kt->name << " " << threads << " threads";
+        compared += kt->vec_dot_r4[(int)wt] != nullptr;
+      }
+    }
+  }
+  std::printf("[ decode variants ] %d (model, threads, table) runs with a 4-row kernel compared bit for bit\n", compared);
+}
+
+}  // namespace
+}  // namespace pocket
