@@ -27,6 +27,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
     if (s.code() == ErrorCode::kUnsupported) return error(s.code(), model->file().name() + ": " + s.message());
     return s;
   }
+  // The decode variant (kernels/kernel_choice: the cache, or a probe of < 1 s on a new machine) is settled
+  // at load, not inside the first token's time, and before the engine allocates: the probe's buffer
+  // (2 x L3) is freed before the KV cache and scratch exist, so it never adds to them.
+  (void)kernel_choice(kernels());
   std::unique_ptr<Engine> e(new Engine());
   POCKET_ASSIGN_OR_RETURN(Vocab vocab, read_vocab(model->file()));
   if (vocab.n_tokens() != c.n_vocab)
@@ -43,9 +47,6 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
     e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
   e->model_ = std::move(model);
-  // The decode variant (kernels/kernel_choice: the cache, or a probe of < 1 s on a new machine) is settled
-  // at load, not inside the first token's time.
-  (void)kernel_choice(kernels());
   return e;
 }
 

@@ -178,6 +178,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
   std::unique_ptr<uint8_t, FreeDeleter> buf(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
   if (!buf) {
     c.note = "probe: cannot allocate " + std::to_string(bytes >> 20) + " MiB; single-row kept";
+    c.cacheable = false;
     return c;
   }
   int64_t max_cols = 0;
@@ -211,7 +212,12 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
         const double per_rep = (double)c.entries.size() * 2.0 * warm;
         if (per_rep * reps > o.budget_seconds) {
           reps = std::max(1, (int)(o.budget_seconds / per_rep));
-          if (per_rep * reps > o.budget_seconds) bytes = std::max(size_t(16) << 20, (size_t)((double)bytes * o.budget_seconds / (per_rep * reps)));
+          if (per_rep * reps > o.budget_seconds) {
+            bytes = std::max(size_t(16) << 20, (size_t)((double)bytes * o.budget_seconds / (per_rep * reps)));
+            // A matrix cut below the DRAM-sized one may sit in the cache (emulators, sanitizer builds): use
+            // the result in this process, but never let it stand for the machine.
+            c.cacheable = false;
+          }
         }
       }
     }
@@ -367,7 +373,9 @@ KernelChoice select_kernel_choice(const KernelTable& kt, KernelChoiceMode mode, 
   c.cpu = cpu;
   apply_entries(kt, &c);
   c.cache_path.clear();
-  if (!cache_path.empty()) {
+  if (!c.cacheable) {
+    why += "; not cached (the probe was cut short: slow build or emulator, or no memory)";
+  } else if (!cache_path.empty()) {
     const Status s = write_kernel_choice(cache_path, c);
     if (s.is_ok())
       c.cache_path = cache_path;

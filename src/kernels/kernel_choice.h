@@ -58,6 +58,7 @@ struct KernelChoice {
   ChoiceSource source = ChoiceSource::kNone;
   std::string cache_path;  // file read or written; empty: memory only
   std::string note;        // e.g. why the cache was not used or not written
+  bool cacheable = true;   // false: the probe could not run at full size (no memory, time budget): not written
   double probe_seconds = 0;
   size_t probe_bytes = 0;                  // synthetic weight matrix size per timing
   std::vector<KernelChoiceEntry> entries;  // one per (type with vec_dot_r4, width class), by type then class

@@ -138,7 +138,10 @@ ApiError request_error(const Status& s) {
   ApiError e;
   e.status = 400;
   e.param = field_name_of(s, openai_field_names());
-  e.message = with_field_names(s, openai_field_names());
+  // Engine options are the server's, not the request's: name the flag that sets them.
+  FieldNames names = openai_field_names();
+  names.push_back({"n_ctx", "the server's --ctx"});
+  e.message = with_field_names(s, names);
   return e;
 }
 

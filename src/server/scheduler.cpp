@@ -86,6 +86,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(Engine& engine, int n_paral
 Scheduler::Scheduler(Engine& engine, int max_batch, std::vector<std::unique_ptr<Slot>> slots, SpeculativeOptions so)
     : engine_(engine), max_batch_(std::max(1, max_batch)), slots_(std::move(slots)), spec_opts_(so) {
   m_.n_parallel = (int)slots_.size();
+  count_kv_blocks();
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -112,17 +113,21 @@ std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, const Genera
   return job;
 }
 
+// Under mu_ (or before the scheduler thread starts).
+void Scheduler::count_kv_blocks() {
+  if (auto* paged = dynamic_cast<const PagedKvCache*>(&engine_.kv())) {
+    m_.kv_blocks_used = paged->blocks_in_use();
+    m_.kv_blocks_total = paged->n_blocks();
+  }
+}
+
 SchedulerMetrics Scheduler::metrics() const {
   std::lock_guard<std::mutex> lk(mu_);
   SchedulerMetrics m = m_;
   m.queued = (int)queue_.size();
   m.active = 0;
   for (const auto& s : slots_) m.active += s->job ? 1 : 0;
-  if (auto* paged = dynamic_cast<const PagedKvCache*>(&engine_.kv())) {
-    m.kv_blocks_used = paged->blocks_in_use();
-    m.kv_blocks_total = paged->n_blocks();
-  }
-  return m;
+  return m;  // the KV block counts were copied under mu_ by the scheduler thread (the cache is its own)
 }
 
 // Under mu_: queued requests take free sequences, longest shared prefix first.
@@ -217,6 +222,17 @@ void Scheduler::step() {
   Batch batch;
   size_t rows = 0;
   std::vector<Slot*> with_logits;
+  // Drafts never crowd out prompts: while a request reads its prompt, at least a quarter of the batch
+  // is left for prompt chunks; the pending tokens themselves always go in.
+  bool prompt_waiting = false;
+  int n_pending = 0;
+  for (auto& sp : slots_) {
+    if (!sp->job) continue;
+    const int uncached = (int)sp->s->tokens().size() - sp->s->n_cached();
+    prompt_waiting |= sp->s->reading_prompt() && uncached > (sp->round ? 1 : 0);
+    n_pending += uncached == 1 && (sp->round || !sp->s->reading_prompt()) ? 1 : 0;
+  }
+  int draft_room = std::max(0, max_batch_ - n_pending - (prompt_waiting ? std::max(1, max_batch_ / 4) : 0));
   for (auto& sp : slots_) {
     Slot& s = *sp;
     if (!s.job) continue;
@@ -233,6 +249,11 @@ void Scheduler::step() {
         end_job(s, FinishReason::kError, st.message());
         continue;
       }
+      if ((int)s.draft.tokens.size() > draft_room) {
+        s.draft.tokens.resize((size_t)draft_room);
+        s.draft.q.resize((size_t)draft_room);
+      }
+      draft_room -= (int)s.draft.tokens.size();
       s.round->add_to_batch(*s.s, s.draft, s.seq, batch);
     } else {
       s.s->add_to_batch(batch, s.seq, 1);
@@ -270,6 +291,8 @@ void Scheduler::step() {
       sp->s->set_cached(0);
       end_job(*sp, FinishReason::kError, st.message());
     }
+    std::lock_guard<std::mutex> lk(mu_);
+    count_kv_blocks();
     return;
   }
   const int64_t nv = engine_.model().config().n_vocab;
@@ -289,6 +312,7 @@ void Scheduler::step() {
     if (s.s->finished()) end_job(s, s.s->finish_reason());
   }
   std::lock_guard<std::mutex> lk(mu_);
+  count_kv_blocks();
   m_.busy_seconds += t1 - t0;
   recent_.push_back({t1, generated});
   while (!recent_.empty() && recent_.front().first < t1 - 5.0) recent_.pop_front();

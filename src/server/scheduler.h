@@ -95,6 +95,7 @@ class Scheduler {
   void loop();
   void admit();
   void step();
+  void count_kv_blocks();
 
   Engine& engine_;
   int max_batch_;
