@@ -23,11 +23,11 @@ TEST(OpenAiErrors, LibraryFieldsBecomeJsonParams) {
 }
 
 TEST(OpenAiErrors, OptionsARequestCannotSetGiveNoParam) {
-  // The server's own context (--ctx) is no request parameter: no param, the message as it is.
+  // The server's own context (--ctx) is no request parameter: no param, and the hint names the server's flag.
   const ApiError e = request_error(Status(ErrorCode::kOutOfRange, "prompt has 300 tokens but the context is 256 (raise n_ctx)", "n_ctx"));
   EXPECT_EQ(e.param, "");
   EXPECT_TRUE(e.body()["error"]["param"].is_null());
-  EXPECT_EQ(e.message, "prompt has 300 tokens but the context is 256 (raise n_ctx)");
+  EXPECT_EQ(e.message, "prompt has 300 tokens but the context is 256 (raise the server's --ctx)");
   EXPECT_EQ(request_error(Status(ErrorCode::kInvalidArgument, "messages[0].role: bad")).param, "");
 }
 
