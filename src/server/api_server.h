@@ -1,6 +1,8 @@
-// `pocket serve`: an OpenAI-compatible HTTP server (cpp-httplib) over the continuous-batching
-// scheduler: /v1/completions, /v1/chat/completions (JSON or server-sent events), /v1/models,
-// /health, /metrics, and the chat page at /.
+// `pocket serve`: the OpenAI-compatible API over the continuous-batching scheduler and the event-driven
+// HTTP front (server/http_server.h): /v1/completions, /v1/chat/completions (JSON or server-sent events),
+// /v1/models[/{id}], /health, /metrics and the chat page at /. API keys, CORS, the queue limit and the
+// per-request deadline live here; a generation is an HttpPending fed by its scheduler Job, so no
+// thread waits for a client and a client that leaves cancels its generation.
 #pragma once
 
 #include <memory>
@@ -8,10 +10,7 @@
 
 #include "engine/engine.h"
 #include "server/chat_template.h"
-
-namespace httplib {
-class Server;
-}
+#include "server/http_server.h"
 
 namespace pocket {
 
@@ -20,9 +19,11 @@ class Scheduler;
 struct ServerOptions {
   std::string model_id;  // what /v1/models lists and requests may name
   ChatTemplate chat_template = ChatTemplate::kPlain;
-  std::string api_key;  // non-empty: /v1/* need "Authorization: Bearer <key>"
-  size_t max_body_bytes = 1 << 20;
-  int max_queue = 256;  // requests waiting beyond this get 503
+  std::string api_key;          // non-empty: /v1/* and /metrics need "Authorization: Bearer <key>"
+  bool metrics_public = false;  // /metrics without the key
+  std::string cors_origin;      // non-empty: CORS headers for this origin ("*": any), preflight answered
+  int max_queue = 64;           // requests waiting for a sequence beyond this get 503 + Retry-After
+  HttpLimits http;              // body and header limits, deadlines, connection caps
 };
 
 class ApiServer {
@@ -30,17 +31,20 @@ class ApiServer {
   // engine: created with EngineOptions::n_parallel > 0 (a paged cache); scheduler: Scheduler::create over it.
   ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const ServerOptions& opts);
   ~ApiServer();
-  // Binds host:port (port 0: any free port); returns the port, or -1.
-  int bind(const std::string& host, int port);
-  void listen();  // blocks until stop()
+  // Binds host:port (port 0: any free port); returns the port, or -1 with *error set.
+  int bind(const std::string& host, int port, std::string* error);
+  void listen();  // blocks until stop(), SIGINT or SIGTERM
   void stop();
 
  private:
-  void routes();
+  HttpResponse handle(const HttpRequest& req);
+  HttpResponse completion(const HttpRequest& req, bool chat);
+  HttpResponse metrics() const;
   Engine& engine_;
   ServerOptions opts_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<httplib::Server> http_;
+  size_t max_piece_bytes_ = 1;  // the longest token's text: a prompt of more bytes than n_ctx of these is too long
+  std::unique_ptr<HttpServer> http_;
 };
 
 }  // namespace pocket

@@ -18,19 +18,38 @@ bool Job::next(std::string* text, int timeout_ms) {
   return !text->empty() || !done_;
 }
 
-void Job::push(const std::string& text) {
+void Job::set_notify(std::function<void()> notify) {
   std::lock_guard<std::mutex> lk(mu_);
-  text_.push_back(text);
+  notify_ = std::move(notify);
+}
+
+void Job::cancel() {
+  if (!cancelled_.exchange(true)) generated_at_cancel_ = progress_.load();
+}
+
+void Job::push(const std::string& text) {
+  std::function<void()> notify;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    text_.push_back(text);
+    notify = notify_;
+  }
   cv_.notify_all();
+  if (notify) notify();
 }
 
 void Job::finish(const std::string& reason, int n_generated, const std::string& error) {
-  std::lock_guard<std::mutex> lk(mu_);
-  done_ = true;
-  reason_ = reason;
-  error_ = error;
-  n_generated_ = n_generated;
+  std::function<void()> notify;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    done_ = true;
+    reason_ = reason;
+    error_ = error;
+    n_generated_ = n_generated;
+    notify = std::move(notify_);
+  }
   cv_.notify_all();
+  if (notify) notify();
 }
 
 std::string Job::finish_reason() const {
@@ -136,6 +155,7 @@ void Scheduler::admit() {
     std::shared_ptr<Job> job = queue_.front();
     if (job->cancelled()) {
       queue_.pop_front();
+      ++m_.cancelled;
       job->finish("cancelled", 0);
       continue;
     }
@@ -213,6 +233,10 @@ void Scheduler::step() {
       }
       s.round.reset();
       m_.generated_tokens += (uint64_t)n_generated;
+      if (job->cancelled()) {
+        ++m_.cancelled;
+        m_.tokens_after_cancel += (uint64_t)std::max(0, n_generated - job->generated_at_cancel());
+      }
     }
     job->finish(openai_finish_reason(r), n_generated, err);
   };
@@ -309,6 +333,7 @@ void Scheduler::step() {
       s.s->step(row);
     }
     generated += s.n_generated() - before;
+    s.job->set_progress(s.n_generated());
     if (s.s->finished()) end_job(s, s.s->finish_reason());
   }
   std::lock_guard<std::mutex> lk(mu_);

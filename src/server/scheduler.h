@@ -30,10 +30,17 @@ class Job {
   const std::vector<int32_t>& prompt() const { return prompt_; }
   const GenerateOptions& options() const { return opts_; }
 
-  // Reader side. Waits up to timeout_ms for text; false once the job has ended and all text was read.
+  // Reader side. Waits up to timeout_ms (0: not at all) for text; false once the job has ended and all
+  // text was read.
   bool next(std::string* text, int timeout_ms);
-  void cancel() { cancelled_ = true; }
+  // Called (on the scheduler's thread, outside the job's lock) after each push and at the end; set it
+  // before reading, or read once after setting it, so no wake-up is lost.
+  void set_notify(std::function<void()> notify);
+  // Marks the job: the scheduler ends it at its next step. The first call remembers how many tokens had
+  // been generated, so the tokens generated after the cancel can be counted.
+  void cancel();
   bool cancelled() const { return cancelled_; }
+  int generated_at_cancel() const { return generated_at_cancel_; }
   // Valid after next() returned false.
   std::string finish_reason() const;  // "stop", "length", "cancelled" or "error"
   std::string error_message() const;
@@ -45,12 +52,15 @@ class Job {
   void push(const std::string& text);
   void finish(const std::string& reason, int n_generated, const std::string& error = "");
   void set_reused(int n) { n_reused_ = n; }
+  void set_progress(int n_generated) { progress_ = n_generated; }  // after each step
 
  private:
   std::vector<int32_t> prompt_;
   GenerateOptions opts_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<int> progress_{0}, generated_at_cancel_{0};
   mutable std::mutex mu_;
+  std::function<void()> notify_;
   std::condition_variable cv_;
   std::deque<std::string> text_;
   bool done_ = false;
@@ -60,9 +70,10 @@ class Job {
 
 struct SchedulerMetrics {
   uint64_t requests = 0, prompt_tokens = 0, generated_tokens = 0, reused_tokens = 0;
-  uint64_t draft_tokens = 0, draft_accepted = 0;  // speculative decoding: drafts proposed and kept
-  double busy_seconds = 0;                        // time spent evaluating batches
-  double recent_tps = 0;                          // generated tokens/s over the last few seconds
+  uint64_t draft_tokens = 0, draft_accepted = 0;    // speculative decoding: drafts proposed and kept
+  uint64_t cancelled = 0, tokens_after_cancel = 0;  // requests cancelled; tokens generated after their cancel
+  double busy_seconds = 0;                          // time spent evaluating batches
+  double recent_tps = 0;                            // generated tokens/s over the last few seconds
   int queued = 0, active = 0, n_parallel = 0;
   int kv_blocks_used = 0, kv_blocks_total = 0;
 };

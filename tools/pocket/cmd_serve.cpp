@@ -1,5 +1,6 @@
 // pocket serve: the OpenAI-compatible local server (src/server/).
-#include <csignal>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "commands.h"
@@ -19,17 +20,16 @@ EngineOptions serve_engine_defaults() {
 }
 
 struct ServeArgs {
-  std::string model, host = "127.0.0.1", chat_template, api_key, name;
+  std::string model, host = "127.0.0.1", chat_template, api_key, name, cors_origin;
   int port = 8080;
+  bool metrics_public = false;
+  int max_queue = 64;
+  double read_timeout = 10, idle_timeout = 5, timeout = 600;
+  size_t max_body = 1 << 20;
   EngineOptions engine = serve_engine_defaults();  // -t, -c, -b, --parallel bind here
   KvFlags kv;
   DraftFlags draft;
 };
-
-ApiServer* g_server = nullptr;
-void on_signal(int) {
-  if (g_server) g_server->stop();
-}
 
 int serve(const ServeArgs& a) {
   EngineOptions eo = a.engine;
@@ -41,6 +41,16 @@ int serve(const ServeArgs& a) {
   ServerOptions so;
   so.model_id = a.name.empty() ? a.model.substr(a.model.find_last_of('/') + 1) : a.name;
   so.api_key = a.api_key;
+  so.metrics_public = a.metrics_public;
+  so.cors_origin = a.cors_origin;
+  so.max_queue = a.max_queue;
+  auto ms = [](double s) { return std::chrono::milliseconds((int64_t)(s * 1000)); };
+  so.http.read_timeout = ms(a.read_timeout);
+  so.http.idle_timeout = ms(a.idle_timeout);
+  so.http.request_timeout = ms(a.timeout);
+  so.http.max_body_bytes = a.max_body;
+  // Idle keep-alive connections: enough for every sequence's client and a few browser tabs each.
+  so.http.max_idle_connections = std::max(64, 16 * eo.n_parallel);
   const std::string jinja = engine.value()->model().file().get_string_or("tokenizer.chat_template", "");
   if (!a.chat_template.empty()) {
     auto t = chat_template_from_name(a.chat_template);
@@ -64,18 +74,15 @@ int serve(const ServeArgs& a) {
   auto scheduler = Scheduler::create(*engine.value(), eo.n_parallel, eo.max_batch, spec);
   if (!scheduler) return fail(scheduler.status());
   ApiServer server(*engine.value(), std::move(scheduler).value(), so);
-  const int port = server.bind(a.host, a.port);
-  if (port < 0) return fail(a.host + ":" + std::to_string(a.port) + ": cannot listen (in use, or not a local address)");
+  std::string bind_error;
+  const int port = server.bind(a.host, a.port, &bind_error);
+  if (port < 0) return fail("--host/--port " + bind_error + ": cannot listen (in use, or not a local address)");
   std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template %s%s\n", so.model_id.c_str(), eo.n_parallel,
                engine.value()->n_ctx(), chat_template_name(so.chat_template), jinja.empty() ? " (none in the file)" : "");
   if (a.draft.spec.any()) std::fprintf(stderr, "pocket serve: speculative decoding on every sequence\n");
   std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", a.host.c_str(), port);
   std::fflush(stderr);
-  g_server = &server;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  server.listen();
-  g_server = nullptr;
+  server.listen();  // until SIGINT or SIGTERM
   std::fprintf(stderr, "pocket serve: stopped\n");
   return 0;
 }
@@ -93,7 +100,15 @@ Runner register_serve(CLI::App& app) {
   sub->add_option("-t,--threads", a->engine.n_threads, "threads")->check(CLI::Range(1, 256));
   sub->add_option("-b,--batch", a->engine.max_batch, "tokens per forward step across all sequences")->check(CLI::Range(1, 4096));
   sub->add_option("--chat-template", a->chat_template, "plain, llama2, llama3, chatml, zephyr, phi3, gemma (default: from the file)");
-  sub->add_option("--api-key", a->api_key, "require Authorization: Bearer KEY on /v1/*");
+  sub->add_option("--api-key", a->api_key, "require Authorization: Bearer KEY on /v1/* and /metrics");
+  sub->add_flag("--metrics-public", a->metrics_public, "/metrics without the API key");
+  sub->add_option("--cors-origin", a->cors_origin, "allow browser pages from this origin (\"*\": any) to call the API");
+  sub->add_option("--max-queue", a->max_queue, "requests waiting for a sequence beyond this get 503 with Retry-After")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("--timeout", a->timeout, "seconds a whole request may take, generation included (then 504)")->check(CLI::Range(0.1, 1e6));
+  sub->add_option("--read-timeout", a->read_timeout, "seconds for a request's headers to arrive, and again for its body (then 408)")
+      ->check(CLI::Range(0.1, 3600.0));
+  sub->add_option("--idle-timeout", a->idle_timeout, "seconds an idle connection (new or keep-alive) is kept")->check(CLI::Range(0.1, 3600.0));
+  sub->add_option("--max-body", a->max_body, "largest request body in bytes (then 413)")->check(CLI::Range((size_t)1024, (size_t)1 << 30));
   sub->add_option("--name", a->name, "model id reported and accepted (default: the file name)");
   add_kv_flags(sub, &a->kv);
   add_draft_flags(sub, &a->draft);
