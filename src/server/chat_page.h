@@ -50,7 +50,18 @@ inline constexpr const char* kChatPageHtml = R"HTML(<!doctype html>
 <script>
 const history = [];
 const $ = (id) => document.getElementById(id);
-fetch('/v1/models').then(r => r.json()).then(j => { $('model').textContent = j.data[0].id; }).catch(() => {});
+// A server started with --api-key answers 401 until the page sends the key: asked once, kept for the tab.
+function auth() { const k = sessionStorage.getItem('pocket-key'); return k ? { Authorization: 'Bearer ' + k } : {}; }
+async function api(path, init = {}) {
+  for (let tries = 0; ; tries++) {
+    const res = await fetch(path, { ...init, headers: { ...(init.headers || {}), ...auth() } });
+    if (res.status !== 401 || tries > 0) return res;
+    const key = prompt('This server needs its API key (--api-key):');
+    if (!key) return res;
+    sessionStorage.setItem('pocket-key', key);
+  }
+}
+api('/v1/models').then(r => r.json()).then(j => { $('model').textContent = j.data[0].id; }).catch(() => {});
 
 function bubble(role, text) {
   const d = document.createElement('div');
@@ -75,7 +86,7 @@ async function send(text) {
   const t0 = performance.now();
   let tFirst = 0, chunks = 0, reply = '';
   try {
-    const res = await fetch('/v1/chat/completions', {
+    const res = await api('/v1/chat/completions', {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ messages: history, stream: true, stream_options: { include_usage: true },
                              temperature: parseFloat($('temperature').value), max_tokens: parseInt($('max-tokens').value, 10) })

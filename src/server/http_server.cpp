@@ -248,8 +248,8 @@ asio::awaitable<bool> HttpServer::Impl::Session::send_pending(HttpResponse& r, b
     if (ec) gone_ = true;
   }
   for (;;) {
-    if (gone_) {
-      ++srv_.stats.disconnects;
+    if (gone_ || srv_.stopping) {  // shutting down: the scheduler ends the job, nobody reads the reply
+      if (gone_) ++srv_.stats.disconnects;
       pending->abort(HttpAbort::kClientGone);
       stop_watching();
       co_return false;
@@ -275,6 +275,7 @@ asio::awaitable<bool> HttpServer::Impl::Session::send_pending(HttpResponse& r, b
         ok = co_await write_raw("0\r\n\r\n");
       } else {
         HttpResponse reply = p.reply ? std::move(*p.reply) : http_error(500, "internal error: no reply", "server_error");
+        reply.headers.insert(reply.headers.begin(), r.headers.begin(), r.headers.end());  // the handler's (CORS ...)
         ok = co_await write(reply, keep_alive);
       }
       co_return ok&& keep_alive;
@@ -290,6 +291,7 @@ asio::awaitable<bool> HttpServer::Impl::Session::send_pending(HttpResponse& r, b
 
 asio::awaitable<void> HttpServer::Impl::Session::run(std::shared_ptr<Session> self) {
   const HttpLimits& lim = srv_.limits;
+  bool trim = false;  // a large body was read: give its pages back once the parser is gone
   for (;;) {
     if (srv_.stopping || !co_await wait_for_request()) break;
     const Clock::time_point deadline = Clock::now() + lim.request_timeout;
@@ -306,6 +308,7 @@ asio::awaitable<void> HttpServer::Impl::Session::run(std::shared_ptr<Session> se
         ++srv_.stats.refused;
       HttpResponse r = http_error(status, msg);
       if (co_await write(r, false)) co_await linger();
+      trim |= status == 413;  // up to a body limit was buffered
     };
     if (ec) {
       if (ec == beast::error::timeout)
@@ -372,6 +375,7 @@ asio::awaitable<void> HttpServer::Impl::Session::run(std::shared_ptr<Session> se
   }
   close();
   finish();
+  if (trim) asio::post(srv_.pool, [] { malloc_trim(0); });
   (void)self;
 }
 

@@ -36,7 +36,8 @@ struct HttpResponse {
   int status = 200;
   HttpHeaders headers;  // besides Content-Length, Connection, Date and Server, which the server writes
   std::string content_type = "application/json", body;
-  // Set: the reply comes later. streamed = false: poll() returns the whole reply when done; streamed =
+  // Set: the reply comes later. streamed = false: poll() returns the whole reply when done (headers above
+  // are added to it); streamed =
   // true: status and headers above are sent at once and poll() returns the body chunk by chunk.
   std::shared_ptr<HttpPending> pending;
   bool streamed = false;

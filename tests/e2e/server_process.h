@@ -53,6 +53,7 @@ class ServerProcess {
     std::remove(log_.c_str());
   }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // the server itself (sh exec's it): for /proc/<pid>/status
   std::string log() const { return test::read_file(log_); }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
