@@ -66,8 +66,11 @@ class CompletionPending : public HttpPending {
 
   HttpPoll poll() override {
     HttpPoll p;
-    std::string piece;
-    const bool more = job_->next(&piece, 0);
+    // All the text there is now, and whether more can come: next() hands over the last text with true
+    // even when the job has ended, so read until it says nothing more is waiting.
+    std::string piece, text;
+    bool more;
+    while ((more = job_->next(&text, 0)) && !text.empty()) piece += text;
     if (stream_ && !piece.empty()) {
       p.data = sse(completion_chunk(result_, chat_, piece, "", first_));
       first_ = false;

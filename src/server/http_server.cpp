@@ -315,7 +315,7 @@ asio::awaitable<void> HttpServer::Impl::Session::run(std::shared_ptr<Session> se
         co_await refuse(408, "request headers not received within " + std::to_string(lim.read_timeout.count() / 1000) + " s");
       else if (ec == http::error::body_limit)
         co_await refuse(413, "request body larger than " + std::to_string(lim.max_body_bytes) + " bytes (Content-Length " +
-                                 std::to_string(parser.content_length().value_or(0)) + ")");
+                                 std::string(parser.get()[http::field::content_length]) + ")");
       else if (ec == http::error::header_limit)
         co_await refuse(431, "request headers larger than " + std::to_string(lim.max_header_bytes) + " bytes");
       else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::operation_aborted &&
