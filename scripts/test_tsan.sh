@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the concurrent code: the thread pool, thread-count determinism, speculative
-# decoding (draft and target share one pool), and the server (scheduler thread + HTTP workers,
-# 16 concurrent clients, cancellation). Builds build-tsan; not in every CI run (time), see docs/fuzzing.md.
+# decoding (draft and target share one pool), and the server (scheduler thread, the HTTP front's I/O
+# thread and handler pool; 16 concurrent clients, cancellation, hostile clients). Builds build-tsan; not in every CI run (time), see docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build-tsan
