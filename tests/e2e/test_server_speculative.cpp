@@ -61,7 +61,10 @@ void expect_plain_replies(const std::string& draft_args) {
   EXPECT_EQ(server.stop(), 0) << server.log();
 }
 
-TEST(SpeculativeServer, LookupDraftsGiveThePlainGreedyText) { expect_plain_replies("--lookup"); }
+// --no-adaptive: the adaptive controller decides from measured batch timings, so under a sanitizer the
+// drafts it lets through vary (one ASan run of two: 33 drafts, none accepted); the controller's own
+// decisions are tested in model_tests.
+TEST(SpeculativeServer, LookupDraftsGiveThePlainGreedyText) { expect_plain_replies("--lookup --no-adaptive"); }
 
 TEST(SpeculativeServer, ModelDraftsGiveThePlainGreedyText) {
   expect_plain_replies("--draft " + test::shared("golden/stories15M-q8_0.llamacpp.gguf") + " --draft-max 4");
