@@ -12,11 +12,13 @@
 namespace pocket {
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& opts) {
+  POCKET_RETURN_IF_ERROR(check_kernel_environment());  // before the model is read: a typo costs no load
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_path));
   return create(std::move(model), opts);
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, const EngineOptions& options) {
+  POCKET_RETURN_IF_ERROR(check_kernel_environment());
   EngineOptions opts = options;
   if (opts.pool) opts.n_threads = opts.pool->size();
   const ModelConfig& c = model->config();

@@ -398,6 +398,25 @@ KernelChoice choose_for_process(const KernelTable& kt) {
 
 }  // namespace
 
+Status check_kernel_environment() {
+#if defined(__aarch64__)
+  const std::vector<std::string> tables = {"auto", "ref", "neon", "neon-dotprod"};
+#else
+  const std::vector<std::string> tables = {"auto", "ref", "avx2", "avx512vnni"};
+#endif
+  const char* k = std::getenv("POCKET_KERNELS");
+  if (k != nullptr && *k != '\0' && std::find(tables.begin(), tables.end(), k) == tables.end()) {
+    std::string list;
+    for (const std::string& t : tables) list += (list.empty() ? "" : ", ") + t;
+    return error(ErrorCode::kInvalidArgument, std::string("POCKET_KERNELS: unknown kernel table '") + k + "' (" + list + ")");
+  }
+  bool unknown = false;
+  const char* c = std::getenv("POCKET_KERNEL_CHOICE");
+  parse_kernel_choice_mode(c, &unknown);
+  if (unknown) return error(ErrorCode::kInvalidArgument, std::string("POCKET_KERNEL_CHOICE: unknown mode '") + c + "' (auto, probe, single, multi)");
+  return Status::ok();
+}
+
 const KernelChoice& kernel_choice(const KernelTable& kt) {
   static const KernelTable& active = kernels();
   if (&kt == &active) {

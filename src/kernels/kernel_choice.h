@@ -111,4 +111,9 @@ KernelChoice select_kernel_choice(const KernelTable& kt, KernelChoiceMode mode, 
 // on first use (thread-safe); afterwards a pointer comparison for the process's table.
 const KernelChoice& kernel_choice(const KernelTable& kt);
 
+// POCKET_KERNELS and POCKET_KERNEL_CHOICE name a table and a mode this build knows, or are unset: an
+// unknown value is an error naming the variable, the value and the choices (Engine::create and
+// `pocket sysinfo` check it first; below them, an unknown value falls back to auto with a warning).
+Status check_kernel_environment();
+
 }  // namespace pocket

@@ -119,7 +119,12 @@ ApiServer::ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const
     : engine_(engine), opts_(opts), scheduler_(std::move(scheduler)) {
   for (const std::string& t : engine_.tokenizer().vocab().tokens) max_piece_bytes_ = std::max(max_piece_bytes_, t.size());
   max_piece_bytes_ = std::max<size_t>(max_piece_bytes_, 8);  // byte fallback and <unk> cover at most 4 bytes
-  http_ = std::make_unique<HttpServer>([this](const HttpRequest& r) { return handle(r); }, opts_.http);
+  // /health is answered on the I/O thread: a probe gets its answer even while every handler thread works.
+  auto quick = [this](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (r.method != "GET" || r.path != "/health") return std::nullopt;
+    return with_cors(json_response(200, {{"status", "ok"}, {"model", opts_.model_id}}));
+  };
+  http_ = std::make_unique<HttpServer>([this](const HttpRequest& r) { return with_cors(handle(r)); }, quick, opts_.http);
 }
 
 ApiServer::~ApiServer() {
@@ -163,7 +168,7 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     } else if (p == "/") {
       res.content_type = "text/html; charset=utf-8";
       res.body = kChatPageHtml;
-    } else if (p == "/health") {
+    } else if (p == "/health") {  // served by the quick handler (the I/O thread) before it gets here
       res = json_response(200, {{"status", "ok"}, {"model", opts_.model_id}});
     } else if (p == "/metrics") {
       res = metrics();
@@ -180,6 +185,10 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
   } else {
     res = error_response(api_error(404, "no route " + req.method + " " + p, "invalid_request_error", "not_found"));
   }
+  return res;
+}
+
+HttpResponse ApiServer::with_cors(HttpResponse res) const {
   if (!opts_.cors_origin.empty()) {
     res.headers.push_back({"Access-Control-Allow-Origin", opts_.cors_origin});
     if (opts_.cors_origin != "*") res.headers.push_back({"Vary", "Origin"});
@@ -254,6 +263,9 @@ HttpResponse ApiServer::completion(const HttpRequest& req, bool chat) {
   GenerateOptions go;
   go.sampling.temperature = (float)cr.temperature;
   go.sampling.top_p = (float)cr.top_p;
+  if (cr.top_k >= 0) go.sampling.top_k = cr.top_k;
+  if (cr.min_p >= 0) go.sampling.min_p = (float)cr.min_p;
+  if (cr.repeat_penalty >= 0) go.sampling.repeat_penalty = (float)cr.repeat_penalty;
   go.sampling.presence_penalty = (float)cr.presence_penalty;
   go.sampling.frequency_penalty = (float)cr.frequency_penalty;
   go.sampling.seed = cr.seed >= 0 ? (uint64_t)cr.seed : std::random_device{}();

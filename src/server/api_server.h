@@ -40,6 +40,7 @@ class ApiServer {
   HttpResponse handle(const HttpRequest& req);
   HttpResponse completion(const HttpRequest& req, bool chat);
   HttpResponse metrics() const;
+  HttpResponse with_cors(HttpResponse res) const;  // the --cors-origin headers on every reply
   Engine& engine_;
   ServerOptions opts_;
   std::unique_ptr<Scheduler> scheduler_;

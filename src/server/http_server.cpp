@@ -49,15 +49,34 @@ HttpResponse http_error(int status, const std::string& message, const char* type
   return r;
 }
 
+// The reply to a request whose headers or body could not be read; status 0: none (the client went away).
+// A plain function, not a lambda coroutine: g++ 12 miscompiles some of those (a double free was seen).
+struct ReadFailure {
+  int status = 0;
+  std::string message;
+};
+ReadFailure read_failure(const error_code& ec, const char* what, const std::string& declared_length, const HttpLimits& lim) {
+  if (ec == beast::error::timeout)
+    return {408, std::string("request ") + what + " not received within " + std::to_string(lim.read_timeout.count() / 1000) + " s"};
+  if (ec == http::error::body_limit)
+    return {413, "request body larger than " + std::to_string(lim.max_body_bytes) + " bytes" +
+                     (declared_length.empty() ? "" : " (Content-Length " + declared_length + ")")};
+  if (ec == http::error::header_limit) return {431, "request headers larger than " + std::to_string(lim.max_header_bytes) + " bytes"};
+  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+    return {};
+  return {400, std::string("malformed HTTP request ") + what + ": " + ec.message()};
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
   class Session;
 
-  Impl(HttpHandler h, const HttpLimits& l)
-      : handler(std::move(h)), limits(l), acceptor(io), signals(io), pool((size_t)std::max(1, l.handler_threads)) {}
+  Impl(HttpHandler h, HttpQuickHandler q, const HttpLimits& l)
+      : handler(std::move(h)), quick(std::move(q)), limits(l), acceptor(io), signals(io), pool((size_t)std::max(1, l.handler_threads)) {}
 
   HttpHandler handler;
+  HttpQuickHandler quick;
   HttpLimits limits;
   asio::io_context io{1};
   tcp::acceptor acceptor;
@@ -311,33 +330,19 @@ asio::awaitable<void> HttpServer::Impl::Session::run(std::shared_ptr<Session> se
       trim |= status == 413;  // up to a body limit was buffered
     };
     if (ec) {
-      if (ec == beast::error::timeout)
-        co_await refuse(408, "request headers not received within " + std::to_string(lim.read_timeout.count() / 1000) + " s");
-      else if (ec == http::error::body_limit)
-        co_await refuse(413, "request body larger than " + std::to_string(lim.max_body_bytes) + " bytes (Content-Length " +
-                                 std::string(parser.get()[http::field::content_length]) + ")");
-      else if (ec == http::error::header_limit)
-        co_await refuse(431, "request headers larger than " + std::to_string(lim.max_header_bytes) + " bytes");
-      else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::operation_aborted &&
-               ec != asio::error::connection_reset)
-        co_await refuse(400, std::string("malformed HTTP request: ") + ec.message());
+      const ReadFailure f = read_failure(ec, "headers", std::string(parser.get()[http::field::content_length]), lim);
+      if (f.status != 0) co_await refuse(f.status, f.message);
       break;
     }
-    auto& head = parser.get();
-    if (head[http::field::expect] == "100-continue" && !parser.is_done()) {
+    if (parser.get()[http::field::expect] == "100-continue" && !parser.is_done()) {
       if (!co_await write_raw("HTTP/1.1 100 Continue\r\n\r\n")) break;
     }
     if (!parser.is_done()) {
       stream_.expires_after(lim.read_timeout);
       co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (ec == beast::error::timeout)
-          co_await refuse(408, "request body not received within " + std::to_string(lim.read_timeout.count() / 1000) + " s");
-        else if (ec == http::error::body_limit)
-          co_await refuse(413, "request body larger than " + std::to_string(lim.max_body_bytes) + " bytes");
-        else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::operation_aborted &&
-                 ec != asio::error::connection_reset)
-          co_await refuse(400, std::string("malformed HTTP request body: ") + ec.message());
+        const ReadFailure f = read_failure(ec, "body", std::string(parser.get()[http::field::content_length]), lim);
+        if (f.status != 0) co_await refuse(f.status, f.message);
         break;
       }
     }
@@ -354,15 +359,22 @@ asio::awaitable<void> HttpServer::Impl::Session::run(std::shared_ptr<Session> se
     req.body = std::move(breq.body());
     const bool big = req.body.size() > (256 << 10);
     bool keep_alive = breq.keep_alive();
-    // The handler runs on the pool (JSON, templates and tokenizing are CPU work); this coroutine resumes here.
-    HttpResponse res = co_await asio::co_spawn(
-        srv_.pool.get_executor(),
-        [this, &req]() -> asio::awaitable<HttpResponse> {
-          try {
-            co_return srv_.handler(req);
-          } catch (...) { co_return http_error(500, "internal error", "server_error"); }
-        },
-        asio::use_awaitable);
+    // The quick handler answers on this thread (health probes, also while the pool is busy); the handler
+    // runs on the pool (JSON, templates and tokenizing are CPU work) and this coroutine resumes here.
+    std::optional<HttpResponse> quick = srv_.quick ? srv_.quick(req) : std::nullopt;
+    HttpResponse res;
+    if (quick) {  // (not a ?: with co_await inside: g++ 12 miscompiles that)
+      res = std::move(*quick);
+    } else {
+      res = co_await asio::co_spawn(
+          srv_.pool.get_executor(),
+          [this, &req]() -> asio::awaitable<HttpResponse> {
+            try {
+              co_return srv_.handler(req);
+            } catch (...) { co_return http_error(500, "internal error", "server_error"); }
+          },
+          asio::use_awaitable);
+    }
     req = HttpRequest();
     if (big) asio::post(srv_.pool, [] { malloc_trim(0); });  // a large body's pages go back to the system
     if (srv_.stopping) keep_alive = false;
@@ -407,7 +419,8 @@ void HttpServer::Impl::accept_loop() {
   });
 }
 
-HttpServer::HttpServer(HttpHandler handler, const HttpLimits& limits) : impl_(std::make_unique<Impl>(std::move(handler), limits)) {}
+HttpServer::HttpServer(HttpHandler handler, HttpQuickHandler quick, const HttpLimits& limits)
+    : impl_(std::make_unique<Impl>(std::move(handler), std::move(quick), limits)) {}
 
 HttpServer::~HttpServer() {
   stop();

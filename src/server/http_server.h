@@ -65,6 +65,9 @@ class HttpPending {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Runs on the I/O thread before the handler: a reply for requests that cost nothing (a health probe),
+// or nullopt. It must not block or take long: every connection waits while it runs.
+using HttpQuickHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 struct HttpLimits {
   size_t max_body_bytes = 1 << 20;
@@ -89,7 +92,7 @@ struct HttpStats {
 
 class HttpServer {
  public:
-  HttpServer(HttpHandler handler, const HttpLimits& limits);
+  HttpServer(HttpHandler handler, HttpQuickHandler quick, const HttpLimits& limits);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -1,5 +1,8 @@
 #include "server/openai_api.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace pocket {
 
 using nlohmann::json;
@@ -27,6 +30,73 @@ bool get_number(const json& j, const char* key, double lo, double hi, double* ou
   return true;
 }
 
+// A field this server does not implement, given a value that asks for nothing (so it can be accepted).
+bool asks_for_nothing(const std::string& k, const json& v) {
+  if (k == "logprobs" || k == "echo" || k == "store") return v.is_boolean() && !v.get<bool>();
+  if (k == "top_logprobs") return v.is_number_integer() && v.get<int64_t>() == 0;
+  if (k == "best_of") return v.is_number_integer() && v.get<int64_t>() == 1;
+  if (k == "tools" || k == "functions") return v.is_array() && v.empty();
+  if (k == "tool_choice" || k == "function_call") return v == "none";
+  if (k == "parallel_tool_calls") return v.is_boolean();  // without tools it changes nothing
+  if (k == "response_format") return v.is_object() && v.size() == 1 && v.contains("type") && v["type"] == "text";
+  if (k == "logit_bias" || k == "metadata") return v.is_object() && v.empty();
+  if (k == "suffix") return v.is_string() && v.get<std::string>().empty();
+  if (k == "modalities") return v == json::array({"text"});
+  if (k == "service_tier") return v == "auto" || v == "default";
+  return false;
+}
+
+// Every request field: read by the parser, metadata that changes nothing, or an error naming it.
+bool check_fields(const json& j, bool chat, ApiError* e) {
+  static const char* const kRead[] = {"model",
+                                      "max_tokens",
+                                      "max_completion_tokens",
+                                      "temperature",
+                                      "top_p",
+                                      "top_k",
+                                      "min_p",
+                                      "repeat_penalty",
+                                      "presence_penalty",
+                                      "frequency_penalty",
+                                      "seed",
+                                      "n",
+                                      "stop",
+                                      "stream",
+                                      "stream_options",
+                                      "user"};  // user: the caller's end-user id, metadata only
+  static const char* const kLater[] = {"logprobs",
+                                       "top_logprobs",
+                                       "tools",
+                                       "tool_choice",
+                                       "functions",
+                                       "function_call",
+                                       "parallel_tool_calls",
+                                       "response_format",
+                                       "logit_bias",
+                                       "echo",
+                                       "best_of",
+                                       "suffix",
+                                       "store",
+                                       "metadata",
+                                       "modalities",
+                                       "service_tier",
+                                       "audio",
+                                       "prediction",
+                                       "reasoning_effort",
+                                       "web_search_options"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == (chat ? "messages" : "prompt") || it.value().is_null()) continue;  // null: not given
+    if (std::find(std::begin(kRead), std::end(kRead), k) != std::end(kRead)) continue;
+    if (std::find(std::begin(kLater), std::end(kLater), k) != std::end(kLater)) {
+      if (asks_for_nothing(k, it.value())) continue;
+      return bad(e, k, "is not supported by this server (yet): leave it out or send its neutral value");
+    }
+    return bad(e, k, std::string("unknown parameter for ") + (chat ? "/v1/chat/completions" : "/v1/completions"));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_completion_request(const std::string& body, bool chat, CompletionRequest* r, ApiError* e) {
@@ -34,6 +104,7 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
   if (j.is_discarded()) return bad(e, "", "request body is not valid JSON");
   if (!j.is_object()) return bad(e, "", "request body must be a JSON object");
   r->chat = chat;
+  if (!check_fields(j, chat, e)) return false;
   if (j.contains("model")) {
     if (!j["model"].is_string()) return bad(e, "model", "must be a string");
     r->model = j["model"].get<std::string>();
@@ -83,6 +154,14 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
   }
   if (!get_number(j, "temperature", 0, 2, &r->temperature, e)) return false;
   if (!get_number(j, "top_p", 0, 1, &r->top_p, e)) return false;
+  if (!get_number(j, "min_p", 0, 1, &r->min_p, e)) return false;
+  if (!get_number(j, "repeat_penalty", 0, 10, &r->repeat_penalty, e)) return false;
+  if (j.contains("top_k") && !j["top_k"].is_null()) {
+    if (!j["top_k"].is_number_integer()) return bad(e, "top_k", "must be an integer");
+    const int64_t v = j["top_k"].get<int64_t>();
+    if (v < 0 || v > (1 << 24)) return bad(e, "top_k", "must be in [0, 16777216] (0: off), got " + std::to_string(v));
+    r->top_k = (int)v;
+  }
   if (!get_number(j, "presence_penalty", -2, 2, &r->presence_penalty, e)) return false;
   if (!get_number(j, "frequency_penalty", -2, 2, &r->frequency_penalty, e)) return false;
   if (j.contains("seed") && !j["seed"].is_null()) {
@@ -125,6 +204,7 @@ const FieldNames& openai_field_names() {
       {"top_p", "top_p"},
       {"top_k", "top_k"},
       {"min_p", "min_p"},
+      {"repeat_penalty", "repeat_penalty"},
       {"presence_penalty", "presence_penalty"},
       {"frequency_penalty", "frequency_penalty"},
       {"seed", "seed"},

@@ -25,6 +25,9 @@ struct CompletionRequest {
   std::string prompt;                 // completions
   int max_tokens = 0;                 // 0: not given (the server picks: 16 for completions, until the context for chat)
   double temperature = 1.0, top_p = 1.0;
+  // llama.cpp's extensions (its server takes them too); unset: the sampler's defaults (top_k 40, min_p 0.05).
+  int top_k = -1;
+  double min_p = -1, repeat_penalty = -1;
   double presence_penalty = 0, frequency_penalty = 0;
   int64_t seed = -1;
   std::vector<std::string> stop;
@@ -32,7 +35,9 @@ struct CompletionRequest {
   bool include_usage = false;  // stream_options.include_usage
 };
 
-// Returns false and fills *err for a request that cannot be served.
+// Returns false and fills *err for a request that cannot be served. Every field is read, neutral (null,
+// or the value that asks for nothing: logprobs false, tools [], response_format text ...) or refused
+// with its name: a client never gets a 200 that silently ignored what it asked for.
 bool parse_completion_request(const std::string& body, bool chat, CompletionRequest* req, ApiError* err);
 
 // The request's JSON name of each library option a request sets (GenerateOptions, SamplingParams):

@@ -192,6 +192,20 @@ TEST(Cli, SysinfoShowsForcedDecodeKernelChoices) {
   EXPECT_NE(ref.out.find("ref: single-row everywhere"), std::string::npos) << ref.out;
 }
 
+// A misspelt kernel variable is an error before anything loads, never a silent fallback to auto.
+TEST(Cli, UnknownKernelVariablesAreErrors) {
+  const std::string run = " " + test::cli() + " run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " -p hi -n 1";
+  const auto table = run_command("POCKET_KERNELS=avx9" + run);
+  EXPECT_EQ(table.exit_code, 1) << table.err;
+  EXPECT_NE(table.err.find("POCKET_KERNELS: unknown kernel table 'avx9' (auto, ref, "), std::string::npos) << table.err;
+  const auto mode = run_command("POCKET_KERNEL_CHOICE=fastest" + run);
+  EXPECT_EQ(mode.exit_code, 1) << mode.err;
+  EXPECT_NE(mode.err.find("POCKET_KERNEL_CHOICE: unknown mode 'fastest' (auto, probe, single, multi)"), std::string::npos) << mode.err;
+  const auto sysinfo = run_command("POCKET_KERNEL_CHOICE=fastest " + test::cli() + " sysinfo --no-bandwidth");
+  EXPECT_EQ(sysinfo.exit_code, 1) << sysinfo.err;
+  EXPECT_NE(sysinfo.err.find("POCKET_KERNEL_CHOICE: unknown mode"), std::string::npos) << sysinfo.err;
+}
+
 }  // namespace
 }  // namespace pocket
 

@@ -164,6 +164,14 @@ TEST_F(Server, MalformedRequestsGetOpenAiErrors) {
       {"prompt longer than the context", comp, json({{"prompt", std::string(3000, 'a') + " once upon a time"}}).dump(), 400,
        "but the context is 256"},
       {"unknown route", "/v1/embeddings", "{}", 404, "no route POST /v1/embeddings"},
+      {"an unknown field", comp, R"({"prompt": "a", "frobnicate": 1})", 400, "frobnicate: unknown parameter for /v1/completions"},
+      {"tools (not yet)", chat, R"({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}]})", 400,
+       "tools: is not supported by this server"},
+      {"logprobs true (not yet)", comp, R"({"prompt": "a", "logprobs": true})", 400, "logprobs: is not supported"},
+      {"response_format json_object (not yet)", chat,
+       R"({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}})", 400, "response_format: is not supported"},
+      {"top_k -1", comp, R"({"prompt": "a", "top_k": -1})", 400, "top_k: must be in [0, 16777216]"},
+      {"repeat_penalty 0 (the sampler's own check)", comp, R"({"prompt": "a", "repeat_penalty": 0})", 400, "repeat_penalty must be > 0"},
   };
   for (const BadRequest& b : cases) {
     auto r = c.Post(b.path.c_str(), b.body, "application/json");
@@ -183,6 +191,32 @@ TEST_F(Server, MalformedRequestsGetOpenAiErrors) {
   int status = 0;
   post(c, comp, {{"prompt", "Once"}, {"max_tokens", 2}}, &status);
   EXPECT_EQ(status, 200);
+}
+
+// Fields we do not implement are accepted when they ask for nothing (clients send such defaults), and
+// llama.cpp's sampling extensions are read: top_k 1 is greedy whatever the temperature.
+TEST_F(Server, NeutralValuesAndSamplingExtensionsAreAccepted) {
+  auto c = server_->client();
+  int status = 0;
+  const json neutral = post(c, "/v1/chat/completions",
+                            {{"messages", {{{"role", "user"}, {"content", "Tom"}}}},
+                             {"max_tokens", 4},
+                             {"logprobs", false},
+                             {"tools", json::array()},
+                             {"tool_choice", "none"},
+                             {"response_format", {{"type", "text"}}},
+                             {"logit_bias", json::object()},
+                             {"user", "u-1"},
+                             {"n", 1},
+                             {"top_logprobs", nullptr}},
+                            &status);
+  EXPECT_EQ(status, 200) << neutral.dump();
+  const json greedy = post(c, "/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 12}, {"temperature", 0}}, &status);
+  ASSERT_EQ(status, 200) << greedy.dump();
+  const json top1 =
+      post(c, "/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 12}, {"temperature", 1.5}, {"top_k", 1}, {"seed", 7}}, &status);
+  ASSERT_EQ(status, 200) << top1.dump();
+  EXPECT_EQ(top1["choices"][0]["text"], greedy["choices"][0]["text"]);
 }
 
 TEST_F(Server, SixteenClientsTimesEightRequests) {

@@ -48,6 +48,8 @@ Runner register_sysinfo(CLI::App& app) {
   sub->add_flag("--no-bandwidth", *no_bandwidth, "print CPU features and kernels only (no bandwidth measurement)");
   sub->add_flag("--probe-kernels", *probe_kernels, "measure the decode kernel variants again and rewrite the cache (as POCKET_KERNEL_CHOICE=probe)");
   return [threads, no_bandwidth, probe_kernels] {
+    const Status env = check_kernel_environment();
+    if (!env.is_ok()) return fail(env);
     const CpuFeatures& f = cpu_features();
 #if defined(__aarch64__)
     std::printf("cpu features: neon %d, dotprod %d\n", f.neon, f.dotprod);
