@@ -31,6 +31,11 @@ ApiError api_error(int status, const std::string& message, const std::string& ty
   return e;
 }
 
+HttpResponse model_not_found(const std::string& name, const std::string& served) {
+  return error_response(
+      api_error(404, "The model '" + name + "' does not exist (this server has '" + served + "')", "invalid_request_error", "model_not_found"));
+}
+
 std::string sse(const json& j) { return "data: " + to_json_text(j) + "\n\n"; }
 
 std::string request_id(bool chat) {
@@ -122,7 +127,7 @@ ApiServer::ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const
   // /health is answered on the I/O thread: a probe gets its answer even while every handler thread works.
   auto quick = [this](const HttpRequest& r) -> std::optional<HttpResponse> {
     if (r.method != "GET" || r.path != "/health") return std::nullopt;
-    return with_cors(json_response(200, {{"status", "ok"}, {"model", opts_.model_id}}));
+    return with_cors(handle(r));  // the /health branch: no lock, no allocation beyond its few bytes
   };
   http_ = std::make_unique<HttpServer>([this](const HttpRequest& r) { return with_cors(handle(r)); }, quick, opts_.http);
 }
@@ -168,7 +173,7 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     } else if (p == "/") {
       res.content_type = "text/html; charset=utf-8";
       res.body = kChatPageHtml;
-    } else if (p == "/health") {  // served by the quick handler (the I/O thread) before it gets here
+    } else if (p == "/health") {  // reached from the quick handler, on the I/O thread
       res = json_response(200, {{"status", "ok"}, {"model", opts_.model_id}});
     } else if (p == "/metrics") {
       res = metrics();
@@ -179,8 +184,7 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
       else if (p.substr(11) == opts_.model_id)
         res = json_response(200, m);
       else
-        res = error_response(api_error(404, "The model '" + p.substr(11) + "' does not exist (this server has '" + opts_.model_id + "')",
-                                       "invalid_request_error", "model_not_found"));
+        res = model_not_found(p.substr(11), opts_.model_id);
     }
   } else {
     res = error_response(api_error(404, "no route " + req.method + " " + p, "invalid_request_error", "not_found"));
@@ -237,9 +241,7 @@ HttpResponse ApiServer::completion(const HttpRequest& req, bool chat) {
   CompletionRequest cr;
   ApiError err;
   if (!parse_completion_request(req.body, chat, &cr, &err)) return error_response(err);
-  if (!cr.model.empty() && cr.model != opts_.model_id)
-    return error_response(api_error(404, "The model '" + cr.model + "' does not exist (this server has '" + opts_.model_id + "')",
-                                    "invalid_request_error", "model_not_found"));
+  if (!cr.model.empty() && cr.model != opts_.model_id) return model_not_found(cr.model, opts_.model_id);
   const Tokenizer& tok = engine_.tokenizer();
   const int32_t bos = tok.vocab().bos;
   const std::string bos_text = bos >= 0 ? tok.token_to_piece(bos, true) : "";

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <list>
 #include <malloc.h>
+#include <nlohmann/json.hpp>
 
 namespace pocket {
 
@@ -35,17 +36,13 @@ std::string HttpRequest::header(const std::string& name) const {
 
 namespace {
 
-const char* kErrorTemplate = R"({"error":{"message":"%s","type":"%s","param":null,"code":null}})";
-
-// A reply the HTTP layer itself writes (the request never reached a handler): OpenAI's error shape.
+// A reply the HTTP layer itself writes (the request never reached a handler): OpenAI's error shape,
+// written by nlohmann-json (escaping, no length limit) as the API layer writes its own.
 HttpResponse http_error(int status, const std::string& message, const char* type = "invalid_request_error") {
   HttpResponse r;
   r.status = status;
-  std::string escaped;
-  for (char c : message) escaped += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-  char buf[512];
-  std::snprintf(buf, sizeof buf, kErrorTemplate, escaped.c_str(), type);
-  r.body = buf;
+  const nlohmann::json body = {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}};
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
