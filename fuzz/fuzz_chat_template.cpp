@@ -1,5 +1,5 @@
 // Chat-template renderer: messages made from arbitrary bytes, every template.
-#include "server/chat_template.h"
+#include "chat/chat_template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<pocket::ChatMessage> msgs;

@@ -14,18 +14,20 @@
 #   3   runtime      thread pool, bandwidth probe
 #   4   tokenizer    vocabularies and tokenizers
 #   4   sampling     the sampler chain
+#   4   chat         chat templates (messages -> prompt text)
 #   5   model        config, weights, forward pass
 #   6   engine       Engine, options, memory plan, the decode step (Sequence)
 #   7   quantize     the quantization toolkit (calibration, GPTQ, AWQ, pruning, mixed precision)
 #   7   plan         device profiles, planner, --auto configuration
 #   8   speculative  drafters, draft control, speculative decoding
 #   9   eval         bench, perplexity, quality, plan check
-#   9   server       OpenAI API, chat templates, scheduler, HTTP
+#   9   server       OpenAI API, scheduler, HTTP
 #   9   convert      llama2.c / HF -> GGUF, synthetic models
-#  10   tools        the CLI
+#  10   api          the C API (include/pocket/pocket.h) and the C++ Session under it
+#  11   tools        the CLI
 set -euo pipefail
 ROOT=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}
-declare -A RANK=([pocket]=0 [core]=1 [dtype]=2 [format]=3 [kernels]=3 [kv]=3 [runtime]=3 [tokenizer]=4 [sampling]=4 [model]=5 [engine]=6 [quantize]=7 [plan]=7 [speculative]=8 [eval]=9 [server]=9 [convert]=9 [tools]=10)
+declare -A RANK=([pocket]=0 [core]=1 [dtype]=2 [format]=3 [kernels]=3 [kv]=3 [runtime]=3 [tokenizer]=4 [sampling]=4 [chat]=4 [model]=5 [engine]=6 [quantize]=7 [plan]=7 [speculative]=8 [eval]=9 [server]=9 [convert]=9 [api]=10 [tools]=11)
 bad=0
 checked=0
 while IFS= read -r -d '' file; do

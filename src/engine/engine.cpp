@@ -17,7 +17,8 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, cons
   return create(std::move(model), opts);
 }
 
-Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, const EngineOptions& options) {
+Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model> model, const EngineOptions& options,
+                                               std::shared_ptr<const Tokenizer> tokenizer) {
   POCKET_RETURN_IF_ERROR(check_kernel_environment());
   EngineOptions opts = options;
   if (opts.pool) opts.n_threads = opts.pool->size();
@@ -34,11 +35,14 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   // (2 x L3) is freed before the KV cache and scratch exist, so it never adds to them.
   (void)kernel_choice(kernels());
   std::unique_ptr<Engine> e(new Engine());
-  POCKET_ASSIGN_OR_RETURN(Vocab vocab, read_vocab(model->file()));
-  if (vocab.n_tokens() != c.n_vocab)
-    return error(ErrorCode::kFormatError, model->file().name() + ": tokenizer.ggml.tokens: " + std::to_string(vocab.n_tokens()) +
-                                              " tokens but the embedding has " + std::to_string(c.n_vocab) + " rows");
-  POCKET_ASSIGN_OR_RETURN(e->tokenizer_, Tokenizer::create(std::move(vocab)));
+  if (tokenizer) {
+    if (tokenizer->vocab().n_tokens() != c.n_vocab)
+      return error(ErrorCode::kInvalidArgument, model->file().name() + ": the tokenizer given has " + std::to_string(tokenizer->vocab().n_tokens()) +
+                                                    " tokens but the embedding has " + std::to_string(c.n_vocab) + " rows");
+    e->tokenizer_ = std::move(tokenizer);
+  } else {
+    POCKET_ASSIGN_OR_RETURN(e->tokenizer_, load_tokenizer(*model));
+  }
   e->n_ctx_ = plan.value().n_ctx;
   e->memory_ = plan.value().memory;
   const KvCacheConfig kc = plan.value().kv;
@@ -48,8 +52,18 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Model> model, con
   else
     e->kv_ = std::make_unique<ContiguousKvCache>(kc);
   e->scratch_ = std::make_unique<Scratch>(c, opts.max_batch, e->kv_->attention_span(), opts.n_threads);
+  e->opts_ = opts;
   e->model_ = std::move(model);
   return e;
+}
+
+Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const Model& model) {
+  POCKET_ASSIGN_OR_RETURN(Vocab vocab, read_vocab(model.file()));
+  if (vocab.n_tokens() != model.config().n_vocab)
+    return error(ErrorCode::kFormatError, model.file().name() + ": tokenizer.ggml.tokens: " + std::to_string(vocab.n_tokens()) +
+                                              " tokens but the embedding has " + std::to_string(model.config().n_vocab) + " rows");
+  POCKET_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> t, Tokenizer::create(std::move(vocab)));
+  return std::shared_ptr<const Tokenizer>(std::move(t));
 }
 
 Status Engine::eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo) {

@@ -19,16 +19,26 @@
 
 namespace pocket {
 
+// The model's tokenizer (its vocabulary checked against the embedding).
+Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const Model& model);
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> load(const std::string& model_path, const EngineOptions& opts);
-  static Result<std::unique_ptr<Engine>> create(std::unique_ptr<Model> model, const EngineOptions& opts);
+  // Several engines may share one model and tokenizer (the C API's sessions): both are read-only here.
+  // tokenizer == nullptr: built from the model's vocabulary.
+  static Result<std::unique_ptr<Engine>> create(std::shared_ptr<const Model> model, const EngineOptions& opts,
+                                                std::shared_ptr<const Tokenizer> tokenizer = nullptr);
 
   const Model& model() const { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::shared_ptr<const Model>& shared_model() const { return model_; }
+  const std::shared_ptr<const Tokenizer>& shared_tokenizer() const { return tokenizer_; }
+  const EngineOptions& options() const { return opts_; }
   int n_ctx() const { return n_ctx_; }
   const MemoryPlan& memory() const { return memory_; }
   KvCache& kv() { return *kv_; }
+  const KvCache& kv() const { return *kv_; }
   ThreadPool& pool() { return *pool_; }
   const std::shared_ptr<ThreadPool>& shared_pool() const { return pool_; }
 
@@ -46,8 +56,9 @@ class Engine {
                                         std::vector<int32_t>* generated_ids = nullptr);
 
  private:
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const Model> model_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  EngineOptions opts_;  // as given (pool: only when it was given one)
   std::shared_ptr<ThreadPool> pool_;
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Scratch> scratch_;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cpu_features.h"
+#include "core/log.h"
 #include "core/timing.h"
 
 namespace pocket {
@@ -392,7 +393,7 @@ KernelChoice choose_for_process(const KernelTable& kt) {
   const char* env = std::getenv("POCKET_KERNEL_CHOICE");
   bool unknown = false;
   const KernelChoiceMode mode = parse_kernel_choice_mode(env, &unknown);
-  if (unknown) std::fprintf(stderr, "pocket: unknown POCKET_KERNEL_CHOICE='%s' (auto|probe|single|multi); using auto\n", env);
+  if (unknown) log_message(LogLevel::kWarn, std::string("unknown POCKET_KERNEL_CHOICE='") + env + "' (auto|probe|single|multi); using auto");
   return select_kernel_choice(kt, mode, kernel_choice_cache_path(kt), cpu_model_name(), [](const KernelTable& t) { return probe_kernel_choice(t); });
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/cpu_features.h"
+#include "core/log.h"
 #include "dtype/block_formats.h"
 
 namespace pocket {
@@ -63,21 +64,21 @@ const KernelTable& choose() {
   if (kHaveNeon) {
     if (env != nullptr && std::strcmp(env, "neon") == 0 && neon_usable()) return *neon_kernels();
     if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0 && std::strcmp(env, "neon-dotprod") != 0 && std::strcmp(env, "neon") != 0)
-      std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|neon|neon-dotprod|auto); using auto\n", env);
+      log_message(LogLevel::kWarn, std::string("unknown POCKET_KERNELS='") + env + "' (ref|neon|neon-dotprod|auto); using auto");
     if (dotprod_usable()) return *neon_dotprod_kernels();
     if (neon_usable()) return *neon_kernels();
     return ref_kernels();
   }
   if (env != nullptr && std::strcmp(env, "avx2") == 0) {
     if (avx2_usable()) return *avx2_kernels();
-    std::fprintf(stderr, "pocket: POCKET_KERNELS=avx2 but this CPU/build lacks AVX2+FMA+F16C; using ref\n");
+    log_message(LogLevel::kWarn, "POCKET_KERNELS=avx2 but this CPU/build lacks AVX2+FMA+F16C; using ref");
     return ref_kernels();
   }
   if (env != nullptr && std::strcmp(env, "avx512vnni") == 0) {
     if (avx512_usable()) return *avx512_kernels();
-    std::fprintf(stderr, "pocket: POCKET_KERNELS=avx512vnni but this CPU/build lacks AVX-512 VNNI; using auto\n");
+    log_message(LogLevel::kWarn, "POCKET_KERNELS=avx512vnni but this CPU/build lacks AVX-512 VNNI; using auto");
   } else if (env != nullptr && *env != '\0' && std::strcmp(env, "auto") != 0)
-    std::fprintf(stderr, "pocket: unknown POCKET_KERNELS='%s' (ref|avx2|avx512vnni|auto); using auto\n", env);
+    log_message(LogLevel::kWarn, std::string("unknown POCKET_KERNELS='") + env + "' (ref|avx2|avx512vnni|auto); using auto");
   if (avx512_usable()) return *avx512_kernels();
   if (avx2_usable()) return *avx2_kernels();
   return ref_kernels();

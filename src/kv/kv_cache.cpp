@@ -82,6 +82,50 @@ void ContiguousKvCache::fork(int src, int dst) {
 
 void ContiguousKvCache::clear() { std::fill(len_.begin(), len_.end(), 0); }
 
+size_t ContiguousKvCache::rows_bytes(int n) const {
+  const size_t rows = (size_t)std::min(std::max(n, 0), c_.slots());
+  return (size_t)c_.n_layer * rows * (rows_.k_row + rows_.v_row + (size_t)(rows_.k_nsc + rows_.v_nsc) * sizeof(uint16_t));
+}
+
+void ContiguousKvCache::save_rows(int seq, std::vector<uint8_t>* out) const {
+  POCKET_CHECK(seq >= 0 && seq < c_.n_seq);
+  const size_t n = (size_t)std::min(len_[(size_t)seq], c_.slots());
+  const auto put = [out](const void* p, size_t bytes) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    out->insert(out->end(), b, b + bytes);
+  };
+  for (int l = 0; l < c_.n_layer; ++l) {
+    const size_t r = index(l, seq, 0);
+    put(&rows_.k[r * rows_.k_row], n * rows_.k_row);
+    put(&rows_.v[r * rows_.v_row], n * rows_.v_row);
+    if (rows_.k_nsc) put(&rows_.ks[r * (size_t)rows_.k_nsc], n * (size_t)rows_.k_nsc * sizeof(uint16_t));
+    if (rows_.v_nsc) put(&rows_.vs[r * (size_t)rows_.v_nsc], n * (size_t)rows_.v_nsc * sizeof(uint16_t));
+  }
+}
+
+Status ContiguousKvCache::load_rows(int seq, int n, const uint8_t* data, size_t size) {
+  if (seq < 0 || seq >= c_.n_seq) return error(ErrorCode::kInvalidArgument, "KV state: sequence " + std::to_string(seq) + " out of range");
+  if (n < 0 || n > c_.n_ctx)
+    return error(ErrorCode::kOutOfRange, "KV state: " + std::to_string(n) + " positions but the cache holds " + std::to_string(c_.n_ctx));
+  if (size != rows_bytes(n))
+    return error(ErrorCode::kFormatError, "KV state: " + std::to_string(size) + " bytes but " + std::to_string(rows_bytes(n)) + " expected for " +
+                                              std::to_string(n) + " positions");
+  const size_t rows = (size_t)std::min(n, c_.slots());
+  const auto get = [&data](void* p, size_t bytes) {
+    std::memcpy(p, data, bytes);
+    data += bytes;
+  };
+  for (int l = 0; l < c_.n_layer; ++l) {
+    const size_t r = index(l, seq, 0);
+    get(&rows_.k[r * rows_.k_row], rows * rows_.k_row);
+    get(&rows_.v[r * rows_.v_row], rows * rows_.v_row);
+    if (rows_.k_nsc) get(&rows_.ks[r * (size_t)rows_.k_nsc], rows * (size_t)rows_.k_nsc * sizeof(uint16_t));
+    if (rows_.v_nsc) get(&rows_.vs[r * (size_t)rows_.v_nsc], rows * (size_t)rows_.v_nsc * sizeof(uint16_t));
+  }
+  len_[(size_t)seq] = n;
+  return Status::ok();
+}
+
 }  // namespace pocket
 
 namespace pocket {

@@ -146,6 +146,12 @@ class ContiguousKvCache final : public KvCacheBase {
   void clear() override;
   size_t data_bytes() const override { return rows_.data_bytes(); }
   size_t scale_bytes() const override { return rows_.scale_bytes(); }
+  // The rows seq holds (its K and V values and scales, every layer) appended to out, and back: state
+  // files and forks. load_rows needs exactly the bytes save_rows wrote for a sequence of length n under
+  // the same configuration; it sets the length to n.
+  void save_rows(int seq, std::vector<uint8_t>* out) const;
+  size_t rows_bytes(int n) const;  // what save_rows writes for a sequence of length n
+  Status load_rows(int seq, int n, const uint8_t* data, size_t size);
   int window() const override { return c_.window; }
   int slots() const override { return c_.slots(); }
   int sinks() const override { return c_.sinks; }

@@ -233,7 +233,10 @@ std::vector<std::string> device_dirs() {
     }
   }
   if (const char* home = std::getenv("HOME")) dirs.push_back(std::string(home) + "/.config/pocket/devices");
-  dirs.push_back(POCKET_DEVICES_DIR);
+  dirs.push_back(POCKET_DEVICES_DIR);  // the source tree's devices/ (a build that is not installed)
+#ifdef POCKET_INSTALLED_DEVICES_DIR
+  dirs.push_back(POCKET_INSTALLED_DEVICES_DIR);  // where cmake --install puts them
+#endif
   return dirs;
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/engine.h"
-#include "server/chat_template.h"
+#include "chat/chat_template.h"
 #include "server/http_server.h"
 
 namespace pocket {

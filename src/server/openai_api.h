@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/field_names.h"
-#include "server/chat_template.h"
+#include "chat/chat_template.h"
 
 namespace pocket {
 

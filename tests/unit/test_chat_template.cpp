@@ -1,7 +1,7 @@
 // Chat templates: detection from a GGUF's Jinja text and the exact prompt each family expects.
 #include <gtest/gtest.h>
 
-#include "server/chat_template.h"
+#include "chat/chat_template.h"
 
 namespace pocket {
 namespace {
