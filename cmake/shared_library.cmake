@@ -3,16 +3,15 @@
 # (find_package(Pocket) -> Pocket::pocket, Pocket::pocket_static) and pocket.pc for pkg-config.
 set(POCKET_ABI_VERSION 1)  # = POCKET_ABI_VERSION in include/pocket/pocket.h (tests/api checks it)
 
-if(NOT POCKET_STATIC)
-  add_library(pocket_shared SHARED $<TARGET_OBJECTS:pocket_objects>)
-  set_target_properties(pocket_shared PROPERTIES OUTPUT_NAME pocket EXPORT_NAME pocket VERSION ${PROJECT_VERSION} SOVERSION ${POCKET_ABI_VERSION}
-    LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/api/libpocket.map)
-  target_link_libraries(pocket_shared PRIVATE Threads::Threads PkgConfig::PCRE2)
-  target_link_options(pocket_shared PRIVATE "-Wl,--version-script=${CMAKE_SOURCE_DIR}/src/api/libpocket.map" -Wl,--no-undefined)
-  target_include_directories(pocket_shared INTERFACE $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  install(TARGETS pocket_shared EXPORT PocketTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(EXPORT PocketTargets NAMESPACE Pocket:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pocket)
-endif()
+# Built in POCKET_STATIC builds too (aarch64: the library a phone app loads), linked to PCRE2's .so.
+add_library(pocket_shared SHARED $<TARGET_OBJECTS:pocket_objects>)
+set_target_properties(pocket_shared PROPERTIES OUTPUT_NAME pocket EXPORT_NAME pocket VERSION ${POCKET_ABI_VERSION}.${PROJECT_VERSION_MINOR}.${PROJECT_VERSION_PATCH} SOVERSION ${POCKET_ABI_VERSION}
+  LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/api/libpocket.map)
+target_link_libraries(pocket_shared PRIVATE Threads::Threads PkgConfig::PCRE2)
+target_link_options(pocket_shared PRIVATE "-Wl,--version-script=${CMAKE_SOURCE_DIR}/src/api/libpocket.map" -Wl,--no-undefined)
+target_include_directories(pocket_shared INTERFACE $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+install(TARGETS pocket_shared EXPORT PocketTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(EXPORT PocketTargets NAMESPACE Pocket:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pocket)
 
 install(FILES include/pocket/pocket.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pocket)
 # The static archive holds the same objects (C API included); its users also link libstdc++, PCRE2, threads.
@@ -25,5 +24,6 @@ configure_package_config_file(cmake/PocketConfig.cmake.in ${CMAKE_CURRENT_BINARY
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/PocketConfigVersion.cmake COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/PocketConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/PocketConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pocket)
+file(RELATIVE_PATH POCKET_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file(cmake/pocket.pc.in ${CMAKE_CURRENT_BINARY_DIR}/pocket.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/pocket.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -5,7 +5,8 @@
 # --fuzz: clang with libFuzzer, for scripts/fuzz.sh.
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config git
-          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libboost-dev libcpp-httplib-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libboost-dev libcpp-httplib-dev
+          python3-pytest openjdk-17-jdk-headless)  # the last two: the Python and JNI bindings' tests (scripts/test_api.sh)
 if [ "${1:-}" = "--fuzz" ]; then
   PACKAGES=(clang libclang-rt-14-dev)
 fi

@@ -15,3 +15,6 @@ fi
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure
+# The installed library, a consumer project, the examples and the bindings (the sanitizer pass runs the
+# C API's own tests above; loading an ASan library into python3 or a JVM is not what apps do).
+[ "${POCKET_SANITIZE:-0}" = "1" ] || bash scripts/test_api.sh "$BUILD"

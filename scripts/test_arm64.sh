@@ -14,7 +14,7 @@ BUILD=build-arm64
 SHARED=${POCKET_SHARED:-../shared}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
   -DPOCKET_STATIC=ON -DPOCKET_SERVER=OFF >/dev/null
-targets=(kernel_tests pocket_cli)
+targets=(kernel_tests pocket_cli pocket_shared)
 [ "${POCKET_ARM64_FULL:-0}" = "1" ] && targets+=(model_tests)
 cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]}"
 declare -A q4
@@ -37,5 +37,17 @@ done
 unset QEMU_CPU
 if [ "${q4[max]}" != "${q4[cortex-a53]}" ] || [ -z "${q4[max]}" ]; then
   echo "test_arm64: FAIL: the sdot and NEON tables generate different text"; exit 1
+fi
+# The C API on aarch64: libpocket.so (what an Android app loads) under a dynamically linked C program, and
+# the JNI glue cross-compiled against it.
+aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/simple.c -L"$BUILD" -lpocket -o "$BUILD/simple_c"
+got=$(QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH="$BUILD:/usr/lib/aarch64-linux-gnu" qemu-aarch64 "$BUILD/simple_c" \
+  "$SHARED/golden/stories15M-q4_0.llamacpp.gguf" 'Once upon a time' 32 2>/dev/null)
+if [ "$got" != "$(qemu-aarch64 "$BUILD/pocket" run -m "$SHARED/golden/stories15M-q4_0.llamacpp.gguf" -p 'Once upon a time' -n 32 --temp 0 --no-display-prompt 2>/dev/null)" ]; then
+  echo "test_arm64: FAIL: examples/simple.c over the aarch64 libpocket.so differs from pocket run"; exit 1
+fi
+echo "test_arm64: examples/simple.c over the aarch64 libpocket.so = pocket run (stories15M Q4_0, 32 tokens)"
+if [ -f bindings/android/build.sh ]; then
+  CROSS=aarch64-linux-gnu-gcc ARM64_LIBDIR="$BUILD" POCKET_INCLUDE=include POCKET_LIBDIR="$BUILD" bash bindings/android/build.sh "$BUILD/jni"
 fi
 echo "test_arm64: passed"
