@@ -5,8 +5,12 @@ set(POCKET_ABI_VERSION 1)  # = POCKET_ABI_VERSION in include/pocket/pocket.h (te
 
 # Built in POCKET_STATIC builds too (aarch64: the library a phone app loads), linked to PCRE2's .so.
 add_library(pocket_shared SHARED $<TARGET_OBJECTS:pocket_objects>)
-set_target_properties(pocket_shared PROPERTIES OUTPUT_NAME pocket EXPORT_NAME pocket VERSION ${POCKET_ABI_VERSION}.${PROJECT_VERSION_MINOR}.${PROJECT_VERSION_PATCH} SOVERSION ${POCKET_ABI_VERSION}
-  LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/api/libpocket.map)
+set_target_properties(pocket_shared PROPERTIES OUTPUT_NAME pocket EXPORT_NAME pocket LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/api/libpocket.map)
+if(NOT ANDROID)
+  # Android's packager and loader take lib<name>.so only: there the file is libpocket.so, without a version.
+  set_target_properties(pocket_shared PROPERTIES VERSION ${POCKET_ABI_VERSION}.${PROJECT_VERSION_MINOR}.${PROJECT_VERSION_PATCH}
+    SOVERSION ${POCKET_ABI_VERSION})
+endif()
 target_link_libraries(pocket_shared PRIVATE Threads::Threads PkgConfig::PCRE2)
 target_link_options(pocket_shared PRIVATE "-Wl,--version-script=${CMAKE_SOURCE_DIR}/src/api/libpocket.map" -Wl,--no-undefined)
 target_include_directories(pocket_shared INTERFACE $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)

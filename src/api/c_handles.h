@@ -33,7 +33,7 @@ struct pocket_sampler {
 };
 
 struct pocket_detokenizer {
-  const pocket_model* model = nullptr;
+  std::shared_ptr<const pocket::Tokenizer> tokenizer;  // shared: the decoder stays valid on its own
   std::unique_ptr<pocket::StreamDecoder> decoder;
   int32_t prev = -1;
   std::string text;

@@ -6,8 +6,8 @@ using namespace pocket::capi;
 
 namespace {
 
-pocket_status check_token(const char* fn, const pocket_model* model, pocket_token token) {
-  const int32_t n = model->tokenizer->vocab().n_tokens();
+pocket_status check_token(const char* fn, const Tokenizer& tok, pocket_token token) {
+  const int32_t n = tok.vocab().n_tokens();
   if (token < 0 || token >= n)
     return set_error(POCKET_ERR_OUT_OF_RANGE,
                      std::string(fn) + ": token id " + std::to_string(token) + " outside the vocabulary (0.." + std::to_string(n - 1) + ")");
@@ -46,7 +46,7 @@ POCKET_API pocket_status pocket_token_to_piece(const pocket_model* model, pocket
   static const char* fn = "pocket_token_to_piece";
   return guarded(fn, [&]() -> pocket_status {
     if (model == nullptr) return null_arg(fn, "model");
-    if (pocket_status s = check_token(fn, model, token)) return s;
+    if (pocket_status s = check_token(fn, *model->tokenizer, token)) return s;
     return write_text(fn, model->tokenizer->token_to_piece(token, special), buf, capacity, n_written);
   });
 }
@@ -59,7 +59,7 @@ POCKET_API pocket_status pocket_detokenize(const pocket_model* model, const pock
     if (tokens == nullptr && n_tokens > 0) return null_arg(fn, "tokens");
     std::vector<int32_t> ids(tokens, tokens + n_tokens);
     for (int32_t t : ids)
-      if (pocket_status s = check_token(fn, model, t)) return s;
+      if (pocket_status s = check_token(fn, *model->tokenizer, t)) return s;
     return write_text(fn, model->tokenizer->decode(ids, special), buf, capacity, n_written);
   });
 }
@@ -71,8 +71,8 @@ POCKET_API pocket_status pocket_detokenizer_new(const pocket_model* model, pocke
     *out = nullptr;
     if (model == nullptr) return null_arg(fn, "model");
     auto d = std::make_unique<pocket_detokenizer>();
-    d->model = model;
-    d->decoder = std::make_unique<StreamDecoder>(*model->tokenizer);
+    d->tokenizer = model->tokenizer;
+    d->decoder = std::make_unique<StreamDecoder>(*d->tokenizer);
     *out = d.release();
     return POCKET_OK;
   });
@@ -84,7 +84,7 @@ POCKET_API pocket_status pocket_detokenizer_push(pocket_detokenizer* detok, pock
     if (detok == nullptr) return null_arg(fn, "detok");
     if (text == nullptr) return null_arg(fn, "text");
     if (text_len == nullptr) return null_arg(fn, "text_len");
-    if (pocket_status s = check_token(fn, detok->model, token)) return s;
+    if (pocket_status s = check_token(fn, *detok->tokenizer, token)) return s;
     detok->text = detok->decoder->push(detok->prev, token);
     detok->prev = token;
     *text = detok->text.c_str();

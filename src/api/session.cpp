@@ -276,24 +276,22 @@ Status Session::begin(const std::string& prompt, const SessionGenerateOptions& o
                             step_text_ += text;
                             return true;
                           }));
+  if (drafter && engine_->kv().window() > 0 && engine_->options().max_batch < 2)
+    return error(ErrorCode::kInvalidArgument, "generate: speculative decoding with a sliding window needs n_batch >= 2");
   cancel_.store(false, std::memory_order_relaxed);
   stats_ = SessionGenerateStats();
   stats_.n_reused = (int)n_kv_;
-  const size_t n = all.size();
+  const size_t n = all.size(), old_size = tokens_.size();
   tokens_ = std::move(all);
   const double t0 = now_seconds();
   // Speculative rounds evaluate the pending token with the drafts: everything before it is prefilled.
+  // Without drafts, a history whose logits are gone (after a truncate) evaluates its last token again.
   const size_t prefill_end = drafter ? n - 1 : n;
-  if (drafter && n_kv_ == n) {
-    if (engine_->kv().window() > 0 && engine_->options().max_batch < 2)
-      return error(ErrorCode::kInvalidArgument, "generate: speculative decoding with a sliding window needs n_batch >= 2");
-    POCKET_RETURN_IF_ERROR(rollback_kv(n - 1));
-  }
-  if (!drafter && n_kv_ == n && !logits_valid_) POCKET_RETURN_IF_ERROR(rollback_kv(n - 1));
+  if (n_kv_ == n && (drafter || !logits_valid_)) (void)rollback_kv(n - 1);
   if (n_kv_ < prefill_end) {
     Status st = evaluate_to(prefill_end);
     if (!st.is_ok()) {
-      tokens_.resize(n_kv_);
+      tokens_.resize(old_size);  // the prompt is not part of the history; the cache holds what it held
       return st;
     }
   }

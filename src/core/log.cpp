@@ -7,8 +7,9 @@ namespace pocket {
 
 namespace {
 
-std::mutex& sink_mutex() {
-  static std::mutex m;
+// Recursive: a sink may call back into the library, which may log again on the same thread.
+std::recursive_mutex& sink_mutex() {
+  static std::recursive_mutex m;
   return m;
 }
 LogSink g_sink = nullptr;
@@ -17,13 +18,13 @@ void* g_user = nullptr;
 }  // namespace
 
 void set_log_sink(LogSink sink, void* user) {
-  std::lock_guard<std::mutex> lock(sink_mutex());
+  std::lock_guard<std::recursive_mutex> lock(sink_mutex());
   g_sink = sink;
   g_user = user;
 }
 
 void log_message(LogLevel level, const std::string& message) {
-  std::lock_guard<std::mutex> lock(sink_mutex());
+  std::lock_guard<std::recursive_mutex> lock(sink_mutex());
   if (g_sink) {
     g_sink(level, message.c_str(), g_user);
   } else if (level >= LogLevel::kWarn) {

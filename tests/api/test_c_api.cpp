@@ -277,6 +277,7 @@ TEST(CApi, ModelInfoAndMetadata) {
   EXPECT_STREQ(old.info.architecture, "llama");
   EXPECT_EQ(old.info.chat_template, nullptr);
   EXPECT_EQ(old.info.n_vocab, 0);
+  for (char g : old.guard) EXPECT_EQ(g, 0x5a);
 }
 
 TEST(CApi, MemoryPlanMatchesTheSessionAndTheFitAnswers) {
