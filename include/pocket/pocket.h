@@ -121,13 +121,13 @@ typedef enum pocket_kv_type { POCKET_KV_F32 = 0, POCKET_KV_F16 = 1, POCKET_KV_Q8
 
 typedef struct pocket_session_params {
   size_t size;
-  int32_t n_ctx;     /* positions; 0: the model's training context, at most 4096 */
-  int32_t n_threads; /* 0: one per core */
-  int32_t n_batch;   /* prompt tokens per forward chunk (default 64) */
-  pocket_kv_type kv_type_k, kv_type_v;
-  int32_t kv_window;   /* sliding window with attention sinks: 0 the model's own (if any), -1 off, > 0 positions */
-  int32_t kv_sinks;    /* with a window: positions that never leave it (default 4) */
-  uint64_t mem_budget; /* bytes that weights + KV + activations + logits must fit in (0: no limit) */
+  int32_t n_ctx;                /* positions; 0: the model's training context, at most 4096 */
+  int32_t n_threads;            /* 0: one per core */
+  int32_t n_batch;              /* prompt tokens per forward chunk (default 64) */
+  int32_t kv_type_k, kv_type_v; /* pocket_kv_type values (an int: any value a caller sends is checked, not assumed) */
+  int32_t kv_window;            /* sliding window with attention sinks: 0 the model's own (if any), -1 off, > 0 positions */
+  int32_t kv_sinks;             /* with a window: positions that never leave it (default 4) */
+  uint64_t mem_budget;          /* bytes that weights + KV + activations + logits must fit in (0: no limit) */
 } pocket_session_params;
 
 POCKET_API pocket_session_params pocket_session_default_params(void);
@@ -175,10 +175,10 @@ POCKET_API pocket_status pocket_session_decode(pocket_session* session, const po
 POCKET_API pocket_status pocket_session_logits(pocket_session* session, const float** logits, int32_t* n_vocab);
 
 typedef enum pocket_pooling { POCKET_POOLING_MEAN = 0, POCKET_POOLING_LAST = 1 } pocket_pooling;
-/* An embedding of the tokens: the final-norm hidden states pooled over the positions (mean, or the last),
+/* An embedding of the tokens (pooling: a pocket_pooling value): the final-norm hidden states pooled over the positions (mean, or the last),
  * L2-normalized when normalize. Replaces the session's history with these tokens. out: [n_embd] floats. */
-POCKET_API pocket_status pocket_session_embed(pocket_session* session, const pocket_token* tokens, size_t n_tokens, pocket_pooling pooling,
-                                              bool normalize, float* out, size_t capacity);
+POCKET_API pocket_status pocket_session_embed(pocket_session* session, const pocket_token* tokens, size_t n_tokens, int32_t pooling, bool normalize,
+                                              float* out, size_t capacity);
 
 /* State: the history, its KV cache and the last logits, to a file and back (a prompt cache; an app that
  * restarts without reading the prompt again). Loading needs a session of the same model file with the same
@@ -263,11 +263,12 @@ typedef struct pocket_generate_params {
   bool add_special;   /* prompt text: BOS when the session is empty and the vocabulary asks (default true) */
   bool parse_special; /* prompt text: control-token text becomes its token (default false; true for chat) */
   /* Speculative decoding (at most one source of drafts): */
-  const char* draft_model;   /* a draft GGUF with the same vocabulary */
-  bool draft_lookup;         /* prompt lookup: drafts copied from earlier text (no second model) */
-  int32_t draft_self_layers; /* > 0: the model's own first layers draft */
-  int32_t draft_max;         /* draft tokens per verification at most (default 8) */
-  bool draft_adaptive;       /* choose the draft length from measured costs; off when slower (default true) */
+  const char* draft_model;     /* a draft GGUF with the same vocabulary */
+  bool draft_lookup;           /* prompt lookup: drafts copied from earlier text (no second model) */
+  int32_t draft_self_layers;   /* > 0: the model's own first layers draft */
+  int32_t draft_max;           /* draft tokens per verification at most (default 8) */
+  bool draft_adaptive;         /* choose the draft length from measured costs; off when slower (default true) */
+  const char* draft_self_type; /* "q4_0", "q8_0", ...: a copy of the model quantized in memory drafts */
 } pocket_generate_params;
 
 POCKET_API pocket_generate_params pocket_generate_default_params(void);

@@ -2,6 +2,8 @@
 #include "api/c_handles.h"
 #include "core/log.h"
 
+#include <mutex>
+
 namespace pocket::capi {
 
 namespace {
@@ -83,10 +85,13 @@ void log_trampoline(LogLevel level, const char* message, void* user) {
 }  // namespace
 
 POCKET_API void pocket_set_log_callback(pocket_log_callback callback, void* user) {
-  if (callback == nullptr) return set_log_sink(nullptr, nullptr);
-  // A target per call, never freed: another thread may be inside the previous one's callback (a few
-  // bytes per call; apps set it once).
-  set_log_sink(log_trampoline, new LogTarget{callback, user});
+  static std::mutex set_mutex;
+  static std::unique_ptr<LogTarget> current;
+  std::lock_guard<std::mutex> lock(set_mutex);
+  std::unique_ptr<LogTarget> next(callback ? new LogTarget{callback, user} : nullptr);
+  set_log_sink(callback ? log_trampoline : nullptr, next.get());
+  // set_log_sink took the log's lock, which every callback runs under: none still uses the old target.
+  current = std::move(next);
 }
 
 }  // extern "C"

@@ -77,8 +77,10 @@ pocket_status engine_options(const char* fn, const pocket_session_params* in, En
   if (p.n_ctx < 0) return field(fn, "n_ctx", "must be >= 0 (0: the model's training context, at most 4096)");
   if (p.n_threads < 0 || p.n_threads > 256) return field(fn, "n_threads", "must be in 0..256 (0: one per core)");
   if (p.n_batch < 1 || p.n_batch > 4096) return field(fn, "n_batch", "must be in 1..4096");
-  if ((unsigned)p.kv_type_k > POCKET_KV_Q4) return field(fn, "kv_type_k", "must be a pocket_kv_type (0..3), got " + std::to_string((int)p.kv_type_k));
-  if ((unsigned)p.kv_type_v > POCKET_KV_Q4) return field(fn, "kv_type_v", "must be a pocket_kv_type (0..3), got " + std::to_string((int)p.kv_type_v));
+  if (p.kv_type_k < POCKET_KV_F32 || p.kv_type_k > POCKET_KV_Q4)
+    return field(fn, "kv_type_k", "must be a pocket_kv_type (0..3), got " + std::to_string((int)p.kv_type_k));
+  if (p.kv_type_v < POCKET_KV_F32 || p.kv_type_v > POCKET_KV_Q4)
+    return field(fn, "kv_type_v", "must be a pocket_kv_type (0..3), got " + std::to_string((int)p.kv_type_v));
   out->n_ctx = p.n_ctx;
   out->n_threads = p.n_threads > 0 ? p.n_threads : std::max(1, std::min(256, (int)std::thread::hardware_concurrency()));
   out->max_batch = p.n_batch;
@@ -124,8 +126,10 @@ pocket_status generate_options(const char* fn, const pocket_generate_params* in,
     if (p.stop_strings[i][0] == '\0') return field(fn, indexed("stop_strings", i).c_str(), "is empty");
     out->gen.stop_strings.emplace_back(p.stop_strings[i]);
   }
-  const int sources = (p.draft_model && *p.draft_model ? 1 : 0) + (p.draft_lookup ? 1 : 0) + (p.draft_self_layers != 0 ? 1 : 0);
-  if (sources > 1) return field(fn, "draft_model/draft_lookup/draft_self_layers", "are exclusive: choose one source of drafts");
+  const int sources = (p.draft_model && *p.draft_model ? 1 : 0) + (p.draft_lookup ? 1 : 0) + (p.draft_self_layers != 0 ? 1 : 0) +
+                      (p.draft_self_type && *p.draft_self_type ? 1 : 0);
+  if (sources > 1) return field(fn, "draft_model/draft_lookup/draft_self_layers/draft_self_type", "are exclusive: choose one source of drafts");
+  if (p.draft_self_type) out->draft.self_type = p.draft_self_type;
   if (p.draft_self_layers < 0) return field(fn, "draft_self_layers", "must be >= 0");
   if (p.draft_model) out->draft.model = p.draft_model;
   out->draft.lookup = p.draft_lookup;

@@ -123,8 +123,8 @@ POCKET_API pocket_status pocket_session_logits(pocket_session* session, const fl
   });
 }
 
-POCKET_API pocket_status pocket_session_embed(pocket_session* session, const pocket_token* tokens, size_t n_tokens, pocket_pooling pooling,
-                                              bool normalize, float* out, size_t capacity) {
+POCKET_API pocket_status pocket_session_embed(pocket_session* session, const pocket_token* tokens, size_t n_tokens, int32_t pooling, bool normalize,
+                                              float* out, size_t capacity) {
   static const char* fn = "pocket_session_embed";
   return guarded(fn, [&]() -> pocket_status {
     if (session == nullptr) return null_arg(fn, "session");

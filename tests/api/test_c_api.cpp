@@ -430,6 +430,14 @@ TEST(CApi, SpeculativeLookupIsLosslessUnderGreedy) {
   EXPECT_EQ(got, want);
   EXPECT_GT(st.drafted, 0);
   EXPECT_GE(st.drafted, st.accepted);
+  // A quantized copy of the model drafting (made in memory): lossless too, and most drafts accepted.
+  SessionPtr c = new_session(m.get());
+  gp.draft_lookup = false;
+  gp.draft_self_type = "q8_0";
+  std::string self;
+  ASSERT_EQ(pocket_generate(c.get(), prompt, &gp, append_text, &self, &st), POCKET_OK) << pocket_last_error();
+  EXPECT_EQ(self, want);
+  EXPECT_GT(st.accepted, st.drafted / 2);
 }
 
 TEST(CApi, EmbeddingLastPositionTimesTheHeadIsTheLogits) {

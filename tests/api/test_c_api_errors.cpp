@@ -154,8 +154,10 @@ TEST(CApiErrors, OptionStructs) {
   p.n_threads = -1;
   EXPECT_FAILS(pocket_session_new(m.get(), &p, &s), POCKET_ERR_INVALID_ARGUMENT, "n_threads");
   p = pocket_session_default_params();
-  p.kv_type_k = (pocket_kv_type)9;
+  p.kv_type_k = 9;
   EXPECT_FAILS(pocket_session_new(m.get(), &p, &s), POCKET_ERR_INVALID_ARGUMENT, "kv_type_k");
+  p.kv_type_k = -1;
+  EXPECT_FAILS(pocket_session_new(m.get(), &p, &s), POCKET_ERR_INVALID_ARGUMENT, "got -1");
   p = pocket_session_default_params();
   p.kv_window = 64;
   p.kv_sinks = 64;

@@ -258,7 +258,7 @@ class Session:
     def generate(self, prompt=None, n_predict=128, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0,
                  frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=0, stop=(), stop_on_bos=True,
                  add_special=True, parse_special=False, draft_model=None, draft_lookup=False, draft_self_layers=0,
-                 draft_max=8, draft_adaptive=True):
+                 draft_max=8, draft_adaptive=True, draft_self_type=None):
         """A generator of text pieces as they become printable. Leaving it early (break, close()) ends the
         generation; .stats holds the GenerateStats afterwards."""
         sp = lib.pocket_sampling_default_params()
@@ -274,6 +274,7 @@ class Session:
         gp.draft_model = _utf8(draft_model) if draft_model else None
         gp.draft_lookup, gp.draft_self_layers = draft_lookup, draft_self_layers
         gp.draft_max, gp.draft_adaptive = draft_max, draft_adaptive
+        gp.draft_self_type = _utf8(draft_self_type) if draft_self_type else None
         h = self._handle()
         # Arguments are checked now, not at the first next(): a bad option raises here.
         _check(lib.pocket_generate_begin(h, _utf8(prompt) if prompt else None, ctypes.byref(gp)))

@@ -59,7 +59,7 @@ class GenerateParams(ctypes.Structure):
                 ("stop_on_bos", ctypes.c_bool), ("add_special", ctypes.c_bool), ("parse_special", ctypes.c_bool),
                 ("draft_model", ctypes.c_char_p), ("draft_lookup", ctypes.c_bool),
                 ("draft_self_layers", ctypes.c_int32), ("draft_max", ctypes.c_int32),
-                ("draft_adaptive", ctypes.c_bool)]
+                ("draft_adaptive", ctypes.c_bool), ("draft_self_type", ctypes.c_char_p)]
 
 
 class GenerateStats(ctypes.Structure):
