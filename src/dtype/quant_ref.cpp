@@ -1,6 +1,7 @@
 // Reference quantizers: the scalar definition of every block format (GGML-compatible rounding).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/fp16.h"
 #include "dtype/block_formats.h"
@@ -105,6 +106,88 @@ void dequantize_row_q4_1_ref(const BlockQ4_1* x, float* y, int64_t n) {
     for (int j = 0; j < kQK4_1 / 2; ++j) {
       y[b * kQK4_1 + j] = (x[b].qs[j] & 0x0f) * d + m;
       y[b * kQK4_1 + j + kQK4_1 / 2] = (x[b].qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+// Q5_0 / Q5_1: llama.cpp's reference quantizers (what llama-quantize writes without an importance matrix).
+void quantize_row_q5_0_ref(const float* x, BlockQ5_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK5_0; ++b) {
+    const float* xb = x + b * kQK5_0;
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQK5_0; ++j) {
+      if (amax < std::fabs(xb[j])) {
+        amax = std::fabs(xb[j]);
+        max = xb[j];
+      }
+    }
+    const float d = max / -16.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[b].d = float_to_fp16(d);
+    auto code = [id](float v) {
+      const float r = v * id + 16.5f;
+      return std::isnan(r) ? (uint8_t)16 : (uint8_t)std::min(31, (int)(int8_t)r);
+    };
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK5_0 / 2; ++j) {
+      const uint8_t q0 = code(xb[j]), q1 = code(xb[j + kQK5_0 / 2]);
+      y[b].qs[j] = (uint8_t)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+      qh |= (uint32_t)((q0 & 0x10u) >> 4) << j;
+      qh |= (uint32_t)((q1 & 0x10u) >> 4) << (j + kQK5_0 / 2);
+    }
+    std::memcpy(y[b].qh, &qh, sizeof qh);
+  }
+}
+
+void dequantize_row_q5_0_ref(const BlockQ5_0* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK5_0; ++b) {
+    const float d = fp16_to_float(x[b].d);
+    uint32_t qh;
+    std::memcpy(&qh, x[b].qh, sizeof qh);
+    for (int j = 0; j < kQK5_0 / 2; ++j) {
+      const int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+      y[b * kQK5_0 + j] = (((x[b].qs[j] & 0x0f) | h0) - 16) * d;
+      y[b * kQK5_0 + j + kQK5_0 / 2] = (((x[b].qs[j] >> 4) | h1) - 16) * d;
+    }
+  }
+}
+
+void quantize_row_q5_1_ref(const float* x, BlockQ5_1* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK5_1; ++b) {
+    const float* xb = x + b * kQK5_1;
+    float mn = xb[0], mx = xb[0];
+    for (int j = 1; j < kQK5_1; ++j) {
+      mn = std::min(mn, xb[j]);
+      mx = std::max(mx, xb[j]);
+    }
+    const float d = (mx - mn) / 31.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[b].d = float_to_fp16(d);
+    y[b].m = float_to_fp16(mn);
+    auto code = [id, mn](float v) {
+      const float r = (v - mn) * id + 0.5f;
+      return std::isnan(r) ? (uint8_t)0 : (uint8_t)std::min(31, (int)r);
+    };
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK5_1 / 2; ++j) {
+      const uint8_t q0 = code(xb[j]), q1 = code(xb[j + kQK5_1 / 2]);
+      y[b].qs[j] = (uint8_t)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+      qh |= (uint32_t)((q0 & 0x10u) >> 4) << j;
+      qh |= (uint32_t)((q1 & 0x10u) >> 4) << (j + kQK5_1 / 2);
+    }
+    std::memcpy(y[b].qh, &qh, sizeof qh);
+  }
+}
+
+void dequantize_row_q5_1_ref(const BlockQ5_1* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK5_1; ++b) {
+    const float d = fp16_to_float(x[b].d), m = fp16_to_float(x[b].m);
+    uint32_t qh;
+    std::memcpy(&qh, x[b].qh, sizeof qh);
+    for (int j = 0; j < kQK5_1 / 2; ++j) {
+      const int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+      y[b * kQK5_1 + j] = ((x[b].qs[j] & 0x0f) | h0) * d + m;
+      y[b * kQK5_1 + j + kQK5_1 / 2] = ((x[b].qs[j] >> 4) | h1) * d + m;
     }
   }
 }

@@ -40,6 +40,17 @@ void q4_0_from_float(const float* s, void* d, int64_t n) { quantize_row_q4_0_ref
 void q4_1_to_float(const void* s, float* d, int64_t n) { dequantize_row_q4_1_ref(static_cast<const BlockQ4_1*>(s), d, n); }
 void q4_1_from_float(const float* s, void* d, int64_t n) { quantize_row_q4_1_ref(s, static_cast<BlockQ4_1*>(d), n); }
 
+void q5_0_to_float(const void* s, float* d, int64_t n) { dequantize_row_q5_0_ref(static_cast<const BlockQ5_0*>(s), d, n); }
+void q5_0_from_float(const float* s, void* d, int64_t n) { quantize_row_q5_0_ref(s, static_cast<BlockQ5_0*>(d), n); }
+void q5_1_to_float(const void* s, float* d, int64_t n) { dequantize_row_q5_1_ref(static_cast<const BlockQ5_1*>(s), d, n); }
+void q5_1_from_float(const float* s, void* d, int64_t n) { quantize_row_q5_1_ref(s, static_cast<BlockQ5_1*>(d), n); }
+void q4_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q4_k_ref(static_cast<const BlockQ4_K*>(s), d, n); }
+void q4_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q4_k_ref(s, static_cast<BlockQ4_K*>(d), n); }
+void q5_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q5_k_ref(static_cast<const BlockQ5_K*>(s), d, n); }
+void q5_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q5_k_ref(s, static_cast<BlockQ5_K*>(d), n); }
+void q6_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q6_k_ref(static_cast<const BlockQ6_K*>(s), d, n); }
+void q6_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q6_k_ref(s, static_cast<BlockQ6_K*>(d), n); }
+
 // Types whose layout we know (so files holding them can be listed) even where we cannot compute with them.
 const TypeTraits kTraits[] = {
     {TensorType::F32, "F32", 1, 4, f32_to_float, f32_from_float},
@@ -48,14 +59,14 @@ const TypeTraits kTraits[] = {
     {TensorType::Q8_0, "Q8_0", 32, 34, q8_0_to_float, q8_0_from_float},
     {TensorType::Q4_0, "Q4_0", 32, 18, q4_0_to_float, q4_0_from_float},
     {TensorType::Q4_1, "Q4_1", 32, 20, q4_1_to_float, q4_1_from_float},
-    {TensorType::Q5_0, "Q5_0", 32, 22, nullptr, nullptr},
-    {TensorType::Q5_1, "Q5_1", 32, 24, nullptr, nullptr},
+    {TensorType::Q5_0, "Q5_0", 32, 22, q5_0_to_float, q5_0_from_float},
+    {TensorType::Q5_1, "Q5_1", 32, 24, q5_1_to_float, q5_1_from_float},
     {TensorType::Q8_1, "Q8_1", 32, 36, nullptr, nullptr},
     {TensorType::Q2_K, "Q2_K", 256, 84, nullptr, nullptr},
     {TensorType::Q3_K, "Q3_K", 256, 110, nullptr, nullptr},
-    {TensorType::Q4_K, "Q4_K", 256, 144, nullptr, nullptr},
-    {TensorType::Q5_K, "Q5_K", 256, 176, nullptr, nullptr},
-    {TensorType::Q6_K, "Q6_K", 256, 210, nullptr, nullptr},
+    {TensorType::Q4_K, "Q4_K", 256, 144, q4_k_to_float, q4_k_from_float},
+    {TensorType::Q5_K, "Q5_K", 256, 176, q5_k_to_float, q5_k_from_float},
+    {TensorType::Q6_K, "Q6_K", 256, 210, q6_k_to_float, q6_k_from_float},
     {TensorType::Q8_K, "Q8_K", 256, 292, nullptr, nullptr},
     {TensorType::I8, "I8", 1, 1, nullptr, nullptr},
     {TensorType::I16, "I16", 1, 2, nullptr, nullptr},

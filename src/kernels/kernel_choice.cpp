@@ -197,10 +197,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
     const size_t rb = row_bytes(tr, cols);
     act.resize(act_row_bytes(e.type, cols));
     const void* xa = x.data();
-    if (act_type_for(e.type) == TensorType::Q8_0) {
-      kt.quantize_q8_0(x.data(), act.data(), cols);
-      xa = act.data();
-    }
+    if (quantize_activations(kt, e.type, x.data(), act.data(), cols)) xa = act.data();
     y.resize(bytes / rb);
     if (e.type != filled) {
       fill_blocks(e.type, buf.get(), bytes, 0x9e3779b97f4a7c15ull + (uint64_t)e.type);

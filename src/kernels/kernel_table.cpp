@@ -14,13 +14,30 @@ TensorType act_type_for(TensorType weight_type) {
   switch (weight_type) {
     case TensorType::Q8_0:
     case TensorType::Q4_0:
-    case TensorType::Q4_1: return TensorType::Q8_0;
+    case TensorType::Q4_1:
+    case TensorType::Q5_0:
+    case TensorType::Q5_1: return TensorType::Q8_0;
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K: return TensorType::Q8_K;
     default: return TensorType::F32;
   }
 }
 
 size_t act_row_bytes(TensorType weight_type, int64_t n) {
-  return act_type_for(weight_type) == TensorType::Q8_0 ? (size_t)(n / kQK8_0) * sizeof(BlockQ8_0) : (size_t)n * sizeof(float);
+  switch (act_type_for(weight_type)) {
+    case TensorType::Q8_0: return (size_t)(n / kQK8_0) * sizeof(BlockQ8_0);
+    case TensorType::Q8_K: return (size_t)(n / kQK_K) * sizeof(BlockQ8_K);
+    default: return (size_t)n * sizeof(float);
+  }
+}
+
+bool quantize_activations(const KernelTable& kt, TensorType weight_type, const float* x, void* y, int64_t n) {
+  switch (act_type_for(weight_type)) {
+    case TensorType::Q8_0: return kt.quantize_q8_0(x, y, n), true;
+    case TensorType::Q8_K: return kt.quantize_q8_k(x, y, n), true;
+    default: return false;
+  }
 }
 
 namespace {

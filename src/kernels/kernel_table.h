@@ -31,6 +31,7 @@ struct KernelTable {
   VecDotX4Fn vec_dot_x4[kTypeSlots] = {};  // optional; nullptr: vec_dot per token
   VecDotR4Fn vec_dot_r4[kTypeSlots] = {};  // optional; nullptr: vec_dot per row
   QuantizeActFn quantize_q8_0 = nullptr;   // activations -> Q8_0 blocks (same rounding as the reference)
+  QuantizeActFn quantize_q8_k = nullptr;   // activations -> Q8_K blocks (the K-quants'; same rounding as the reference)
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;  // y += a * x
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
@@ -49,10 +50,13 @@ struct KernelTable {
 
 constexpr int64_t kMaxHeadDim = 512;
 
-// Activation format a weight type's vec_dot expects: F32, or Q8_0 for the integer-dot quant types.
+// Activation format a weight type's vec_dot expects: F32, Q8_0 for the 32-block integer types, Q8_K for
+// the K-quants.
 TensorType act_type_for(TensorType weight_type);
 // Bytes one activation row of n elements takes in act_type_for(weight_type).
 size_t act_row_bytes(TensorType weight_type, int64_t n);
+// Quantizes one activation row into act_type_for(weight_type) (F32: a copy is not needed; returns false).
+bool quantize_activations(const KernelTable& kt, TensorType weight_type, const float* x, void* y, int64_t n);
 
 const KernelTable& ref_kernels();
 const KernelTable* avx2_kernels();          // nullptr when not compiled in

@@ -19,8 +19,9 @@ class WeightLoader {
                                                 std::to_string(cols) + ", " + std::to_string(rows) + "]");
     const TypeTraits& tt = traits(t->type);
     if (tt.to_float == nullptr || kernels().vec_dot[(int)t->type] == nullptr)
-      return error(ErrorCode::kUnsupported, f_.name() + ": tensor '" + name + "': type " + tt.name +
-                                                " is not supported for computation (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
+      return error(ErrorCode::kUnsupported,
+                   f_.name() + ": tensor '" + name + "': type " + tt.name +
+                       " is not supported for computation (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
     out->type = t->type;
     out->rows = rows;
     out->cols = cols;

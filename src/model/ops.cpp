@@ -18,15 +18,16 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
   for (int i = 1; i < n_mats; ++i) POCKET_CHECK(ws[i]->cols == cols && act_type_for(ws[i]->type) == at);
   const size_t arow = act_row_bytes(ws[0]->type, cols);
   const uint8_t* xa = reinterpret_cast<const uint8_t*>(x);
-  if (at == TensorType::Q8_0) {
+  if (at != TensorType::F32) {
+    const TensorType wt = ws[0]->type;
     if (n_tok >= 4 * pool.size() && pool.size() > 1) {  // prompt batches: quantize rows in parallel
       pool.run([&](int ith, int nth) {
         int64_t t0, t1;
         split_range(n_tok, ith, nth, &t0, &t1);
-        for (int64_t t = t0; t < t1; ++t) kt.quantize_q8_0(x + (size_t)t * cols, act + (size_t)t * arow, cols);
+        for (int64_t t = t0; t < t1; ++t) quantize_activations(kt, wt, x + (size_t)t * cols, act + (size_t)t * arow, cols);
       });
     } else {
-      for (int t = 0; t < n_tok; ++t) kt.quantize_q8_0(x + (size_t)t * cols, act + (size_t)t * arow, cols);
+      for (int t = 0; t < n_tok; ++t) quantize_activations(kt, wt, x + (size_t)t * cols, act + (size_t)t * arow, cols);
     }
     xa = act;
   }

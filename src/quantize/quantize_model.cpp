@@ -16,22 +16,17 @@ namespace {
 
 bool quantizable(TensorType t) {
   return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16 || t == TensorType::Q8_0 || t == TensorType::Q4_0 ||
-         t == TensorType::Q4_1;
+         t == TensorType::Q4_1 || t == TensorType::Q5_0 || t == TensorType::Q5_1 || t == TensorType::Q4_K || t == TensorType::Q5_K ||
+         t == TensorType::Q6_K;
+}
+
+// Types whose files follow llama-quantize's per-tensor choices (head at Q6_K or Q8_0, K-quant fallbacks).
+bool llama_mix(const QuantizeOptions& o) {
+  return o.preset != QuantPreset::kNone || o.type == TensorType::Q5_0 || o.type == TensorType::Q5_1 || o.type == TensorType::Q4_K ||
+         o.type == TensorType::Q5_K || o.type == TensorType::Q6_K;
 }
 
 bool integer_group_type(TensorType t) { return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_1; }
-
-// llama.cpp's general.file_type for the main type.
-uint32_t file_type_of(TensorType t) {
-  switch (t) {
-    case TensorType::F16: return 1;
-    case TensorType::Q4_0: return 2;
-    case TensorType::Q4_1: return 3;
-    case TensorType::Q8_0: return 7;
-    case TensorType::BF16: return 32;
-    default: return 0;
-  }
-}
 
 Status validate(const QuantizeOptions& o) {
   if (!quantizable(o.type)) return Status(ErrorCode::kInvalidArgument, std::string("type: cannot quantize to ") + traits(o.type).name, "type");
@@ -41,6 +36,8 @@ Status validate(const QuantizeOptions& o) {
     return field_error("method", std::string("gptq/awq needs an integer type (q4_0, q4_1, q8_0), not ") + traits(o.type).name);
   if ((o.method == QuantMethod::kGptq || o.method == QuantMethod::kAwqGptq) && o.prune.method != PruneMethod::kNone)
     return field_error("prune.method", "cannot be combined with method gptq (GPTQ's updates would refill the pruned weights)");
+  if (o.target_bpw > 0 && o.preset != QuantPreset::kNone)
+    return field_error("target_bpw", std::string("cannot be combined with the preset ") + preset_name(o.preset) + " (it fixes every tensor's type)");
   if (o.target_bpw > 0 && (!integer_group_type(o.type) || !quantizable(o.high_type)))
     return field_error("target_bpw", "needs an integer type as the low type");
   const bool needs_calib = o.method != QuantMethod::kRtn || o.prune.method == PruneMethod::kWanda || o.target_bpw > 0;
@@ -118,7 +115,9 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
   POCKET_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> in, GgufFile::open(in_path));
   QuantizeReport rep;
 
-  auto target_of = [&](const TensorView& t) { return target_type(t, opts, rep.chosen); };
+  const std::map<std::string, TensorType> mix =
+      llama_mix(opts) ? preset_tensor_types(*in, opts.type, opts.preset) : std::map<std::string, TensorType>();
+  auto target_of = [&](const TensorView& t) { return target_type(t, opts, rep.chosen.empty() ? mix : rep.chosen); };
 
   const bool needs_calib = opts.method != QuantMethod::kRtn || opts.prune.method == PruneMethod::kWanda;
   std::optional<ModelConfig> cfg;
@@ -201,7 +200,7 @@ Result<QuantizeReport> quantize_model(const std::string& in_path, const std::str
   for (const auto& [k, v] : in->metadata()) {
     if (k != "general.alignment") w.set(k, v);
   }
-  w.set("general.file_type", GgufValue::make_u32(file_type_of(opts.type)));
+  w.set("general.file_type", GgufValue::make_u32(preset_file_type(opts.type, opts.preset)));
   w.set("general.quantization_version", GgufValue::make_u32(2));
   const size_t total = in->tensors().size();
   const bool tied = in->find_tensor("output.weight") == nullptr;
@@ -278,10 +277,11 @@ Result<std::vector<ReplacementTensor>> quantize_tensors(const GgufFile& in, cons
   if (opts.method != QuantMethod::kRtn || opts.prune.method != PruneMethod::kNone || opts.target_bpw > 0)
     return error(ErrorCode::kUnsupported,
                  "in-memory quantization is round to nearest only (GPTQ, AWQ, pruning and a bits-per-weight target write a file)");
-  const std::map<std::string, TensorType> none;
+  const std::map<std::string, TensorType> mix =
+      llama_mix(opts) ? preset_tensor_types(in, opts.type, opts.preset) : std::map<std::string, TensorType>();
   std::vector<ReplacementTensor> out;
   for (const TensorView& t : in.tensors()) {
-    const TensorType target = target_type(t, opts, none);
+    const TensorType target = target_type(t, opts, mix);
     std::optional<GroupCodec> codec;
     if (t.n_dims == 2 && integer_group_type(target)) {
       POCKET_ASSIGN_OR_RETURN(GroupCodec c, GroupCodec::make(target, opts.group, t.ne[0]));

@@ -14,6 +14,7 @@
 #include "format/gguf_reader.h"
 #include "model/model_weights.h"
 #include "pocket/status.h"
+#include "quantize/quant_presets.h"
 #include "quantize/awq.h"
 #include "quantize/calibration.h"
 #include "quantize/gptq.h"
@@ -27,6 +28,10 @@ enum class QuantMethod { kRtn, kGptq, kAwq, kAwqGptq };
 
 struct QuantizeOptions {
   TensorType type = TensorType::Q8_0;
+  // llama-quantize's file types (q4_k_m, ...): per-tensor types as llama.cpp chooses them (quant_presets.h).
+  // Files of the types llama.cpp added after Q8_0/Q4_0/Q4_1 (Q5_0, Q5_1, the K-quants) follow its choices
+  // for the output head and its fallbacks even without a preset.
+  QuantPreset preset = QuantPreset::kNone;
   // (substring of a tensor name, type): the first matching rule wins over `type`, e.g. {"output", Q8_0}.
   std::vector<std::pair<std::string, TensorType>> overrides;
   int64_t group = 32;  // elements per scale for Q8_0/Q4_0/Q4_1: 32 (GGUF), 64, 128, ...; 0 = per output channel

@@ -58,10 +58,24 @@ TEST(Kernels, EveryTableThisCpuRunsIsUnderTest) {
 #endif
 }
 
+// The activations a kernel multiplies, as floats (Q8_0 / Q8_K blocks dequantized, F32 as they are).
+void dequantize_activations(TensorType wt, const void* xa, int64_t n, float* out) {
+  switch (act_type_for(wt)) {
+    case TensorType::Q8_0: traits(TensorType::Q8_0).to_float(xa, out, n); break;
+    case TensorType::Q8_K: {
+      const BlockQ8_K* b = static_cast<const BlockQ8_K*>(xa);
+      for (int64_t i = 0; i < n; ++i) out[i] = b[i / kQK_K].d * b[i / kQK_K].qs[i % kQK_K];
+      break;
+    }
+    default: std::memcpy(out, xa, (size_t)n * sizeof(float));
+  }
+}
+
 TEST(Kernels, VecDotAllTypesMatchReference) {
   const KernelTable& ref = ref_kernels();
   std::mt19937 rng(11);
-  const TensorType types[] = {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1};
+  const TensorType types[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1,
+                              TensorType::Q5_0, TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
   for (const KernelTable* kt : test::kernel_tables()) {
     for (TensorType wt : types) {
       const TypeTraits& tr = traits(wt);
@@ -71,24 +85,55 @@ TEST(Kernels, VecDotAllTypesMatchReference) {
           const auto w = random_vec(n, rng), x = random_vec(n, rng);
           std::vector<uint8_t> wq(row_bytes(tr, n) + 1), xq(act_row_bytes(wt, n) + 1);
           tr.from_float(w.data(), wq.data(), n);
-          const void* xa = x.data();
-          if (act_type_for(wt) == TensorType::Q8_0) {
-            ref.quantize_q8_0(x.data(), xq.data(), n);
-            xa = xq.data();
-          }
+          const void* xa = quantize_activations(ref, wt, x.data(), xq.data(), n) ? (const void*)xq.data() : (const void*)x.data();
           // Tolerance from the dequantized operands the kernel actually multiplies.
           std::vector<float> wd((size_t)n), xd((size_t)n);
           tr.to_float(wq.data(), wd.data(), n);
-          if (act_type_for(wt) == TensorType::Q8_0)
-            traits(TensorType::Q8_0).to_float(xq.data(), xd.data(), n);
-          else
-            xd = x;
-          double abs_sum = 0;
-          for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)wd[(size_t)i] * xd[(size_t)i]);
+          dequantize_activations(wt, xa, n, xd.data());
+          double abs_sum = 0, exact = 0;
+          for (int64_t i = 0; i < n; ++i) {
+            abs_sum += std::fabs((double)wd[(size_t)i] * xd[(size_t)i]);
+            exact += (double)wd[(size_t)i] * xd[(size_t)i];
+          }
           const float want = ref.vec_dot[(int)wt](n, wq.data(), xa);
           const float got = kt->vec_dot[(int)wt](n, wq.data(), xa);
           ASSERT_NEAR(got, want, dot_tolerance(n, abs_sum)) << kt->name << " " << tr.name << " n=" << n;
+          // The reference itself against the dot of what it multiplies, in double.
+          ASSERT_NEAR(want, exact, dot_tolerance(n, abs_sum)) << "ref " << tr.name << " n=" << n;
         }
+      }
+    }
+  }
+}
+
+// The K-quant kernels keep exact integer sums per super-block and the reference's float formula: every
+// table must return the reference's value bit for bit, on random rows and on edge blocks (all zeros, the
+// largest levels against +-127 activations, negative Q6_K scales).
+TEST(Kernels, KQuantDotsAreBitIdenticalToTheReference) {
+  const KernelTable& ref = ref_kernels();
+  std::mt19937 rng(21);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const KernelTable* kt : test::kernel_tables()) {
+    for (TensorType wt : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+      const TypeTraits& tr = traits(wt);
+      for (int rep = 0; rep < 24; ++rep) {
+        const int64_t n = kQK_K * (1 + rep % 4);
+        std::vector<float> w((size_t)n), x((size_t)n);
+        for (int64_t i = 0; i < n; ++i) {
+          w[(size_t)i] = rep % 6 == 1 ? 0.0f : nd(rng) * (rep % 3 == 0 ? 40.0f : 1.0f) + (rep % 5 == 0 ? 3.0f : 0.0f);
+          x[(size_t)i] = rep % 6 == 2 ? (i % 2 ? 127.0f : -127.0f) : nd(rng) * (rep % 4 == 0 ? 1e3f : 1.0f);
+        }
+        std::vector<uint8_t> wq(row_bytes(tr, n)), xq(act_row_bytes(wt, n));
+        tr.from_float(w.data(), wq.data(), n);
+        if (rep % 6 == 3) std::memset(wq.data(), 0xff, wq.size() / 2);  // saturated levels and scales (fp16 NaN scales excluded below)
+        if (rep % 6 == 3 && wt != TensorType::Q6_K)
+          for (int64_t b = 0; b < n / kQK_K; ++b) std::memset(wq.data() + b * tr.block_bytes, 0x10, 4);  // finite d, dmin
+        if (rep % 6 == 3 && wt == TensorType::Q6_K)
+          for (int64_t b = 0; b < n / kQK_K; ++b) std::memset(wq.data() + b * tr.block_bytes + tr.block_bytes - 2, 0x10, 2);
+        ASSERT_TRUE(quantize_activations(ref, wt, x.data(), xq.data(), n));
+        const float want = ref.vec_dot[(int)wt](n, wq.data(), xq.data());
+        const float got = kt->vec_dot[(int)wt](n, wq.data(), xq.data());
+        ASSERT_EQ(std::memcmp(&got, &want, sizeof got), 0) << kt->name << " " << tr.name << " rep " << rep << ": " << got << " vs " << want;
       }
     }
   }

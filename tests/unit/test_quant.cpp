@@ -103,8 +103,10 @@ TEST(Quant, TypeNames) {
   EXPECT_EQ(type_from_name("F16"), TensorType::F16);
   EXPECT_FALSE(type_from_name("q9_9").has_value());
   EXPECT_EQ(type_traits(99), nullptr);
-  EXPECT_EQ(type_traits(14)->block_bytes, 210u);  // Q6_K layout known, not computable
-  EXPECT_EQ(type_traits(14)->to_float, nullptr);
+  EXPECT_EQ(type_traits(14)->block_bytes, 210u);  // Q6_K
+  EXPECT_NE(type_traits(14)->to_float, nullptr);
+  EXPECT_EQ(type_traits(11)->block_bytes, 110u);  // Q3_K: layout known, not computable (yet)
+  EXPECT_EQ(type_traits(11)->to_float, nullptr);
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ Runner register_quantize(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("quantize", "re-encode a model's weights: q8_0/q4_0/q4_1 (any group size), GPTQ, AWQ, pruning, mixed precision");
   sub->add_option("input", a->in, "input GGUF")->required()->check(CLI::ExistingFile);
   sub->add_option("output", a->out, "output GGUF")->required();
-  sub->add_option("--type", a->type, "weight type for 2-D tensors: q8_0, q4_0, q4_1, f16, bf16, f32");
+  sub->add_option("--type", a->type,
+                  "weight type for 2-D tensors: q8_0, q6_k, q5_k_m, q5_k_s, q5_1, q5_0, q4_k_m, q4_k_s, q4_1, q4_0, q5_k, q4_k, f16, bf16, f32 (the "
+                  "k-quant names are llama-quantize's mixes)");
   sub->add_option("--tensor-type", a->tensor_types, "overrides NAME=TYPE[,NAME=TYPE] by name substring, e.g. output=q8_0");
   sub->add_option("--group", a->group, "elements per scale: 32 (GGUF blocks), 64, 128, ... or 'channel' (one scale per output row)");
   sub->add_option("--method", a->method, "rtn (round to nearest), gptq, awq or awq+gptq")->check(CLI::IsMember({"rtn", "gptq", "awq", "awq+gptq"}));
@@ -39,9 +41,10 @@ Runner register_quantize(CLI::App& app) {
   sub->add_flag("--force", a->force, "overwrite an existing output");
   return [a] {
     QuantizeOptions o = a->o;
-    auto t = type_from_name(a->type);
-    if (!t) return fail("--type: unknown type '" + a->type + "'");
-    o.type = *t;
+    auto t = parse_quant_type(a->type);
+    if (!t) return fail("--type: " + t.status().message().substr(6));  // the message after "type: "
+    o.type = t.value().type;
+    o.preset = t.value().preset;
     auto h = type_from_name(a->high_type);
     if (!h) return fail("--high-type: unknown type '" + a->high_type + "'");
     o.high_type = *h;

@@ -5,6 +5,7 @@
 
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
+#include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
 #include "kernels/x86_simd.h"
 #include "dtype/block_formats.h"
@@ -263,6 +264,11 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q8_0] = qdot<false, MaddubsDot>;
   k.vec_dot[(int)TensorType::Q4_0] = qdot<true, MaddubsDot>;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
+  k.vec_dot[(int)TensorType::Q5_0] = qdot_q5_0<MaddubsDot>;
+  k.vec_dot[(int)TensorType::Q5_1] = qdot_q5_1<MaddubsDot>;
+  k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<MaddubsDot, false>;
+  k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<MaddubsDot, true>;
+  k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<MaddubsDot>;
   k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
   // No 4-row F32 kernel: F32 rows stream from memory, and 4 interleaved streams measured 25 % slower
   // than one (the prefetchers follow one sequential stream better); the quantized rows gain 20-30 %.

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernel_table.h"
+#include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
 #include "kernels/x86_simd.h"
 
@@ -20,6 +21,11 @@ KernelTable make() {
   k.name = "avx512vnni";
   k.vec_dot[(int)TensorType::Q8_0] = qdot<false, VnniDot>;
   k.vec_dot[(int)TensorType::Q4_0] = qdot<true, VnniDot>;
+  k.vec_dot[(int)TensorType::Q5_0] = qdot_q5_0<VnniDot>;
+  k.vec_dot[(int)TensorType::Q5_1] = qdot_q5_1<VnniDot>;
+  k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<VnniDot, false>;
+  k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<VnniDot, true>;
+  k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<VnniDot>;
   k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, VnniDot>;
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, VnniDot>;

@@ -1,5 +1,6 @@
 // Reference kernels: plain scalar C++, the definition every optimized table is tested against.
 #include <cmath>
+#include <cstring>
 
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
@@ -77,7 +78,132 @@ float vec_dot_q4_1(int64_t n, const void* w, const void* x) {
   return s;
 }
 
+float vec_dot_q5_0(int64_t n, const void* w, const void* x) {
+  const BlockQ5_0* wb = static_cast<const BlockQ5_0*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK5_0; ++b) {
+    uint32_t qh;
+    std::memcpy(&qh, wb[b].qh, sizeof qh);
+    int32_t sumi = 0;
+    for (int j = 0; j < kQK5_0 / 2; ++j) {
+      const int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+      sumi += (((wb[b].qs[j] & 0x0f) | h0) - 16) * (int32_t)xb[b].qs[j];
+      sumi += (((wb[b].qs[j] >> 4) | h1) - 16) * (int32_t)xb[b].qs[j + kQK5_0 / 2];
+    }
+    s += (float)sumi * (fp16_to_float(wb[b].d) * fp16_to_float(xb[b].d));
+  }
+  return s;
+}
+
+float vec_dot_q5_1(int64_t n, const void* w, const void* x) {
+  const BlockQ5_1* wb = static_cast<const BlockQ5_1*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK5_1; ++b) {
+    uint32_t qh;
+    std::memcpy(&qh, wb[b].qh, sizeof qh);
+    int32_t sumi = 0, sumx = 0;
+    for (int j = 0; j < kQK5_1 / 2; ++j) {
+      const int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+      sumi += ((wb[b].qs[j] & 0x0f) | h0) * (int32_t)xb[b].qs[j];
+      sumi += ((wb[b].qs[j] >> 4) | h1) * (int32_t)xb[b].qs[j + kQK5_1 / 2];
+      sumx += (int32_t)xb[b].qs[j] + (int32_t)xb[b].qs[j + kQK5_1 / 2];
+    }
+    const float dx = fp16_to_float(xb[b].d);
+    s += (float)sumi * (fp16_to_float(wb[b].d) * dx) + (float)sumx * (fp16_to_float(wb[b].m) * dx);
+  }
+  return s;
+}
+
+// K-quants against Q8_K activations. Each super-block's sums are exact integers (scale-weighted level
+// dots, and the mins against the activations' 16-sums), combined in one float formula that the SIMD
+// tables reproduce bit for bit: s = fma(x.d, fma(d, isum, -(dmin * imin)), s). The fused operations are
+// written out because a compiler may contract a * b - c into an fma where FMA exists and not elsewhere.
+float vec_dot_q4_k(int64_t n, const void* w, const void* x) {
+  const BlockQ4_K* wb = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t isum = 0, imin = 0;
+    const uint8_t* q = wb[b].qs;
+    const int8_t* a = xb[b].qs;
+    for (int j = 0; j < kQK_K / 64; ++j, q += 32, a += 64) {
+      uint8_t sc0, m0, sc1, m1;
+      k_scale_min(2 * j, wb[b].scales, &sc0, &m0);
+      k_scale_min(2 * j + 1, wb[b].scales, &sc1, &m1);
+      int32_t d0 = 0, d1 = 0;
+      for (int l = 0; l < 32; ++l) {
+        d0 += (q[l] & 0x0f) * (int32_t)a[l];
+        d1 += (q[l] >> 4) * (int32_t)a[l + 32];
+      }
+      isum += sc0 * d0 + sc1 * d1;
+      imin += m0 * (xb[b].bsums[4 * j] + xb[b].bsums[4 * j + 1]) + m1 * (xb[b].bsums[4 * j + 2] + xb[b].bsums[4 * j + 3]);
+    }
+    s = std::fma(xb[b].d, std::fma(fp16_to_float(wb[b].d), (float)isum, -(fp16_to_float(wb[b].dmin) * (float)imin)), s);
+  }
+  return s;
+}
+
+float vec_dot_q5_k(int64_t n, const void* w, const void* x) {
+  const BlockQ5_K* wb = static_cast<const BlockQ5_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t isum = 0, imin = 0;
+    const uint8_t* q = wb[b].qs;
+    const uint8_t* qh = wb[b].qh;
+    const int8_t* a = xb[b].qs;
+    for (int j = 0; j < kQK_K / 64; ++j, q += 32, a += 64) {
+      uint8_t sc0, m0, sc1, m1;
+      k_scale_min(2 * j, wb[b].scales, &sc0, &m0);
+      k_scale_min(2 * j + 1, wb[b].scales, &sc1, &m1);
+      const uint8_t u0 = (uint8_t)(1u << (2 * j)), u1 = (uint8_t)(2u << (2 * j));
+      int32_t d0 = 0, d1 = 0;
+      for (int l = 0; l < 32; ++l) {
+        d0 += ((q[l] & 0x0f) + (qh[l] & u0 ? 16 : 0)) * (int32_t)a[l];
+        d1 += ((q[l] >> 4) + (qh[l] & u1 ? 16 : 0)) * (int32_t)a[l + 32];
+      }
+      isum += sc0 * d0 + sc1 * d1;
+      imin += m0 * (xb[b].bsums[4 * j] + xb[b].bsums[4 * j + 1]) + m1 * (xb[b].bsums[4 * j + 2] + xb[b].bsums[4 * j + 3]);
+    }
+    s = std::fma(xb[b].d, std::fma(fp16_to_float(wb[b].d), (float)isum, -(fp16_to_float(wb[b].dmin) * (float)imin)), s);
+  }
+  return s;
+}
+
+float vec_dot_q6_k(int64_t n, const void* w, const void* x) {
+  const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t isum = 0;
+    const uint8_t* ql = wb[b].ql;
+    const uint8_t* qh = wb[b].qh;
+    const int8_t* sc = wb[b].scales;
+    const int8_t* a = xb[b].qs;
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, a += 128) {
+      int32_t sub[8] = {};  // 8 sub-blocks of 16 in this half: (l / 16) + 2 * quarter
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        sub[is + 0] += q1 * a[l];
+        sub[is + 2] += q2 * a[l + 32];
+        sub[is + 4] += q3 * a[l + 64];
+        sub[is + 6] += q4 * a[l + 96];
+      }
+      for (int k = 0; k < 8; ++k) isum += sc[k] * sub[k];
+    }
+    s = std::fma(xb[b].d, fp16_to_float(wb[b].d) * (float)isum, s);
+  }
+  return s;
+}
+
 void quantize_q8_0(const float* x, void* y, int64_t n) { quantize_row_q8_0_act_ref(x, static_cast<BlockQ8_0*>(y), n); }
+void quantize_q8_k(const float* x, void* y, int64_t n) { quantize_row_q8_k_ref(x, static_cast<BlockQ8_K*>(y), n); }
 
 void axpy_ref(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
@@ -129,7 +255,13 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q8_0] = vec_dot_q8_0;
   k.vec_dot[(int)TensorType::Q4_0] = vec_dot_q4_0;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
+  k.vec_dot[(int)TensorType::Q5_0] = vec_dot_q5_0;
+  k.vec_dot[(int)TensorType::Q5_1] = vec_dot_q5_1;
+  k.vec_dot[(int)TensorType::Q4_K] = vec_dot_q4_k;
+  k.vec_dot[(int)TensorType::Q5_K] = vec_dot_q5_k;
+  k.vec_dot[(int)TensorType::Q6_K] = vec_dot_q6_k;
   k.quantize_q8_0 = quantize_q8_0;
+  k.quantize_q8_k = quantize_q8_k;
   k.dot_f32 = dot_f32_ref;
   k.axpy_f32 = axpy_ref;
   k.rmsnorm = rmsnorm_ref;

@@ -1,0 +1,162 @@
+// Q5_0 / Q5_1 (against Q8_0 activations) and Q4_K / Q5_K / Q6_K (against Q8_K) for every x86 table. As in
+// x86_qdot.h the ISA only decides how unsigned x signed bytes become int32 lane sums (`UDot::lanes`). The
+// K-quant kernels keep every super-block's sums as exact integers and combine them with the reference's
+// float formula, so they return the reference's result bit for bit; Q5_0/Q5_1 accumulate in float lanes
+// like qdot (tested within the float bound). Internal linkage (see x86_simd.h).
+#pragma once
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/x86_simd.h"
+#include "dtype/block_formats.h"
+
+namespace pocket {
+namespace {
+
+// 32 bits as 32 bytes: 0xff where bit i of the word is set (byte i <-> bit i).
+inline __m256i bits_to_bytes(const uint8_t* p) {
+  uint32_t word;
+  std::memcpy(&word, p, sizeof word);
+  const __m256i shuf = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201ull);
+  const __m256i v = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)word), shuf), bit);
+  return _mm256_cmpeq_epi8(v, bit);
+}
+
+// The 5-bit values of a Q5_0/Q5_1 block, unsigned 0..31, in element order.
+inline __m256i unpack_q5(const uint8_t* qs, const uint8_t* qh) {
+  return _mm256_or_si256(unpack_nibbles(qs), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
+}
+
+inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+template <class UDot>
+float qdot_q5_0(int64_t n, const void* w, const void* x) {
+  const BlockQ5_0* wb = static_cast<const BlockQ5_0*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK5_0; ++b) {
+    const __m256i qw = _mm256_sub_epi8(unpack_q5(wb[b].qs, wb[b].qh), _mm256_set1_epi8(16));  // -16..15
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    const __m256 lanes = _mm256_cvtepi32_ps(UDot::lanes(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw)));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(wb[b].d) * h2f(xb[b].d)), lanes, acc);
+  }
+  return hsum256(acc);
+}
+
+template <class UDot>
+float qdot_q5_1(int64_t n, const void* w, const void* x) {
+  const BlockQ5_1* wb = static_cast<const BlockQ5_1*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  float macc = 0.0f;
+  const __m256i ones = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < n / kQK5_1; ++b) {
+    const float dx = h2f(xb[b].d);
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    const __m256 lanes = _mm256_cvtepi32_ps(UDot::lanes(unpack_q5(wb[b].qs, wb[b].qh), qx));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(wb[b].d) * dx), lanes, acc);
+    macc += (float)hsum_i32(UDot::lanes(ones, qx)) * (h2f(wb[b].m) * dx);
+  }
+  return hsum256(acc) + macc;
+}
+
+// The mins' term of a Q4_K/Q5_K super-block: sum over sub-blocks of min_j times the activations' sum there.
+inline int32_t k_min_term(const uint8_t* scales, const int16_t* bsums, uint8_t* sc) {
+  int32_t imin = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t m;
+    k_scale_min(j, scales, &sc[j], &m);
+    imin += m * (bsums[2 * j] + bsums[2 * j + 1]);
+  }
+  return imin;
+}
+
+template <class UDot, bool kQ5>
+float qdot_q45_k(int64_t n, const void* w, const void* x) {
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* scales;
+    const uint8_t* q;
+    const uint8_t* qh = nullptr;
+    uint16_t d, dmin;
+    if constexpr (kQ5) {
+      const BlockQ5_K& blk = static_cast<const BlockQ5_K*>(w)[b];
+      scales = blk.scales, q = blk.qs, qh = blk.qh, d = blk.d, dmin = blk.dmin;
+    } else {
+      const BlockQ4_K& blk = static_cast<const BlockQ4_K*>(w)[b];
+      scales = blk.scales, q = blk.qs, d = blk.d, dmin = blk.dmin;
+    }
+    uint8_t sc[8];
+    const int32_t imin = k_min_term(scales, xb[b].bsums, sc);
+    const int8_t* a = xb[b].qs;
+    __m256i hbits = kQ5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh)) : _mm256_setzero_si256();
+    __m256i acc = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j, q += 32, a += 64) {
+      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+      __m256i lo = _mm256_and_si256(raw, low4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
+      if constexpr (kQ5) {
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hbits, one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
+        hbits = _mm256_srli_epi16(hbits, 2);
+      }
+      const __m256i p0 = UDot::lanes(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
+      const __m256i p1 = UDot::lanes(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32)));
+      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
+      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
+    }
+    const int32_t isum = hsum_i32(acc);
+    s = std::fma(xb[b].d, std::fma(h2f(d), (float)isum, -(h2f(dmin) * (float)imin)), s);
+  }
+  return s;
+}
+
+template <class UDot>
+float qdot_q6_k(int64_t n, const void* w, const void* x) {
+  const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* ql = wb[b].ql;
+    const uint8_t* qh = wb[b].qh;
+    const int8_t* sc = wb[b].scales;
+    const int8_t* a = xb[b].qs;
+    // The -32 offset through the activations' 16-sums: sum sc_k (q - 32) a = sum sc_k q a - 32 sum sc_k bsum_k.
+    int32_t offset = 0;
+    for (int k = 0; k < 16; ++k) offset += sc[k] * xb[b].bsums[k];
+    __m256i acc = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, a += 128) {
+      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, three), 4)),
+          _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),
+      };
+      for (int k = 0; k < 4; ++k) {
+        // 32 elements = sub-blocks 2k (elements 0..15: lanes 0..3) and 2k+1 (16..31: lanes 4..7).
+        const __m256i p = UDot::lanes(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * k)));
+        const __m256i scv = _mm256_set_m128i(_mm_set1_epi32(sc[2 * k + 1]), _mm_set1_epi32(sc[2 * k]));
+        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, scv));
+      }
+    }
+    const int32_t isum = hsum_i32(acc) - 32 * offset;
+    s = std::fma(xb[b].d, h2f(wb[b].d) * (float)isum, s);
+  }
+  return s;
+}
+
+}  // namespace
+}  // namespace pocket
