@@ -76,6 +76,35 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block must be 210 bytes");
 
+// 16 sub-blocks of 16 with 6-bit scales; value = d * (scale_j - 32) * (q - 4), q in 0..7 (2 low bits in qs,
+// the third in hmask: bit k of hmask[l] for element 32k + l).
+struct BlockQ3_K {
+  uint8_t hmask[kQK_K / 8];
+  uint8_t qs[kQK_K / 4];
+  uint8_t scales[kKScaleSize];
+  uint16_t d;
+};
+static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block must be 110 bytes");
+
+// Non-linear 4-bit: value = d * kIq4nlValues[q].
+constexpr int kQK4_NL = 32;
+constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[kQK4_NL / 2];  // as Q4_0: element j low nibble, j+16 high nibble
+};
+static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block must be 18 bytes");
+
+// IQ4_NL values in 8 sub-blocks of 32 with 6-bit scales (4 low bits in scales_l, 2 high in scales_h);
+// value = d * (scale_j - 32) * kIq4nlValues[q].
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQK_K / 64];
+  uint8_t qs[kQK_K / 2];
+};
+static_assert(sizeof(BlockIQ4_XS) == 136, "IQ4_XS block must be 136 bytes");
+
 // The K-quants' activations: one float scale per 256, int8 values, and the sums of each 16 (the mins' term).
 struct BlockQ8_K {
   float d;
@@ -106,6 +135,15 @@ void quantize_row_q5_k_ref(const float* x, BlockQ5_K* y, int64_t n);
 void dequantize_row_q5_k_ref(const BlockQ5_K* x, float* y, int64_t n);
 void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n);
 void dequantize_row_q6_k_ref(const BlockQ6_K* x, float* y, int64_t n);
+void quantize_row_q3_k_ref(const float* x, BlockQ3_K* y, int64_t n);
+void dequantize_row_q3_k_ref(const BlockQ3_K* x, float* y, int64_t n);
+// The 16 signed 6-bit scales (scale - 32) of a Q3_K block.
+void q3_k_scales(const uint8_t* packed, int8_t* out16);
+// IQ4_NL / IQ4_XS (quant_ref_iq.cpp): llama-quantize's quantizers without an importance matrix.
+void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n);
+void dequantize_row_iq4_nl_ref(const BlockIQ4_NL* x, float* y, int64_t n);
+void quantize_row_iq4_xs_ref(const float* x, BlockIQ4_XS* y, int64_t n);
+void dequantize_row_iq4_xs_ref(const BlockIQ4_XS* x, float* y, int64_t n);
 // Activations for the K-quants' dot products (as ggml's CPU backend rounds them).
 void quantize_row_q8_k_ref(const float* x, BlockQ8_K* y, int64_t n);
 // The 6-bit scale and min of sub-block j (0..7) from a Q4_K/Q5_K scales array.

@@ -72,6 +72,58 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L) {
   return scale;
 }
 
+// Q3_K's levels: symmetric in [-nmax, nmax), refined by up to 5 passes of coordinate descent on the
+// weighted (x^2) least-squares error. L receives level + nmax.
+float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
+  float max = 0, amax = 0;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[i];
+    }
+  }
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.f;
+  }
+  const float iscale = -nmax / max;
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    int l = nearest_int(iscale * x[i]);
+    l = std::max(-nmax, std::min(nmax - 1, l));
+    L[i] = (int8_t)l;
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * l;
+    suml2 += w * l * l;
+  }
+  for (int itry = 0; itry < 5; ++itry) {
+    int n_changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = x[i] * x[i];
+      float slx = sumlx - w * x[i] * L[i];
+      if (slx > 0) {
+        float sl2 = suml2 - w * L[i] * L[i];
+        int new_l = nearest_int(x[i] * sl2 / slx);
+        new_l = std::max(-nmax, std::min(nmax - 1, new_l));
+        if (new_l != L[i]) {
+          slx += w * x[i] * new_l;
+          sl2 += w * new_l * new_l;
+          if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+            L[i] = (int8_t)new_l;
+            sumlx = slx;
+            suml2 = sl2;
+            ++n_changed;
+          }
+        }
+      }
+    }
+    if (!n_changed) break;
+  }
+  for (int i = 0; i < n; ++i) L[i] = (int8_t)(L[i] + nmax);
+  return sumlx / suml2;
+}
+
 // Asymmetric levels 0..nmax with a min: weighted search over nstep + 1 scales around (max - min) / nmax.
 // Returns the scale; *the_min receives -min (>= 0).
 float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min, uint8_t* Laux, float rmin, float rdelta,
@@ -364,6 +416,92 @@ void quantize_row_q8_k_ref(const float* x, BlockQ8_K* y, int64_t n) {
       y[i].bsums[j] = (int16_t)sum;
     }
     y[i].d = 1 / iscale;
+  }
+}
+
+void q3_k_scales(const uint8_t* p, int8_t* out) {
+  for (int j = 0; j < 16; ++j) {
+    const int lo = j < 8 ? p[j] & 0xF : p[j - 8] >> 4;
+    out[j] = (int8_t)((lo | (((p[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+  }
+}
+
+void quantize_row_q3_k_ref(const float* x, BlockQ3_K* y, int64_t n) {
+  float zeros[kQK_K] = {};
+  int8_t L[kQK_K];
+  float scales[kQK_K / 16];
+  for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
+    const float* xb = finite_block(x, kQK_K) ? x : zeros;
+    float max_scale = 0, amax = 0;
+    for (int j = 0; j < kQK_K / 16; ++j) {
+      scales[j] = make_q3_quants(16, 4, xb + 16 * j, L + 16 * j);
+      const float scale = std::fabs(scales[j]);
+      if (scale > amax) {
+        amax = scale;
+        max_scale = scales[j];
+      }
+    }
+    std::memset(y[i].scales, 0, kKScaleSize);
+    if (max_scale) {
+      const float iscale = -32.f / max_scale;
+      for (int j = 0; j < kQK_K / 16; ++j) {
+        int l = std::max(-32, std::min(31, (int)(int8_t)nearest_int(iscale * scales[j]))) + 32;
+        if (j < 8)
+          y[i].scales[j] = (uint8_t)(l & 0xF);
+        else
+          y[i].scales[j - 8] |= (uint8_t)((l & 0xF) << 4);
+        l >>= 4;
+        y[i].scales[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
+      }
+      y[i].d = float_to_fp16(1 / iscale);
+    } else {
+      y[i].d = float_to_fp16(0.f);
+    }
+    int8_t sc[16];
+    q3_k_scales(y[i].scales, sc);
+    for (int j = 0; j < kQK_K / 16; ++j) {
+      const float d = fp16_to_float(y[i].d) * sc[j];
+      if (!d) continue;
+      for (int ii = 0; ii < 16; ++ii) {
+        const int l = nearest_int(xb[16 * j + ii] / d);
+        L[16 * j + ii] = (int8_t)(std::max(-4, std::min(3, l)) + 4);
+      }
+    }
+    std::memset(y[i].hmask, 0, kQK_K / 8);
+    int m = 0;
+    uint8_t hm = 1;
+    for (int j = 0; j < kQK_K; ++j) {
+      if (L[j] > 3) {
+        y[i].hmask[m] |= hm;
+        L[j] = (int8_t)(L[j] - 4);
+      }
+      if (++m == kQK_K / 8) {
+        m = 0;
+        hm = (uint8_t)(hm << 1);
+      }
+    }
+    for (int j = 0; j < kQK_K; j += 128)
+      for (int l = 0; l < 32; ++l) y[i].qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+  }
+}
+
+void dequantize_row_q3_k_ref(const BlockQ3_K* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d_all = fp16_to_float(x[i].d);
+    int8_t sc[16];
+    q3_k_scales(x[i].scales, sc);
+    const uint8_t* q = x[i].qs;
+    const uint8_t* hm = x[i].hmask;
+    uint8_t m = 1;
+    int is = 0;
+    for (int nn = 0; nn < kQK_K; nn += 128, q += 32) {
+      for (int shift = 0; shift < 8; shift += 2, m = (uint8_t)(m << 1)) {
+        float dl = d_all * sc[is++];
+        for (int l = 0; l < 16; ++l) *y++ = dl * (((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4));
+        dl = d_all * sc[is++];
+        for (int l = 0; l < 16; ++l) *y++ = dl * (((q[l + 16] >> shift) & 3) - ((hm[l + 16] & m) ? 0 : 4));
+      }
+    }
   }
 }
 

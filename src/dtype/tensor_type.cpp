@@ -51,6 +51,13 @@ void q5_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q5_k_ref
 void q6_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q6_k_ref(static_cast<const BlockQ6_K*>(s), d, n); }
 void q6_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q6_k_ref(s, static_cast<BlockQ6_K*>(d), n); }
 
+void q3_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q3_k_ref(static_cast<const BlockQ3_K*>(s), d, n); }
+void q3_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q3_k_ref(s, static_cast<BlockQ3_K*>(d), n); }
+void iq4_nl_to_float(const void* s, float* d, int64_t n) { dequantize_row_iq4_nl_ref(static_cast<const BlockIQ4_NL*>(s), d, n); }
+void iq4_nl_from_float(const float* s, void* d, int64_t n) { quantize_row_iq4_nl_ref(s, static_cast<BlockIQ4_NL*>(d), n); }
+void iq4_xs_to_float(const void* s, float* d, int64_t n) { dequantize_row_iq4_xs_ref(static_cast<const BlockIQ4_XS*>(s), d, n); }
+void iq4_xs_from_float(const float* s, void* d, int64_t n) { quantize_row_iq4_xs_ref(s, static_cast<BlockIQ4_XS*>(d), n); }
+
 // Types whose layout we know (so files holding them can be listed) even where we cannot compute with them.
 const TypeTraits kTraits[] = {
     {TensorType::F32, "F32", 1, 4, f32_to_float, f32_from_float},
@@ -63,7 +70,9 @@ const TypeTraits kTraits[] = {
     {TensorType::Q5_1, "Q5_1", 32, 24, q5_1_to_float, q5_1_from_float},
     {TensorType::Q8_1, "Q8_1", 32, 36, nullptr, nullptr},
     {TensorType::Q2_K, "Q2_K", 256, 84, nullptr, nullptr},
-    {TensorType::Q3_K, "Q3_K", 256, 110, nullptr, nullptr},
+    {TensorType::Q3_K, "Q3_K", 256, 110, q3_k_to_float, q3_k_from_float},
+    {TensorType::IQ4_NL, "IQ4_NL", 32, 18, iq4_nl_to_float, iq4_nl_from_float},
+    {TensorType::IQ4_XS, "IQ4_XS", 256, 136, iq4_xs_to_float, iq4_xs_from_float},
     {TensorType::Q4_K, "Q4_K", 256, 144, q4_k_to_float, q4_k_from_float},
     {TensorType::Q5_K, "Q5_K", 256, 176, q5_k_to_float, q5_k_from_float},
     {TensorType::Q6_K, "Q6_K", 256, 210, q6_k_to_float, q6_k_from_float},

@@ -16,7 +16,10 @@ TensorType act_type_for(TensorType weight_type) {
     case TensorType::Q4_0:
     case TensorType::Q4_1:
     case TensorType::Q5_0:
-    case TensorType::Q5_1: return TensorType::Q8_0;
+    case TensorType::Q5_1:
+    case TensorType::IQ4_NL: return TensorType::Q8_0;
+    case TensorType::Q3_K:
+    case TensorType::IQ4_XS:
     case TensorType::Q4_K:
     case TensorType::Q5_K:
     case TensorType::Q6_K: return TensorType::Q8_K;

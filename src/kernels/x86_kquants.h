@@ -158,5 +158,78 @@ float qdot_q6_k(int64_t n, const void* w, const void* x) {
   return s;
 }
 
+// IQ4_NL: the nibbles index the 16-value table through a byte shuffle (signed values), then as qdot.
+inline __m256i iq4_table() { return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues))); }
+
+template <class UDot>
+float qdot_iq4_nl(int64_t n, const void* w, const void* x) {
+  const BlockIQ4_NL* wb = static_cast<const BlockIQ4_NL*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  const __m256i table = iq4_table();
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK4_NL; ++b) {
+    const __m256i qw = _mm256_shuffle_epi8(table, unpack_nibbles(wb[b].qs));
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    const __m256 lanes = _mm256_cvtepi32_ps(UDot::lanes(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw)));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(wb[b].d) * h2f(xb[b].d)), lanes, acc);
+  }
+  return hsum256(acc);
+}
+
+// IQ4_XS: 8 sub-blocks of 32 (one vector each) with 6-bit scales; exact integers per super-block.
+template <class UDot>
+float qdot_iq4_xs(int64_t n, const void* w, const void* x) {
+  const BlockIQ4_XS* wb = static_cast<const BlockIQ4_XS*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  const __m256i table = iq4_table();
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* qs = wb[b].qs;
+    const int8_t* a = xb[b].qs;
+    __m256i acc = _mm256_setzero_si256();
+    for (int ib = 0; ib < kQK_K / 32; ++ib, qs += 16, a += 32) {
+      const int ls = ((wb[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((wb[b].scales_h >> 2 * ib) & 3) << 4);
+      const __m256i qw = _mm256_shuffle_epi8(table, unpack_nibbles(qs));
+      const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+      const __m256i p = UDot::lanes(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw));
+      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, _mm256_set1_epi32(ls - 32)));
+    }
+    s = std::fma(xb[b].d, h2f(wb[b].d) * (float)hsum_i32(acc), s);
+  }
+  return s;
+}
+
+// Q3_K: unsigned levels u = 2 low bits | high bit << 2 (0..7), value u - 4; the -4 goes through the
+// activations' 16-sums as Q6_K's -32 does.
+template <class UDot>
+float qdot_q3_k(int64_t n, const void* w, const void* x) {
+  const BlockQ3_K* wb = static_cast<const BlockQ3_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int8_t sc[16];
+    q3_k_scales(wb[b].scales, sc);
+    int32_t offset = 0;
+    for (int k = 0; k < 16; ++k) offset += sc[k] * xb[b].bsums[k];
+    const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].hmask));
+    const int8_t* a = xb[b].qs;
+    __m256i acc = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * half));
+      for (int k = 0; k < 4; ++k, a += 32) {
+        const int bit = 4 * half + k;
+        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
+        const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, bit), one), 2);
+        const __m256i p = UDot::lanes(_mm256_or_si256(lo, hi), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
+        const int is = 8 * half + 2 * k;
+        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, _mm256_set_m128i(_mm_set1_epi32(sc[is + 1]), _mm_set1_epi32(sc[is]))));
+      }
+    }
+    s = std::fma(xb[b].d, h2f(wb[b].d) * (float)(hsum_i32(acc) - 4 * offset), s);
+  }
+  return s;
+}
+
 }  // namespace
 }  // namespace pocket

@@ -1,8 +1,8 @@
-// llama-quantize's file types as `pocket quantize --type` presets (q4_k_m, q4_k_s, q5_k_s, q5_k_m, q6_k, and
-// the single types q5_0, q5_1, q4_k, q5_k): the type of every tensor, chosen as llama.cpp c392e5094's
+// llama-quantize's file types as `pocket quantize --type` presets (q3_k_s/m/l, q4_k_s/m, q5_k_s/m, q6_k,
+// iq4_nl, iq4_xs, and the single types q5_0, q5_1, q3_k, q4_k, q5_k): the type of every tensor, chosen as llama.cpp c392e5094's
 // llama_tensor_get_type does for a Llama-family model without an importance matrix, including its
 // fallbacks for rows that do not fill a 256-element super-block (Q4_K -> Q5_0, Q5_K -> Q5_1,
-// Q6_K -> Q8_0, then F16). With round to nearest the tensors are byte-identical to llama-quantize's.
+// Q6_K -> Q8_0, Q3_K and IQ4_XS -> IQ4_NL, then F16). With round to nearest the tensors are byte-identical to llama-quantize's.
 #pragma once
 
 #include <map>
@@ -14,7 +14,7 @@
 
 namespace pocket {
 
-enum class QuantPreset { kNone, kQ4_K_S, kQ4_K_M, kQ5_K_S, kQ5_K_M, kQ6_K };
+enum class QuantPreset { kNone, kQ3_K_S, kQ3_K_M, kQ3_K_L, kQ4_K_S, kQ4_K_M, kQ5_K_S, kQ5_K_M, kQ6_K, kIQ4_NL, kIQ4_XS };
 
 struct QuantTypeSpec {
   TensorType type = TensorType::Q8_0;  // the preset's base type

@@ -269,6 +269,9 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<MaddubsDot, false>;
   k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<MaddubsDot, true>;
   k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<MaddubsDot>;
+  k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<MaddubsDot>;
+  k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<MaddubsDot>;
+  k.vec_dot[(int)TensorType::IQ4_XS] = qdot_iq4_xs<MaddubsDot>;
   k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
   // No 4-row F32 kernel: F32 rows stream from memory, and 4 interleaved streams measured 25 % slower
   // than one (the prefetchers follow one sequential stream better); the quantized rows gain 20-30 %.

@@ -26,6 +26,9 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<VnniDot, false>;
   k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<VnniDot, true>;
   k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<VnniDot>;
+  k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<VnniDot>;
+  k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<VnniDot>;
+  k.vec_dot[(int)TensorType::IQ4_XS] = qdot_iq4_xs<VnniDot>;
   k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, VnniDot>;
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, VnniDot>;

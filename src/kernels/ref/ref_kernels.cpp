@@ -202,6 +202,68 @@ float vec_dot_q6_k(int64_t n, const void* w, const void* x) {
   return s;
 }
 
+float vec_dot_iq4_nl(int64_t n, const void* w, const void* x) {
+  const BlockIQ4_NL* wb = static_cast<const BlockIQ4_NL*>(w);
+  const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK4_NL; ++b) {
+    int32_t sumi = 0;
+    for (int j = 0; j < kQK4_NL / 2; ++j) {
+      sumi += kIq4nlValues[wb[b].qs[j] & 0x0f] * (int32_t)xb[b].qs[j];
+      sumi += kIq4nlValues[wb[b].qs[j] >> 4] * (int32_t)xb[b].qs[j + kQK4_NL / 2];
+    }
+    s += (float)sumi * (fp16_to_float(wb[b].d) * fp16_to_float(xb[b].d));
+  }
+  return s;
+}
+
+float vec_dot_iq4_xs(int64_t n, const void* w, const void* x) {
+  const BlockIQ4_XS* wb = static_cast<const BlockIQ4_XS*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t isum = 0;
+    const uint8_t* qs = wb[b].qs;
+    const int8_t* a = xb[b].qs;
+    for (int ib = 0; ib < kQK_K / 32; ++ib, qs += 16, a += 32) {
+      const int ls = ((wb[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((wb[b].scales_h >> 2 * ib) & 3) << 4);
+      int32_t sub = 0;
+      for (int j = 0; j < 16; ++j) sub += kIq4nlValues[qs[j] & 0xf] * a[j] + kIq4nlValues[qs[j] >> 4] * a[j + 16];
+      isum += (ls - 32) * sub;
+    }
+    s = std::fma(xb[b].d, fp16_to_float(wb[b].d) * (float)isum, s);
+  }
+  return s;
+}
+
+float vec_dot_q3_k(int64_t n, const void* w, const void* x) {
+  const BlockQ3_K* wb = static_cast<const BlockQ3_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int8_t sc[16];
+    q3_k_scales(wb[b].scales, sc);
+    int32_t isum = 0;
+    const uint8_t* q = wb[b].qs;
+    const int8_t* a = xb[b].qs;
+    uint8_t m = 1;
+    int is = 0;
+    for (int half = 0; half < 2; ++half, q += 32) {
+      for (int shift = 0; shift < 8; shift += 2, m = (uint8_t)(m << 1), a += 32) {
+        int32_t s0 = 0, s1 = 0;
+        for (int l = 0; l < 16; ++l) {
+          s0 += (((q[l] >> shift) & 3) - ((wb[b].hmask[l] & m) ? 0 : 4)) * a[l];
+          s1 += (((q[l + 16] >> shift) & 3) - ((wb[b].hmask[l + 16] & m) ? 0 : 4)) * a[l + 16];
+        }
+        isum += sc[is] * s0 + sc[is + 1] * s1;
+        is += 2;
+      }
+    }
+    s = std::fma(xb[b].d, fp16_to_float(wb[b].d) * (float)isum, s);
+  }
+  return s;
+}
+
 void quantize_q8_0(const float* x, void* y, int64_t n) { quantize_row_q8_0_act_ref(x, static_cast<BlockQ8_0*>(y), n); }
 void quantize_q8_k(const float* x, void* y, int64_t n) { quantize_row_q8_k_ref(x, static_cast<BlockQ8_K*>(y), n); }
 
@@ -260,6 +322,9 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_K] = vec_dot_q4_k;
   k.vec_dot[(int)TensorType::Q5_K] = vec_dot_q5_k;
   k.vec_dot[(int)TensorType::Q6_K] = vec_dot_q6_k;
+  k.vec_dot[(int)TensorType::Q3_K] = vec_dot_q3_k;
+  k.vec_dot[(int)TensorType::IQ4_NL] = vec_dot_iq4_nl;
+  k.vec_dot[(int)TensorType::IQ4_XS] = vec_dot_iq4_xs;
   k.quantize_q8_0 = quantize_q8_0;
   k.quantize_q8_k = quantize_q8_k;
   k.dot_f32 = dot_f32_ref;
