@@ -11,7 +11,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "| type | pocket PPL | llama.cpp PPL | difference |"
 echo "|---|---|---|---|"
-for t in q6_k q5_k_m q5_1 q5_0 q4_k_m q4_k_s; do
+for t in ${POCKET_KQ_TYPES:-q6_k q5_k_m q5_1 q5_0 q4_k_m q4_k_s q3_k_m iq4_xs iq4_nl}; do
   build/pocket quantize "$SHARED/golden/stories15M-f32.llamacpp.gguf" "$work/$t.gguf" --type "$t" --force >/dev/null 2>&1
   ours=$(build/pocket perplexity -m "$work/$t.gguf" -f "$SHARED/data/stories-eval.txt" -c 256 --kv-type f16 -t "$T" 2>&1 |
     grep -o 'perplexity: [0-9.]*' | awk '{print $2}')

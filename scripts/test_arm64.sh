@@ -17,7 +17,14 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FIL
 targets=(kernel_tests pocket_cli pocket_shared)
 [ "${POCKET_ARM64_FULL:-0}" = "1" ] && targets+=(model_tests)
 cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]}"
-declare -A q4
+declare -A q4 kq
+KQ=$(mktemp --suffix=.gguf)
+trap 'rm -f "$KQ"' EXIT
+if [ -x build/pocket ]; then
+  build/pocket quantize "$SHARED/golden/stories15M-f32.llamacpp.gguf" "$KQ" --type q4_k_m --force >/dev/null 2>&1
+else
+  qemu-aarch64 "$BUILD/pocket" quantize "$SHARED/golden/stories15M-f32.llamacpp.gguf" "$KQ" --type q4_k_m --force >/dev/null 2>&1
+fi
 for cpu in max cortex-a53; do
   echo "test_arm64: qemu-aarch64 -cpu $cpu"
   export QEMU_CPU=$cpu
@@ -30,6 +37,8 @@ for cpu in max cortex-a53; do
   fi
   echo "test_arm64: stories260K greedy (200 tokens) = run.c reference"
   q4[$cpu]=$(qemu-aarch64 "$BUILD/pocket" run -m "$SHARED/golden/stories15M-q4_0.llamacpp.gguf" -p 'Once upon a time' -n 32 --temp 0 2>/dev/null)
+  # llama-quantize's Q4_K_M mix (Q5_0 + Q4_K + Q6_K + Q8_0 here; written by the host's pocket quantize).
+  kq[$cpu]=$(qemu-aarch64 "$BUILD/pocket" run -m "$KQ" -p 'Once upon a time' -n 32 --temp 0 2>/dev/null)
   echo "test_arm64: stories15M Q4_0: ${q4[$cpu]}"
   [ "${POCKET_ARM64_FULL:-0}" = "1" ] && qemu-aarch64 "$BUILD/tests/model_tests" --gtest_brief=1 \
       --gtest_filter='GoldenLogits.Stories260K:GoldenLogits.Stories15MQ4_0:GoldenLogits.Stories15MQ8_0:ReferenceText.Stories260K*'
@@ -38,6 +47,10 @@ unset QEMU_CPU
 if [ "${q4[max]}" != "${q4[cortex-a53]}" ] || [ -z "${q4[max]}" ]; then
   echo "test_arm64: FAIL: the sdot and NEON tables generate different text"; exit 1
 fi
+if [ "${kq[max]}" != "${kq[cortex-a53]}" ] || [ -z "${kq[max]}" ]; then
+  echo "test_arm64: FAIL: the sdot and NEON tables generate different Q4_K_M text"; exit 1
+fi
+echo "test_arm64: stories15M Q4_K_M, same text with both ARM tables: ${kq[max]}"
 # The C API on aarch64: libpocket.so (what an Android app loads) under a dynamically linked C program, and
 # the JNI glue cross-compiled against it.
 aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/simple.c -L"$BUILD" -lpocket -o "$BUILD/simple_c"

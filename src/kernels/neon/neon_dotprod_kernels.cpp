@@ -3,6 +3,7 @@
 // Everything not overridden here is the plain NEON table.
 #include <arm_neon.h>
 
+#include "kernels/arm_kquants.h"
 #include "kernels/arm_qdot.h"
 #include "kernels/kernel_table.h"
 
@@ -19,6 +20,14 @@ KernelTable make() {
   k.name = "neon-dotprod";
   k.vec_dot[(int)TensorType::Q8_0] = qdot<false, SdotDot>;
   k.vec_dot[(int)TensorType::Q4_0] = qdot<true, SdotDot>;
+  k.vec_dot[(int)TensorType::Q5_0] = qdot_q5_0<SdotDot>;
+  k.vec_dot[(int)TensorType::Q5_1] = qdot_q5_1<SdotDot>;
+  k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<SdotDot>;
+  k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<SdotDot>;
+  k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<SdotDot, false>;
+  k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<SdotDot, true>;
+  k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<SdotDot>;
+  k.vec_dot[(int)TensorType::IQ4_XS] = qdot_iq4_xs<SdotDot>;
   k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, SdotDot>;
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, SdotDot>;
   k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, SdotDot>;

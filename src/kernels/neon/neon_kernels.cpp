@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/fp16.h"
+#include "kernels/arm_kquants.h"
 #include "kernels/arm_qdot.h"
 #include "kernels/kernel_table.h"
 #include "dtype/block_formats.h"
@@ -235,6 +236,14 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q8_0] = qdot<false, MullDot>;
   k.vec_dot[(int)TensorType::Q4_0] = qdot<true, MullDot>;
   k.vec_dot[(int)TensorType::Q4_1] = vec_dot_q4_1;
+  k.vec_dot[(int)TensorType::Q5_0] = qdot_q5_0<MullDot>;
+  k.vec_dot[(int)TensorType::Q5_1] = qdot_q5_1<MullDot>;
+  k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<MullDot>;
+  k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<MullDot>;
+  k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<MullDot, false>;
+  k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<MullDot, true>;
+  k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<MullDot>;
+  k.vec_dot[(int)TensorType::IQ4_XS] = qdot_iq4_xs<MullDot>;
   k.vec_dot_x4[(int)TensorType::F32] = vec_dot_f32_x4;
   k.vec_dot_x4[(int)TensorType::Q8_0] = qdot_x4<false, MullDot>;
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, MullDot>;
