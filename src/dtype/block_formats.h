@@ -76,6 +76,15 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block must be 210 bytes");
 
+// 16 sub-blocks of 16 with 4-bit scales and mins (scales[j]: scale low nibble, min high nibble);
+// value = d * scale_j * q - dmin * min_j, q in 0..3 (qs laid out as Q3_K's low bits).
+struct BlockQ2_K {
+  uint8_t scales[kQK_K / 16];
+  uint8_t qs[kQK_K / 4];
+  uint16_t d, dmin;
+};
+static_assert(sizeof(BlockQ2_K) == 84, "Q2_K block must be 84 bytes");
+
 // 16 sub-blocks of 16 with 6-bit scales; value = d * (scale_j - 32) * (q - 4), q in 0..7 (2 low bits in qs,
 // the third in hmask: bit k of hmask[l] for element 32k + l).
 struct BlockQ3_K {
@@ -135,6 +144,8 @@ void quantize_row_q5_k_ref(const float* x, BlockQ5_K* y, int64_t n);
 void dequantize_row_q5_k_ref(const BlockQ5_K* x, float* y, int64_t n);
 void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n);
 void dequantize_row_q6_k_ref(const BlockQ6_K* x, float* y, int64_t n);
+void quantize_row_q2_k_ref(const float* x, BlockQ2_K* y, int64_t n);
+void dequantize_row_q2_k_ref(const BlockQ2_K* x, float* y, int64_t n);
 void quantize_row_q3_k_ref(const float* x, BlockQ3_K* y, int64_t n);
 void dequantize_row_q3_k_ref(const BlockQ3_K* x, float* y, int64_t n);
 // The 16 signed 6-bit scales (scale - 32) of a Q3_K block.

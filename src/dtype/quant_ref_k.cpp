@@ -127,7 +127,7 @@ float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
 // Asymmetric levels 0..nmax with a min: weighted search over nstep + 1 scales around (max - min) / nmax.
 // Returns the scale; *the_min receives -min (>= 0).
 float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min, uint8_t* Laux, float rmin, float rdelta,
-                       int nstep) {
+                       int nstep, bool use_mad = false) {
   float min = x[0], max = x[0];
   float sum_w = weights[0];
   float sum_x = sum_w * x[0];
@@ -151,7 +151,7 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
     const int l = nearest_int(iscale * (x[i] - min));
     L[i] = (uint8_t)std::max(0, std::min(nmax, l));
     float diff = scale * L[i] + min - x[i];
-    diff = diff * diff;
+    diff = use_mad ? std::fabs(diff) : diff * diff;
     best_mad += weights[i] * diff;
   }
   for (int is = 0; is <= nstep; ++is) {
@@ -177,7 +177,7 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
       float mad = 0;
       for (int i = 0; i < n; ++i) {
         float diff = this_scale * Laux[i] + this_min - x[i];
-        diff = diff * diff;
+        diff = use_mad ? std::fabs(diff) : diff * diff;
         mad += weights[i] * diff;
       }
       if (mad < best_mad) {
@@ -416,6 +416,67 @@ void quantize_row_q8_k_ref(const float* x, BlockQ8_K* y, int64_t n) {
       y[i].bsums[j] = (int16_t)sum;
     }
     y[i].d = 1 / iscale;
+  }
+}
+
+void quantize_row_q2_k_ref(const float* x, BlockQ2_K* y, int64_t n) {
+  float zeros[kQK_K] = {};
+  uint8_t L[kQK_K], Laux[16];
+  float weights[16], mins[kQK_K / 16], scales[kQK_K / 16];
+  const float q4scale = 15.f;
+  for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
+    const float* xb = finite_block(x, kQK_K) ? x : zeros;
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < kQK_K / 16; ++j) {
+      for (int l = 0; l < 16; ++l) weights[l] = std::fabs(xb[16 * j + l]);
+      scales[j] = make_qkx2_quants(16, 3, xb + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
+      if (scales[j] > max_scale) max_scale = scales[j];
+      if (mins[j] > max_min) max_min = mins[j];
+    }
+    if (max_scale > 0) {
+      const float iscale = q4scale / max_scale;
+      for (int j = 0; j < kQK_K / 16; ++j) y[i].scales[j] = (uint8_t)nearest_int(iscale * scales[j]);
+      y[i].d = float_to_fp16(max_scale / q4scale);
+    } else {
+      for (int j = 0; j < kQK_K / 16; ++j) y[i].scales[j] = 0;
+      y[i].d = float_to_fp16(0.f);
+    }
+    if (max_min > 0) {
+      const float iscale = q4scale / max_min;
+      for (int j = 0; j < kQK_K / 16; ++j) y[i].scales[j] = (uint8_t)(y[i].scales[j] | (nearest_int(iscale * mins[j]) << 4));
+      y[i].dmin = float_to_fp16(max_min / q4scale);
+    } else {
+      y[i].dmin = float_to_fp16(0.f);
+    }
+    for (int j = 0; j < kQK_K / 16; ++j) {
+      const float d = fp16_to_float(y[i].d) * (y[i].scales[j] & 0xF);
+      if (!d) continue;
+      const float dm = fp16_to_float(y[i].dmin) * (y[i].scales[j] >> 4);
+      for (int ii = 0; ii < 16; ++ii) {
+        const int l = nearest_int((xb[16 * j + ii] + dm) / d);
+        L[16 * j + ii] = (uint8_t)std::max(0, std::min(3, l));
+      }
+    }
+    for (int j = 0; j < kQK_K; j += 128)
+      for (int l = 0; l < 32; ++l) y[i].qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+  }
+}
+
+void dequantize_row_q2_k_ref(const BlockQ2_K* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = fp16_to_float(x[i].d), min = fp16_to_float(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    int is = 0;
+    for (int nn = 0; nn < kQK_K; nn += 128, q += 32) {
+      for (int shift = 0; shift < 8; shift += 2) {
+        uint8_t sc = x[i].scales[is++];
+        float dl = d * (sc & 0xF), ml = min * (sc >> 4);
+        for (int l = 0; l < 16; ++l) *y++ = dl * ((q[l] >> shift) & 3) - ml;
+        sc = x[i].scales[is++];
+        dl = d * (sc & 0xF), ml = min * (sc >> 4);
+        for (int l = 0; l < 16; ++l) *y++ = dl * ((q[l + 16] >> shift) & 3) - ml;
+      }
+    }
   }
 }
 

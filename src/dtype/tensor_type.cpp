@@ -51,6 +51,8 @@ void q5_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q5_k_ref
 void q6_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q6_k_ref(static_cast<const BlockQ6_K*>(s), d, n); }
 void q6_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q6_k_ref(s, static_cast<BlockQ6_K*>(d), n); }
 
+void q2_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q2_k_ref(static_cast<const BlockQ2_K*>(s), d, n); }
+void q2_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q2_k_ref(s, static_cast<BlockQ2_K*>(d), n); }
 void q3_k_to_float(const void* s, float* d, int64_t n) { dequantize_row_q3_k_ref(static_cast<const BlockQ3_K*>(s), d, n); }
 void q3_k_from_float(const float* s, void* d, int64_t n) { quantize_row_q3_k_ref(s, static_cast<BlockQ3_K*>(d), n); }
 void iq4_nl_to_float(const void* s, float* d, int64_t n) { dequantize_row_iq4_nl_ref(static_cast<const BlockIQ4_NL*>(s), d, n); }
@@ -69,7 +71,7 @@ const TypeTraits kTraits[] = {
     {TensorType::Q5_0, "Q5_0", 32, 22, q5_0_to_float, q5_0_from_float},
     {TensorType::Q5_1, "Q5_1", 32, 24, q5_1_to_float, q5_1_from_float},
     {TensorType::Q8_1, "Q8_1", 32, 36, nullptr, nullptr},
-    {TensorType::Q2_K, "Q2_K", 256, 84, nullptr, nullptr},
+    {TensorType::Q2_K, "Q2_K", 256, 84, q2_k_to_float, q2_k_from_float},
     {TensorType::Q3_K, "Q3_K", 256, 110, q3_k_to_float, q3_k_from_float},
     {TensorType::IQ4_NL, "IQ4_NL", 32, 18, iq4_nl_to_float, iq4_nl_from_float},
     {TensorType::IQ4_XS, "IQ4_XS", 256, 136, iq4_xs_to_float, iq4_xs_from_float},

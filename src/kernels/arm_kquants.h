@@ -155,6 +155,30 @@ float qdot_q6_k(int64_t n, const void* w, const void* x) {
 }
 
 template <class SDot>
+float qdot_q2_k(int64_t n, const void* w, const void* x) {
+  const BlockQ2_K* wb = static_cast<const BlockQ2_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  const uint8x16_t three = vdupq_n_u8(3);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t isum = 0, imin = 0;
+    for (int j = 0; j < 16; ++j) imin += (wb[b].scales[j] >> 4) * xb[b].bsums[j];
+    const int8_t* a = xb[b].qs;
+    for (int half = 0; half < 2; ++half) {
+      const uint8x16_t q0 = vld1q_u8(wb[b].qs + 32 * half), q1 = vld1q_u8(wb[b].qs + 32 * half + 16);
+      for (int k = 0; k < 4; ++k, a += 32) {
+        const int8x16_t shift = vdupq_n_s8((int8_t)(-2 * k));
+        const int is = 8 * half + 2 * k;
+        isum += (wb[b].scales[is] & 0xF) * sum16<SDot>(vreinterpretq_s8_u8(vandq_u8(vshlq_u8(q0, shift), three)), a);
+        isum += (wb[b].scales[is + 1] & 0xF) * sum16<SDot>(vreinterpretq_s8_u8(vandq_u8(vshlq_u8(q1, shift), three)), a + 16);
+      }
+    }
+    s = std::fma(xb[b].d, std::fma(h2f(wb[b].d), (float)isum, -(h2f(wb[b].dmin) * (float)imin)), s);
+  }
+  return s;
+}
+
+template <class SDot>
 float qdot_q3_k(int64_t n, const void* w, const void* x) {
   const BlockQ3_K* wb = static_cast<const BlockQ3_K*>(w);
   const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);

@@ -18,6 +18,7 @@ TensorType act_type_for(TensorType weight_type) {
     case TensorType::Q5_0:
     case TensorType::Q5_1:
     case TensorType::IQ4_NL: return TensorType::Q8_0;
+    case TensorType::Q2_K:
     case TensorType::Q3_K:
     case TensorType::IQ4_XS:
     case TensorType::Q4_K:

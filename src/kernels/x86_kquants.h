@@ -199,6 +199,33 @@ float qdot_iq4_xs(int64_t n, const void* w, const void* x) {
   return s;
 }
 
+// Q2_K: levels 0..3 (Q3_K's low bits) with 4-bit scales per 16; the mins through the activations' 16-sums.
+template <class UDot>
+float qdot_q2_k(int64_t n, const void* w, const void* x) {
+  const BlockQ2_K* wb = static_cast<const BlockQ2_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  const __m256i three = _mm256_set1_epi8(3);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t imin = 0;
+    for (int j = 0; j < 16; ++j) imin += (wb[b].scales[j] >> 4) * xb[b].bsums[j];
+    const int8_t* a = xb[b].qs;
+    __m256i acc = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * half));
+      for (int k = 0; k < 4; ++k, a += 32) {
+        const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
+        const __m256i p = UDot::lanes(u, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
+        const int is = 8 * half + 2 * k;
+        const __m256i scv = _mm256_set_m128i(_mm_set1_epi32(wb[b].scales[is + 1] & 0xF), _mm_set1_epi32(wb[b].scales[is] & 0xF));
+        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, scv));
+      }
+    }
+    s = std::fma(xb[b].d, std::fma(h2f(wb[b].d), (float)hsum_i32(acc), -(h2f(wb[b].dmin) * (float)imin)), s);
+  }
+  return s;
+}
+
 // Q3_K: unsigned levels u = 2 low bits | high bit << 2 (0..7), value u - 4; the -4 goes through the
 // activations' 16-sums as Q6_K's -32 does.
 template <class UDot>

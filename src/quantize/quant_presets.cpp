@@ -13,11 +13,12 @@ struct PresetName {
 };
 
 const PresetName kPresets[] = {
-    {"q3_k_s", TensorType::Q3_K, QuantPreset::kQ3_K_S},   {"q3_k_m", TensorType::Q3_K, QuantPreset::kQ3_K_M},
-    {"q3_k_l", TensorType::Q3_K, QuantPreset::kQ3_K_L},   {"iq4_nl", TensorType::IQ4_NL, QuantPreset::kIQ4_NL},
-    {"iq4_xs", TensorType::IQ4_XS, QuantPreset::kIQ4_XS}, {"q4_k_s", TensorType::Q4_K, QuantPreset::kQ4_K_S},
-    {"q4_k_m", TensorType::Q4_K, QuantPreset::kQ4_K_M},   {"q5_k_s", TensorType::Q5_K, QuantPreset::kQ5_K_S},
-    {"q5_k_m", TensorType::Q5_K, QuantPreset::kQ5_K_M},   {"q6_k", TensorType::Q6_K, QuantPreset::kQ6_K},
+    {"q2_k", TensorType::Q2_K, QuantPreset::kQ2_K},       {"q3_k_s", TensorType::Q3_K, QuantPreset::kQ3_K_S},
+    {"q3_k_m", TensorType::Q3_K, QuantPreset::kQ3_K_M},   {"q3_k_l", TensorType::Q3_K, QuantPreset::kQ3_K_L},
+    {"iq4_nl", TensorType::IQ4_NL, QuantPreset::kIQ4_NL}, {"iq4_xs", TensorType::IQ4_XS, QuantPreset::kIQ4_XS},
+    {"q4_k_s", TensorType::Q4_K, QuantPreset::kQ4_K_S},   {"q4_k_m", TensorType::Q4_K, QuantPreset::kQ4_K_M},
+    {"q5_k_s", TensorType::Q5_K, QuantPreset::kQ5_K_S},   {"q5_k_m", TensorType::Q5_K, QuantPreset::kQ5_K_M},
+    {"q6_k", TensorType::Q6_K, QuantPreset::kQ6_K},
 };
 
 std::string lower(std::string s) {
@@ -94,7 +95,9 @@ std::map<std::string, TensorType> preset_tensor_types(const GgufFile& in, Tensor
         type = TensorType::Q6_K;
     } else if (name.find("attn_v.weight") != std::string::npos) {
       const bool iq4 = preset == QuantPreset::kIQ4_NL || preset == QuantPreset::kIQ4_XS;
-      if (preset == QuantPreset::kQ3_K_M)
+      if (preset == QuantPreset::kQ2_K)
+        type = n_gqa >= 4 ? TensorType::Q4_K : TensorType::Q3_K;
+      else if (preset == QuantPreset::kQ3_K_M)
         type = layer < 2 ? TensorType::Q5_K : TensorType::Q4_K;
       else if (preset == QuantPreset::kQ3_K_L)
         type = TensorType::Q5_K;
@@ -106,7 +109,9 @@ std::map<std::string, TensorType> preset_tensor_types(const GgufFile& in, Tensor
         type = TensorType::Q5_K;
     } else if (name.find("ffn_down") != std::string::npos) {
       const bool iq4 = preset == QuantPreset::kIQ4_NL || preset == QuantPreset::kIQ4_XS;
-      if (preset == QuantPreset::kQ3_K_M)
+      if (preset == QuantPreset::kQ2_K)
+        type = TensorType::Q3_K;
+      else if (preset == QuantPreset::kQ3_K_M)
         type = layer < n_down / 16 ? TensorType::Q5_K : TensorType::Q4_K;
       else if (preset == QuantPreset::kQ3_K_L)
         type = TensorType::Q5_K;
@@ -119,6 +124,7 @@ std::map<std::string, TensorType> preset_tensor_types(const GgufFile& in, Tensor
       else if (preset == QuantPreset::kQ4_K_S && layer < n_down / 8)
         type = TensorType::Q5_K;
     } else if (name.find("attn_output.weight") != std::string::npos) {
+      if (preset == QuantPreset::kQ2_K) type = TensorType::Q3_K;
       if (preset == QuantPreset::kQ3_K_M) type = TensorType::Q4_K;
       if (preset == QuantPreset::kQ3_K_L) type = TensorType::Q5_K;
     } else if (name.find("attn_qkv.weight") != std::string::npos) {
@@ -132,6 +138,7 @@ std::map<std::string, TensorType> preset_tensor_types(const GgufFile& in, Tensor
 
 uint32_t preset_file_type(TensorType base, QuantPreset preset) {
   switch (preset) {
+    case QuantPreset::kQ2_K: return 10;
     case QuantPreset::kQ3_K_S: return 11;
     case QuantPreset::kQ3_K_M: return 12;
     case QuantPreset::kQ3_K_L: return 13;
@@ -152,6 +159,7 @@ uint32_t preset_file_type(TensorType base, QuantPreset preset) {
     case TensorType::Q8_0: return 7;
     case TensorType::Q5_0: return 8;
     case TensorType::Q5_1: return 9;
+    case TensorType::Q2_K: return 10;
     case TensorType::Q3_K: return 12;  // as Q3_K_M: llama.cpp has no plain Q3_K file type
     case TensorType::IQ4_NL: return 25;
     case TensorType::IQ4_XS: return 30;

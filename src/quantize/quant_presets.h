@@ -14,7 +14,7 @@
 
 namespace pocket {
 
-enum class QuantPreset { kNone, kQ3_K_S, kQ3_K_M, kQ3_K_L, kQ4_K_S, kQ4_K_M, kQ5_K_S, kQ5_K_M, kQ6_K, kIQ4_NL, kIQ4_XS };
+enum class QuantPreset { kNone, kQ2_K, kQ3_K_S, kQ3_K_M, kQ3_K_L, kQ4_K_S, kQ4_K_M, kQ5_K_S, kQ5_K_M, kQ6_K, kIQ4_NL, kIQ4_XS };
 
 struct QuantTypeSpec {
   TensorType type = TensorType::Q8_0;  // the preset's base type

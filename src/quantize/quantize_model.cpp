@@ -17,14 +17,14 @@ namespace {
 bool quantizable(TensorType t) {
   return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16 || t == TensorType::Q8_0 || t == TensorType::Q4_0 ||
          t == TensorType::Q4_1 || t == TensorType::Q5_0 || t == TensorType::Q5_1 || t == TensorType::Q4_K || t == TensorType::Q5_K ||
-         t == TensorType::Q6_K || t == TensorType::Q3_K || t == TensorType::IQ4_NL || t == TensorType::IQ4_XS;
+         t == TensorType::Q6_K || t == TensorType::Q2_K || t == TensorType::Q3_K || t == TensorType::IQ4_NL || t == TensorType::IQ4_XS;
 }
 
 // Types whose files follow llama-quantize's per-tensor choices (head at Q6_K or Q8_0, K-quant fallbacks).
 bool llama_mix(const QuantizeOptions& o) {
   return o.preset != QuantPreset::kNone || o.type == TensorType::Q5_0 || o.type == TensorType::Q5_1 || o.type == TensorType::Q4_K ||
-         o.type == TensorType::Q5_K || o.type == TensorType::Q6_K || o.type == TensorType::Q3_K || o.type == TensorType::IQ4_NL ||
-         o.type == TensorType::IQ4_XS;
+         o.type == TensorType::Q5_K || o.type == TensorType::Q6_K || o.type == TensorType::Q2_K || o.type == TensorType::Q3_K ||
+         o.type == TensorType::IQ4_NL || o.type == TensorType::IQ4_XS;
 }
 
 bool integer_group_type(TensorType t) { return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_1; }

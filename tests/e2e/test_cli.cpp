@@ -66,7 +66,7 @@ TEST(Cli, BadInputsTable) {
       {"budget below the weights", "run -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --mem-budget 20M", 1,
        "weights and activations alone"},
       {"quantize: bad group", "quantize " + model260k() + " " + existing + " --type q4_0 --group 48 --force", 1, "--group: 48"},
-      {"quantize: a type we cannot write", "quantize " + model260k() + " " + existing + " --type q2_k --force", 1, "cannot quantize to Q2_K"},
+      {"quantize: a type we cannot write", "quantize " + model260k() + " " + existing + " --type q8_1 --force", 1, "cannot quantize to Q8_1"},
       {"quantize: an unknown preset", "quantize " + model260k() + " " + existing + " --type q4_k_x --force", 1, "unknown type 'q4_k_x' (q8_0, q6_k"},
       {"quantize: a preset with a bits target",
        "quantize " + model260k() + " " + existing + " --type q4_k_m --target-bpw 5 --calib " + existing + " --force", 1, "preset q4_k_m"},

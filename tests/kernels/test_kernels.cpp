@@ -115,7 +115,7 @@ TEST(Kernels, KQuantDotsAreBitIdenticalToTheReference) {
   std::mt19937 rng(21);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (const KernelTable* kt : test::kernel_tables()) {
-    for (TensorType wt : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::Q3_K, TensorType::IQ4_XS}) {
+    for (TensorType wt : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::Q2_K, TensorType::Q3_K, TensorType::IQ4_XS}) {
       const TypeTraits& tr = traits(wt);
       for (int rep = 0; rep < 24; ++rep) {
         const int64_t n = kQK_K * (1 + rep % 4);
@@ -128,10 +128,11 @@ TEST(Kernels, KQuantDotsAreBitIdenticalToTheReference) {
         tr.from_float(w.data(), wq.data(), n);
         if (rep % 6 == 3) std::memset(wq.data(), 0xff, wq.size() / 2);  // saturated levels and scales (fp16 NaN scales excluded below)
         // ... with finite fp16 scales where each format keeps them (Q6_K, Q3_K: at the end; the others: first).
-        const bool d_last = wt == TensorType::Q6_K || wt == TensorType::Q3_K;
+        const bool d_last = wt == TensorType::Q6_K || wt == TensorType::Q3_K || wt == TensorType::Q2_K;
         if (rep % 6 == 3)
           for (int64_t b = 0; b < n / kQK_K; ++b)
-            std::memset(wq.data() + b * tr.block_bytes + (d_last ? tr.block_bytes - 2 : 0), 0x10, d_last ? 2 : (wt == TensorType::IQ4_XS ? 2 : 4));
+            std::memset(wq.data() + b * tr.block_bytes + (d_last ? tr.block_bytes - (wt == TensorType::Q2_K ? 4 : 2) : 0), 0x10,
+                        d_last ? (wt == TensorType::Q2_K ? 4 : 2) : (wt == TensorType::IQ4_XS ? 2 : 4));
         ASSERT_TRUE(quantize_activations(ref, wt, x.data(), xq.data(), n));
         const float want = ref.vec_dot[(int)wt](n, wq.data(), xq.data());
         const float got = kt->vec_dot[(int)wt](n, wq.data(), xq.data());

@@ -66,7 +66,7 @@ TEST(KQuants, PresetsWriteLlamaQuantizesFiles) {
   std::ifstream in(test::shared("golden/kquants-stories15M.json"));
   const nlohmann::json golden = nlohmann::json::parse(in);
   const std::string src = test::shared("golden/stories15M-f32.llamacpp.gguf");
-  for (const char* preset : {"q4_k_m", "q4_k_s", "q5_k_m", "q6_k", "q5_0", "q5_1", "q3_k_m", "iq4_nl", "iq4_xs"}) {
+  for (const char* preset : {"q4_k_m", "q4_k_s", "q5_k_m", "q6_k", "q5_0", "q5_1", "q3_k_m", "iq4_nl", "iq4_xs", "q2_k"}) {
     const auto& want = golden["files"]["stories15M-" + std::string(preset) + ".llamacpp.gguf"];
     auto spec = parse_quant_type(preset);
     ASSERT_TRUE(spec.is_ok()) << preset;
@@ -102,8 +102,9 @@ double max_step(TensorType t, const std::vector<float>& x) {
     case TensorType::Q4_K: return 2 * amax / 15.0 * (1 + 1.0 / 63) + 2 * amax / 63;
     case TensorType::Q5_K: return 2 * amax / 31.0 * (1 + 1.0 / 63) + 2 * amax / 63;
     case TensorType::Q6_K: return amax / 32.0 * (1 + 1.0 / 127) * 1.1;
-    case TensorType::Q3_K: return amax / 4.0 * 1.6;     // 8 levels, least-squares scales (not max-based)
-    case TensorType::IQ4_NL: return amax * 24.0 / 113;  // the table's widest gap (24) at the block's scale
+    case TensorType::Q2_K: return 2 * amax / 3.0 * 1.6;  // 4 levels with a min, least-absolute-deviation scales
+    case TensorType::Q3_K: return amax / 4.0 * 1.6;      // 8 levels, least-squares scales (not max-based)
+    case TensorType::IQ4_NL: return amax * 24.0 / 113;   // the table's widest gap (24) at the block's scale
     case TensorType::IQ4_XS: return amax * 24.0 / 113 * 1.2;
     default: return 0;
   }
@@ -112,8 +113,8 @@ double max_step(TensorType t, const std::vector<float>& x) {
 TEST(KQuants, RoundTripWithinTheFormatsStep) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (TensorType t : {TensorType::Q5_0, TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::Q3_K, TensorType::IQ4_NL,
-                       TensorType::IQ4_XS}) {
+  for (TensorType t : {TensorType::Q5_0, TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::Q2_K, TensorType::Q3_K,
+                       TensorType::IQ4_NL, TensorType::IQ4_XS}) {
     const TypeTraits& tt = traits(t);
     for (int rep = 0; rep < 20; ++rep) {
       const int64_t n = tt.block_size * (1 + rep % 3);
@@ -135,8 +136,8 @@ TEST(KQuants, RoundTripWithinTheFormatsStep) {
 }
 
 TEST(KQuants, ZerosNanAndHugeValuesAreDefined) {
-  for (TensorType t : {TensorType::Q5_0, TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::Q3_K, TensorType::IQ4_NL,
-                       TensorType::IQ4_XS}) {
+  for (TensorType t : {TensorType::Q5_0, TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::Q2_K, TensorType::Q3_K,
+                       TensorType::IQ4_NL, TensorType::IQ4_XS}) {
     const TypeTraits& tt = traits(t);
     const int64_t n = tt.block_size;
     std::vector<float> x((size_t)n, 0.0f), y((size_t)n);

@@ -105,8 +105,10 @@ TEST(Quant, TypeNames) {
   EXPECT_EQ(type_traits(99), nullptr);
   EXPECT_EQ(type_traits(14)->block_bytes, 210u);  // Q6_K
   EXPECT_NE(type_traits(14)->to_float, nullptr);
-  EXPECT_EQ(type_traits(10)->block_bytes, 84u);  // Q2_K: layout known, not computable (yet)
-  EXPECT_EQ(type_traits(10)->to_float, nullptr);
+  EXPECT_EQ(type_traits(10)->block_bytes, 84u);  // Q2_K
+  EXPECT_NE(type_traits(10)->to_float, nullptr);
+  EXPECT_EQ(type_traits(9)->block_bytes, 36u);  // Q8_1: layout known, not computable (llama.cpp's activation type)
+  EXPECT_EQ(type_traits(9)->to_float, nullptr);
 }
 
 }  // namespace

@@ -269,6 +269,7 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<MaddubsDot, false>;
   k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<MaddubsDot, true>;
   k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<MaddubsDot>;
+  k.vec_dot[(int)TensorType::Q2_K] = qdot_q2_k<MaddubsDot>;
   k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<MaddubsDot>;
   k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<MaddubsDot>;
   k.vec_dot[(int)TensorType::IQ4_XS] = qdot_iq4_xs<MaddubsDot>;

@@ -26,6 +26,7 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<VnniDot, false>;
   k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<VnniDot, true>;
   k.vec_dot[(int)TensorType::Q6_K] = qdot_q6_k<VnniDot>;
+  k.vec_dot[(int)TensorType::Q2_K] = qdot_q2_k<VnniDot>;
   k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<VnniDot>;
   k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<VnniDot>;
   k.vec_dot[(int)TensorType::IQ4_XS] = qdot_iq4_xs<VnniDot>;

@@ -23,6 +23,7 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q5_0] = qdot_q5_0<SdotDot>;
   k.vec_dot[(int)TensorType::Q5_1] = qdot_q5_1<SdotDot>;
   k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<SdotDot>;
+  k.vec_dot[(int)TensorType::Q2_K] = qdot_q2_k<SdotDot>;
   k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<SdotDot>;
   k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<SdotDot, false>;
   k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<SdotDot, true>;

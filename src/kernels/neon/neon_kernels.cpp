@@ -239,6 +239,7 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q5_0] = qdot_q5_0<MullDot>;
   k.vec_dot[(int)TensorType::Q5_1] = qdot_q5_1<MullDot>;
   k.vec_dot[(int)TensorType::IQ4_NL] = qdot_iq4_nl<MullDot>;
+  k.vec_dot[(int)TensorType::Q2_K] = qdot_q2_k<MullDot>;
   k.vec_dot[(int)TensorType::Q3_K] = qdot_q3_k<MullDot>;
   k.vec_dot[(int)TensorType::Q4_K] = qdot_q45_k<MullDot, false>;
   k.vec_dot[(int)TensorType::Q5_K] = qdot_q45_k<MullDot, true>;

@@ -236,6 +236,32 @@ float vec_dot_iq4_xs(int64_t n, const void* w, const void* x) {
   return s;
 }
 
+float vec_dot_q2_k(int64_t n, const void* w, const void* x) {
+  const BlockQ2_K* wb = static_cast<const BlockQ2_K*>(w);
+  const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
+  float s = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int32_t isum = 0, imin = 0;
+    for (int j = 0; j < 16; ++j) imin += (wb[b].scales[j] >> 4) * xb[b].bsums[j];
+    const uint8_t* q = wb[b].qs;
+    const int8_t* a = xb[b].qs;
+    int is = 0;
+    for (int half = 0; half < 2; ++half, q += 32) {
+      for (int shift = 0; shift < 8; shift += 2, a += 32) {
+        int32_t s0 = 0, s1 = 0;
+        for (int l = 0; l < 16; ++l) {
+          s0 += ((q[l] >> shift) & 3) * a[l];
+          s1 += ((q[l + 16] >> shift) & 3) * a[l + 16];
+        }
+        isum += (wb[b].scales[is] & 0xF) * s0 + (wb[b].scales[is + 1] & 0xF) * s1;
+        is += 2;
+      }
+    }
+    s = std::fma(xb[b].d, std::fma(fp16_to_float(wb[b].d), (float)isum, -(fp16_to_float(wb[b].dmin) * (float)imin)), s);
+  }
+  return s;
+}
+
 float vec_dot_q3_k(int64_t n, const void* w, const void* x) {
   const BlockQ3_K* wb = static_cast<const BlockQ3_K*>(w);
   const BlockQ8_K* xb = static_cast<const BlockQ8_K*>(x);
@@ -322,6 +348,7 @@ KernelTable make() {
   k.vec_dot[(int)TensorType::Q4_K] = vec_dot_q4_k;
   k.vec_dot[(int)TensorType::Q5_K] = vec_dot_q5_k;
   k.vec_dot[(int)TensorType::Q6_K] = vec_dot_q6_k;
+  k.vec_dot[(int)TensorType::Q2_K] = vec_dot_q2_k;
   k.vec_dot[(int)TensorType::Q3_K] = vec_dot_q3_k;
   k.vec_dot[(int)TensorType::IQ4_NL] = vec_dot_iq4_nl;
   k.vec_dot[(int)TensorType::IQ4_XS] = vec_dot_iq4_xs;
