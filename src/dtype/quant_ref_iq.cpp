@@ -7,20 +7,17 @@
 
 #include "core/fp16.h"
 #include "dtype/block_formats.h"
+#include "dtype/quant_math.h"
 
 namespace pocket {
 
 namespace {
 
-constexpr float kGroupMaxEps = 1e-15f;
-constexpr int kTries = 7;
+using quant_math::finite_block;
+using quant_math::kGroupMaxEps;
+using quant_math::nearest_int;
 
-int nearest_int(float v) {
-  const float f = v + 12582912.0f;
-  int32_t i;
-  std::memcpy(&i, &f, sizeof i);
-  return (i & 0x007fffff) - 0x00400000;
-}
+constexpr int kTries = 7;
 
 // The index of the table value nearest to x (ties to the upper one, as llama.cpp's binary search).
 int best_index(const int8_t* val, float x) {
@@ -35,12 +32,6 @@ int best_index(const int8_t* val, float x) {
       ml = mav;
   }
   return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
-}
-
-bool finite_block(const float* x, int n) {
-  for (int i = 0; i < n; ++i)
-    if (!std::isfinite(x[i]) || std::fabs(x[i]) > 1e15f) return false;  // 1e15: x^2 sums stay finite
-  return true;
 }
 
 // One super-block of super_size (32 for IQ4_NL, 256 for IQ4_XS) in sub-blocks of 32: the scale of each

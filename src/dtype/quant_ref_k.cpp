@@ -7,20 +7,15 @@
 
 #include "core/fp16.h"
 #include "dtype/block_formats.h"
+#include "dtype/quant_math.h"
 
 namespace pocket {
 
 namespace {
 
-constexpr float kGroupMaxEps = 1e-15f;
-
-// Round to nearest (ties to even) by the float-bit trick; |v| <= 2^22.
-int nearest_int(float v) {
-  const float f = v + 12582912.0f;
-  int32_t i;
-  std::memcpy(&i, &f, sizeof i);
-  return (i & 0x007fffff) - 0x00400000;
-}
+using quant_math::finite_block;
+using quant_math::kGroupMaxEps;
+using quant_math::nearest_int;
 
 // Symmetric levels in [-nmax, nmax) for n values, the scale chosen by a weighted least-squares search over
 // 19 candidate scales (weights x^2: rmse_type 1). L receives level + nmax.
@@ -235,14 +230,6 @@ void quantize_k_scales(const float* x, int nmax, float rmin, int nstep, uint16_t
       L[32 * j + ii] = (uint8_t)std::max(0, std::min(nmax, l));
     }
   }
-}
-
-// NaN and infinities have no level: they would make nearest_int's bit trick undefined. Such blocks are
-// quantized as zeros (a weight file with NaN is broken; the reader's job is not to crash on it).
-bool finite_block(const float* x, int n) {
-  for (int i = 0; i < n; ++i)
-    if (!std::isfinite(x[i]) || std::fabs(x[i]) > 1e15f) return false;  // 1e15: x^2 sums stay finite
-  return true;
 }
 
 }  // namespace
