@@ -38,6 +38,7 @@ struct Reader {
                    name + ": " + field + ": truncated (" + std::to_string(n) + " bytes needed, " + std::to_string(left) + " left)");
       return false;
     }
+    if (n == 0) return true;  // an empty state: dst may be null (memcpy's arguments must not be)
     std::memcpy(dst, p, n);
     p += n;
     left -= n;
