@@ -23,7 +23,6 @@ struct pocket_model {
 struct pocket_session {
   const pocket_model* model = nullptr;
   std::unique_ptr<pocket::Session> session;
-  pocket_session_params params{};
   std::string text;  // pocket_generate_next's text
 };
 

@@ -44,7 +44,6 @@ POCKET_API pocket_status pocket_session_new(pocket_model* model, const pocket_se
     *out = nullptr;
     if (model == nullptr) return null_arg(fn, "model");
     auto s = std::make_unique<pocket_session>();
-    if (pocket_status st = read_params(fn, "pocket_session_params", params, pocket_session_default_params(), &s->params)) return st;
     EngineOptions eo;
     if (pocket_status st = engine_options(fn, params, &eo)) return st;
     Result<std::unique_ptr<Session>> r = Session::create(model->model, model->tokenizer, model->path, eo);
@@ -174,7 +173,6 @@ POCKET_API pocket_status pocket_session_fork(pocket_session* session, pocket_ses
     if (!r) return from_status(fn, r.status());
     auto s = std::make_unique<pocket_session>();
     s->model = session->model;
-    s->params = session->params;
     s->session = std::move(r).value();
     *out = s.release();
     return POCKET_OK;
@@ -221,7 +219,6 @@ POCKET_API pocket_status pocket_generate(pocket_session* session, const char* pr
       st = s.next(&session->text, &done);
       if (!st.is_ok()) break;
       if (callback && !session->text.empty() && !callback(session->text.data(), session->text.size(), user)) s.stop_by_callback();
-      done = done || !s.generating();
     }
     const SessionGenerateStats gs = s.end();
     if (!st.is_ok()) return from_status(fn, st);

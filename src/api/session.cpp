@@ -49,6 +49,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   std::unique_ptr<Session> s(new Session());
   POCKET_ASSIGN_OR_RETURN(s->engine_, Engine::create(std::move(model), opts, std::move(tokenizer)));
   s->model_path_ = std::move(model_path);
+  s->fingerprint_ = model_fingerprint(s->engine_->model());
   return s;
 }
 
@@ -205,7 +206,7 @@ Status Session::save(const std::string& path) {
   const KvCache& kv = engine_->kv();
   const ModelConfig& c = engine_->model().config();
   SessionState s;
-  s.fingerprint = model_fingerprint(engine_->model());
+  s.fingerprint = fingerprint_;
   s.n_layer = (uint32_t)c.n_layer;
   s.kv_dim = (uint32_t)c.kv_dim();
   s.k_type = (uint8_t)engine_->options().kv_k_type;
@@ -227,7 +228,7 @@ Status Session::load(const std::string& path) {
   const auto mismatch = [&](const char* field, const std::string& file, const std::string& here) {
     return Status(ErrorCode::kInvalidArgument, path + ": " + field + " is " + file + " in the state but " + here + " in this session", field);
   };
-  if (s.fingerprint != model_fingerprint(engine_->model()))
+  if (s.fingerprint != fingerprint_)
     return error(ErrorCode::kInvalidArgument, path + ": the state was saved with another model file than " + engine_->model().file().name());
   if (s.n_layer != (uint32_t)c.n_layer || s.kv_dim != (uint32_t)c.kv_dim())
     return error(ErrorCode::kFormatError, path + ": n_layer/kv_dim do not match the model's");

@@ -78,6 +78,7 @@ class Session {
 
   std::unique_ptr<Engine> engine_;
   std::string model_path_;
+  uint64_t fingerprint_ = 0;  // model_fingerprint() of the model, computed once (it hashes the GGUF header)
   std::vector<int32_t> tokens_;
   size_t n_kv_ = 0;            // tokens_[0, n_kv_) are in the cache
   std::vector<float> logits_;  // after tokens_[n_kv_ - 1], valid when logits_valid_

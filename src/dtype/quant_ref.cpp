@@ -110,6 +110,30 @@ void dequantize_row_q4_1_ref(const BlockQ4_1* x, float* y, int64_t n) {
   }
 }
 
+namespace {
+
+// 32 five-bit values <-> a Q5 block's nibbles (element j low, j + 16 high) and fifth bits (bit j: element j).
+void pack_q5(const uint8_t* q, uint8_t* qs, uint8_t* qh_out) {
+  uint32_t qh = 0;
+  for (int j = 0; j < 16; ++j) {
+    qs[j] = (uint8_t)((q[j] & 0x0f) | ((q[j + 16] & 0x0f) << 4));
+    qh |= (uint32_t)((q[j] & 0x10u) >> 4) << j;
+    qh |= (uint32_t)((q[j + 16] & 0x10u) >> 4) << (j + 16);
+  }
+  std::memcpy(qh_out, &qh, sizeof qh);
+}
+
+void unpack_q5(const uint8_t* qs, const uint8_t* qh_in, uint8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_in, sizeof qh);
+  for (int j = 0; j < 16; ++j) {
+    q[j] = (uint8_t)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
+    q[j + 16] = (uint8_t)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+  }
+}
+
+}  // namespace
+
 // Q5_0 / Q5_1: llama.cpp's reference quantizers (what llama-quantize writes without an importance matrix).
 void quantize_row_q5_0_ref(const float* x, BlockQ5_0* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK5_0; ++b) {
@@ -128,27 +152,18 @@ void quantize_row_q5_0_ref(const float* x, BlockQ5_0* y, int64_t n) {
       const float r = v * id + 16.5f;
       return std::isnan(r) ? (uint8_t)16 : (uint8_t)std::min(31, (int)(int8_t)r);
     };
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK5_0 / 2; ++j) {
-      const uint8_t q0 = code(xb[j]), q1 = code(xb[j + kQK5_0 / 2]);
-      y[b].qs[j] = (uint8_t)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-      qh |= (uint32_t)((q0 & 0x10u) >> 4) << j;
-      qh |= (uint32_t)((q1 & 0x10u) >> 4) << (j + kQK5_0 / 2);
-    }
-    std::memcpy(y[b].qh, &qh, sizeof qh);
+    uint8_t q[32];
+    for (int j = 0; j < 32; ++j) q[j] = code(xb[j]);
+    pack_q5(q, y[b].qs, y[b].qh);
   }
 }
 
 void dequantize_row_q5_0_ref(const BlockQ5_0* x, float* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK5_0; ++b) {
     const float d = fp16_to_float(x[b].d);
-    uint32_t qh;
-    std::memcpy(&qh, x[b].qh, sizeof qh);
-    for (int j = 0; j < kQK5_0 / 2; ++j) {
-      const int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
-      y[b * kQK5_0 + j] = (((x[b].qs[j] & 0x0f) | h0) - 16) * d;
-      y[b * kQK5_0 + j + kQK5_0 / 2] = (((x[b].qs[j] >> 4) | h1) - 16) * d;
-    }
+    uint8_t q[32];
+    unpack_q5(x[b].qs, x[b].qh, q);
+    for (int j = 0; j < 32; ++j) y[b * kQK5_0 + j] = (q[j] - 16) * d;
   }
 }
 
@@ -168,27 +183,18 @@ void quantize_row_q5_1_ref(const float* x, BlockQ5_1* y, int64_t n) {
       const float r = (v - mn) * id + 0.5f;
       return std::isnan(r) ? (uint8_t)0 : (uint8_t)std::min(31, (int)r);
     };
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK5_1 / 2; ++j) {
-      const uint8_t q0 = code(xb[j]), q1 = code(xb[j + kQK5_1 / 2]);
-      y[b].qs[j] = (uint8_t)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-      qh |= (uint32_t)((q0 & 0x10u) >> 4) << j;
-      qh |= (uint32_t)((q1 & 0x10u) >> 4) << (j + kQK5_1 / 2);
-    }
-    std::memcpy(y[b].qh, &qh, sizeof qh);
+    uint8_t q[32];
+    for (int j = 0; j < 32; ++j) q[j] = code(xb[j]);
+    pack_q5(q, y[b].qs, y[b].qh);
   }
 }
 
 void dequantize_row_q5_1_ref(const BlockQ5_1* x, float* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK5_1; ++b) {
     const float d = fp16_to_float(x[b].d), m = fp16_to_float(x[b].m);
-    uint32_t qh;
-    std::memcpy(&qh, x[b].qh, sizeof qh);
-    for (int j = 0; j < kQK5_1 / 2; ++j) {
-      const int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
-      y[b * kQK5_1 + j] = ((x[b].qs[j] & 0x0f) | h0) * d + m;
-      y[b * kQK5_1 + j + kQK5_1 / 2] = ((x[b].qs[j] >> 4) | h1) * d + m;
-    }
+    uint8_t q[32];
+    unpack_q5(x[b].qs, x[b].qh, q);
+    for (int j = 0; j < 32; ++j) y[b * kQK5_1 + j] = q[j] * d + m;
   }
 }
 
