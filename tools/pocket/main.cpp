@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_plan, "plan");
   add(pocket::cli::register_calibrate, "calibrate");
   add(pocket::cli::register_serve, "serve");
+  add(pocket::cli::register_template, "template");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) { return app.exit(e) == 0 ? 0 : 2; }
