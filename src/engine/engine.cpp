@@ -106,7 +106,32 @@ Result<GenerateStats> Engine::generate_tokens(const std::vector<int32_t>& prompt
     POCKET_RETURN_IF_ERROR(eval(batch, &logits));
   }
   seq->stats().generate_seconds = now_seconds() - t0;
+  if (seq->finish_reason() == FinishReason::kError && !seq->error().empty()) return Status(ErrorCode::kInvalidArgument, seq->error(), "grammar");
   return seq->stats();
 }
+
+}  // namespace pocket
+
+namespace pocket {
+
+std::shared_ptr<const GrammarVocab> Engine::grammar_vocab() const {
+  std::call_once(grammar_once_, [this] {
+    const Vocab& v = tokenizer_->vocab();
+    std::vector<std::string> bytes((size_t)v.n_tokens());
+    std::vector<bool> control((size_t)v.n_tokens(), false);
+    for (int32_t i = 0; i < v.n_tokens(); ++i) {
+      const TokenAttr a = v.attrs[(size_t)i];
+      control[(size_t)i] = a == TokenAttr::kControl || a == TokenAttr::kUnused || a == TokenAttr::kUnknown;
+      if (!control[(size_t)i]) bytes[(size_t)i] = tokenizer_->token_to_piece(i);
+    }
+    std::vector<int32_t> ends;
+    for (int32_t e : {v.eos, v.eot})
+      if (e >= 0 && std::find(ends.begin(), ends.end(), e) == ends.end()) ends.push_back(e);
+    grammar_vocab_ = GrammarVocab::build(std::move(bytes), std::move(control), std::move(ends));
+  });
+  return grammar_vocab_;
+}
+
+Result<std::shared_ptr<Grammar>> Engine::compile_grammar(const std::string& gbnf) const { return Grammar::compile(gbnf, grammar_vocab()); }
 
 }  // namespace pocket

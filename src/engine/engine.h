@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,11 @@ class Engine {
   Status eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo = {});
   void clear_kv() { kv_->clear(); }
 
+  // The vocabulary as grammars see it (each token's text; control tokens never match; EOS/EOT end a
+  // complete output), built on first use; and GBNF compiled against it (for SamplingParams::grammar).
+  std::shared_ptr<const GrammarVocab> grammar_vocab() const;
+  Result<std::shared_ptr<Grammar>> compile_grammar(const std::string& gbnf) const;
+
   // Error for an empty prompt, one longer than the context, or token ids outside the vocabulary.
   Status check_prompt(const std::vector<int32_t>& prompt) const;
 
@@ -64,6 +70,8 @@ class Engine {
   std::unique_ptr<Scratch> scratch_;
   int n_ctx_ = 0;
   MemoryPlan memory_;
+  mutable std::once_flag grammar_once_;
+  mutable std::shared_ptr<const GrammarVocab> grammar_vocab_;
 };
 
 }  // namespace pocket

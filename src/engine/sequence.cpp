@@ -68,6 +68,7 @@ void Sequence::finish(FinishReason r) {
 }
 
 bool Sequence::take(int32_t tok) {
+  if (tok < 0 || !sampler_.advance(tok).is_ok()) return finish(FinishReason::kError), false;  // sampler_.error() says why
   sampler_.accept(tok);
   // End tokens are neither counted nor printed.
   if (vocab_.is_eog(tok)) return finish(FinishReason::kEos), false;

@@ -84,6 +84,8 @@ class Sequence {
   const GenerateStats& stats() const { return stats_; }
   GenerateStats& stats() { return stats_; }
   const SamplingParams& sampling() const { return sampling_; }
+  // Why a sequence finished with kError in its own step (the grammar allowed no token); "" otherwise.
+  const std::string& error() const { return sampler_.error(); }
 
  private:
   Sequence(const Engine& engine, std::vector<int32_t> prompt, const GenerateOptions& opts, TextCallback on_text, std::vector<int32_t>* generated_ids);

@@ -151,6 +151,7 @@ Sampler::Sampler(const SamplingParams& params, int32_t n_vocab) : params_(params
     stages_.push_back(std::make_unique<TemperatureStage>(params.temperature));
   }
   cand_.items.reserve((size_t)n_vocab);
+  if (params.grammar) matcher_ = std::make_unique<GrammarMatcher>(params.grammar);
 }
 
 const Candidates& Sampler::probabilities(const float* logits) {
@@ -186,8 +187,7 @@ const Candidates& Sampler::probabilities(const float* logits) {
 
 double Sampler::uniform() { return (double)(rng_() >> 8) * (1.0 / 16777216.0); }
 
-int32_t Sampler::sample(const float* logits) {
-  const Candidates& c = probabilities(logits);
+int32_t Sampler::draw(const Candidates& c) {
   if (greedy()) return c.items[0].id;
   const double u = uniform();
   double cum = 0.0;
@@ -198,12 +198,47 @@ int32_t Sampler::sample(const float* logits) {
   return c.items.back().id;
 }
 
+int32_t Sampler::sample(const float* logits) {
+  const Candidates& c = probabilities(logits);
+  const int32_t tok = draw(c);
+  if (!matcher_ || matcher_->allows(tok)) return tok;
+  // Rejected: the same distribution restricted to the allowed candidates (drawing until one is
+  // allowed would give exactly this), when any survived the truncation.
+  if (!greedy()) {
+    Candidates allowed;
+    double sum = 0;
+    for (const Candidate& x : c.items)
+      if (matcher_->allows(x.id)) allowed.items.push_back(x), sum += x.p;
+    if (!allowed.items.empty() && sum > 0) {
+      for (Candidate& x : allowed.items) x.p = (float)(x.p / sum);
+      return draw(allowed);
+    }
+  }
+  // None did (or greedy): the whole chain again over the logits with every disallowed token masked.
+  masked_.assign(logits, logits + n_vocab_);
+  std::string why;
+  if (!matcher_->mask(masked_.data(), n_vocab_, &why)) {
+    error_ = why.empty() ? "grammar: no token of the vocabulary can continue the output here" : why;
+    return -1;
+  }
+  return draw(probabilities(masked_.data()));
+}
+
+Status Sampler::advance(int32_t token) {
+  if (!matcher_) return Status::ok();
+  Status s = matcher_->accept(token);
+  if (!s.is_ok()) error_ = s.message();
+  return s;
+}
+
 void Sampler::accept(int32_t token) {
   for (auto& s : stages_) s->accept(token);
 }
 
 void Sampler::reset() {
   for (auto& s : stages_) s->reset();
+  if (matcher_) matcher_->reset();
+  error_.clear();
   rng_.seed((uint32_t)params_.seed);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pocket/status.h"
+#include "sampling/grammar.h"
 
 namespace pocket {
 
@@ -35,6 +36,9 @@ struct SamplingParams {
   float presence_penalty = 0.0f;
   int penalty_last_n = 64;  // history window for the penalties
   uint64_t seed = 0;
+  // Constrained decoding (GBNF, JSON schema): only tokens the grammar allows are sampled, and the end
+  // token only once it is complete. Null: unconstrained.
+  std::shared_ptr<Grammar> grammar;
 
   Status validate() const;
 };
@@ -50,8 +54,13 @@ class SamplerStage {
 class Sampler {
  public:
   Sampler(const SamplingParams& params, int32_t n_vocab);
-  // Picks the next token from a row of n_vocab logits.
+  // Picks the next token from a row of n_vocab logits; with a grammar, one it allows. -1 when the
+  // grammar allows no token at all (error() says why).
   int32_t sample(const float* logits);
+  // A generated token (not a prompt token): moves the grammar past it.
+  Status advance(int32_t token);
+  bool constrained() const { return matcher_ != nullptr; }
+  const std::string& error() const { return error_; }
   // The distribution sample() draws from: the candidates left after the stages, with probabilities
   // (greedy: the one best token with p = 1). Valid until the next call. Speculative sampling uses it.
   const Candidates& probabilities(const float* logits);
@@ -68,6 +77,10 @@ class Sampler {
   std::vector<std::unique_ptr<SamplerStage>> stages_;
   std::mt19937 rng_;
   Candidates cand_;
+  std::unique_ptr<GrammarMatcher> matcher_;
+  std::vector<float> masked_;  // [n_vocab] logits with disallowed tokens at -inf
+  std::string error_;
+  int32_t draw(const Candidates& c);
 };
 
 }  // namespace pocket

@@ -334,7 +334,7 @@ void Scheduler::step() {
     }
     generated += s.n_generated() - before;
     s.job->set_progress(s.n_generated());
-    if (s.s->finished()) end_job(s, s.s->finish_reason());
+    if (s.s->finished()) end_job(s, s.s->finish_reason(), s.s->error());
   }
   std::lock_guard<std::mutex> lk(mu_);
   count_kv_blocks();

@@ -9,6 +9,7 @@
 #include "core/memory_stats.h"
 #include "engine/engine.h"
 #include "kernels/kernel_table.h"
+#include "sampling/json_schema.h"
 
 namespace pocket::cli {
 namespace {
@@ -26,7 +27,29 @@ struct RunArgs {
   KvFlags kv;
   DeviceFlags device;
   DraftFlags draft;
+  std::string grammar_file, json_schema_file;
 };
+
+// --grammar FILE (GBNF) or --json-schema FILE: the grammar every generated token must follow.
+Status load_grammar(const RunArgs& a, const Engine& engine, std::shared_ptr<Grammar>* out) {
+  if (a.grammar_file.empty() && a.json_schema_file.empty()) return Status::ok();
+  if (!a.grammar_file.empty() && !a.json_schema_file.empty()) return Status(ErrorCode::kInvalidArgument, "give --grammar or --json-schema, not both");
+  const std::string& path = a.grammar_file.empty() ? a.json_schema_file : a.grammar_file;
+  auto text = read_text_file(path, 16u << 20);
+  if (!text) return text.status();
+  std::string gbnf = text.value();
+  if (!a.json_schema_file.empty()) {
+    const auto schema = nlohmann::ordered_json::parse(text.value(), nullptr, false);
+    if (schema.is_discarded()) return Status(ErrorCode::kInvalidArgument, path + ": not valid JSON");
+    auto g = json_schema_to_gbnf(schema);
+    if (!g) return Status(ErrorCode::kInvalidArgument, path + ": " + g.status().message());
+    gbnf = g.value();
+  }
+  auto g = engine.compile_grammar(gbnf);
+  if (!g) return Status(ErrorCode::kInvalidArgument, path + ": " + g.status().message());
+  *out = g.value();
+  return Status::ok();
+}
 
 int run(const RunArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -64,6 +87,8 @@ int run(const RunArgs& a) {
   }
 
   GenerateOptions go = a.gen;
+  if (Status gs = load_grammar(a, engine, &go.sampling.grammar); !gs.is_ok()) return fail(gs);
+  if (go.sampling.grammar && a.draft.spec.any()) return fail("--grammar / --json-schema cannot be combined with speculative decoding");
   go.sampling.seed = a.seed >= 0 ? (uint64_t)a.seed : (uint64_t)std::random_device{}();
   go.stop_on_bos = !a.no_bos_stop;
   if (a.verbose) std::fprintf(stderr, "seed: %llu\n", (unsigned long long)go.sampling.seed);
@@ -131,6 +156,10 @@ Runner register_run(CLI::App& app) {
   sub->add_option("--presence-penalty", a->gen.sampling.presence_penalty, "presence penalty (0: off)")->check(CLI::Range(-100.0f, 100.0f));
   sub->add_option("-s,--seed", a->seed, "random seed (-1: random)")->check(CLI::Range((int64_t)-1, (int64_t)UINT32_MAX));
   sub->add_option("--stop", a->gen.stop_strings, "stop string (repeatable): output ends before it");
+  sub->add_option("--grammar", a->grammar_file, "GBNF grammar file: every generated token must follow it (llama.cpp's format)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--json-schema", a->json_schema_file, "JSON Schema file: the output is a JSON document that validates against it")
+      ->check(CLI::ExistingFile);
   sub->add_flag("--no-display-prompt", a->no_display_prompt, "do not echo the prompt");
   sub->add_flag("--no-bos-stop", a->no_bos_stop, "keep going when the model generates BOS (llama2.c models use it to end a story)");
   sub->add_flag("-v,--verbose", a->verbose, "print model, kernel and memory details");
