@@ -63,8 +63,10 @@ class GbnfParser {
   [[noreturn]] void fail(const std::string& what) const {
     size_t line = 1, col = 1;
     for (size_t i = 0; i < pos_ && i < s_.size(); ++i) {
-      if (s_[i] == '\n') ++line, col = 1;
-      else ++col;
+      if (s_[i] == '\n')
+        ++line, col = 1;
+      else
+        ++col;
     }
     throw ParseError("grammar: line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what);
   }
@@ -319,7 +321,8 @@ void check_left_recursion(const GrammarRules& r) {
     for (const auto& alt : r.alternatives[i]) {
       for (const GrammarSymbol& s : alt) {
         if (!s.is_rule) break;
-        if (state[s.index] == 1) throw ParseError("grammar: rule '" + r.names[s.index] + "' is left-recursive (it can reach itself before any character)");
+        if (state[s.index] == 1)
+          throw ParseError("grammar: rule '" + r.names[s.index] + "' is left-recursive (it can reach itself before any character)");
         if (state[s.index] == 0) visit(s.index);
         if (!nullable[s.index]) break;
       }
@@ -337,9 +340,7 @@ Result<GrammarRules> parse_gbnf(const std::string& text) {
     GrammarRules r = GbnfParser(text).run();
     check_left_recursion(r);
     return r;
-  } catch (const ParseError& e) {
-    return Status(ErrorCode::kInvalidArgument, e.what(), "grammar");
-  }
+  } catch (const ParseError& e) { return Status(ErrorCode::kInvalidArgument, e.what(), "grammar"); }
 }
 
 }  // namespace pocket

@@ -1,6 +1,7 @@
 #include "sampling/grammar.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -12,7 +13,7 @@ namespace {
 // Bounds on what one grammar may intern: a grammar and a model that keep opening new states (deep
 // nesting, long free strings in a recursive rule) end the generation with an error instead of
 // taking the machine's memory.
-constexpr size_t kMaxStacks = 4'000'000, kMaxStates = 400'000, kMaxMasks = 256;
+constexpr size_t kMaxStacks = 4'000'000, kMaxStates = 100'000, kMaxMasks = 256;
 constexpr int kMaxClosureDepth = 2000;
 
 struct GrammarLimit : std::runtime_error {
@@ -93,9 +94,7 @@ Result<std::shared_ptr<Grammar>> Grammar::compile(const std::string& text, std::
     ByteState b;
     b.gstate = s;
     g->initial_ = g->intern_byte_state(b);
-  } catch (const GrammarLimit& e) {
-    return Status(ErrorCode::kInvalidArgument, std::string("grammar: ") + e.what(), "grammar");
-  }
+  } catch (const GrammarLimit& e) { return Status(ErrorCode::kInvalidArgument, std::string("grammar: ") + e.what(), "grammar"); }
   return g;
 }
 
@@ -199,9 +198,15 @@ int32_t Grammar::intern_byte_state(const ByteState& b) {
 }
 
 int32_t Grammar::byte_step(int32_t bstate, uint8_t byte) {
-  const uint64_t key = ((uint64_t)bstate << 8) | byte;
-  auto it = byte_next_.find(key);
-  if (it != byte_next_.end()) return it->second;
+  // A dense table of 256 next states per byte state (kUnknown until computed): the trie walk of a
+  // mask does one lookup per trie node.
+  if ((size_t)bstate >= byte_next_.size()) byte_next_.resize((size_t)bstate + 1);
+  auto& table = byte_next_[(size_t)bstate];
+  if (!table) {
+    table = std::make_unique<std::array<int32_t, 256>>();
+    table->fill(kUnknown);
+  }
+  if ((*table)[byte] != kUnknown) return (*table)[byte];
   ByteState b = bstates_[(size_t)bstate];
   int32_t r = kDead;
   if (b.n_needed == 0) {
@@ -229,7 +234,7 @@ int32_t Grammar::byte_step(int32_t bstate, uint8_t byte) {
       }
     }
   }
-  byte_next_.emplace(key, r);
+  byte_next_[(size_t)bstate]->at(byte) = r;  // (re-indexed: interning above may have grown byte_next_)
   return r;
 }
 
@@ -315,7 +320,8 @@ bool GrammarMatcher::mask(float* logits, int32_t n_vocab, std::string* error) co
 
 Status GrammarMatcher::accept(int32_t token) {
   const int32_t next = g_->advance(state_, token);
-  if (next == Grammar::kDead) return Status(ErrorCode::kInvalidArgument, "grammar: token " + std::to_string(token) + " is not allowed here", "grammar");
+  if (next == Grammar::kDead)
+    return Status(ErrorCode::kInvalidArgument, "grammar: token " + std::to_string(token) + " is not allowed here", "grammar");
   state_ = next;
   return Status::ok();
 }

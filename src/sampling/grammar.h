@@ -7,6 +7,7 @@
 // tokens are carried in the state.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,9 +22,9 @@ namespace pocket {
 
 // The vocabulary as the grammar sees it: each token's bytes; control tokens never match text.
 struct GrammarVocab {
-  std::vector<std::string> bytes;    // token id -> the text it stands for
-  std::vector<bool> control;         // never allowed (BOS, chat markers, ...)
-  std::vector<int32_t> end_tokens;   // allowed exactly when the grammar is complete (EOS, EOT)
+  std::vector<std::string> bytes;   // token id -> the text it stands for
+  std::vector<bool> control;        // never allowed (BOS, chat markers, ...)
+  std::vector<int32_t> end_tokens;  // allowed exactly when the grammar is complete (EOS, EOT)
   // The byte trie over every non-control, non-empty token (built once per vocabulary).
   struct TrieNode {
     int32_t first_child = -1, next_sibling = -1;
@@ -81,12 +82,12 @@ class Grammar {
 
   std::string source_;
   std::shared_ptr<const GrammarVocab> vocab_;
-  std::vector<Elem> elems_;                 // alternatives laid out flat, each ended by kEnd
+  std::vector<Elem> elems_;                  // alternatives laid out flat, each ended by kEnd
   std::vector<std::vector<uint32_t>> alts_;  // rule -> first element of each alternative
   std::vector<CharClass> classes_;
   uint32_t root_ = 0;
 
-  std::mutex mu_;  // the caches below are shared by every sequence using this grammar
+  std::mutex mu_;                                    // the caches below are shared by every sequence using this grammar
   std::vector<std::pair<uint32_t, int32_t>> nodes_;  // stack id -> (element, parent stack); id 0 is the empty stack
   std::unordered_map<uint64_t, int32_t> node_ids_;
   struct Successors {
@@ -104,7 +105,8 @@ class Grammar {
   std::unordered_map<uint64_t, int32_t> cp_next_;
   std::vector<ByteState> bstates_;
   std::unordered_map<std::string, int32_t> bstate_ids_;
-  std::unordered_map<uint64_t, int32_t> byte_next_;
+  static constexpr int32_t kUnknown = -2;
+  std::vector<std::unique_ptr<std::array<int32_t, 256>>> byte_next_;  // byte state -> next per byte
   std::unordered_map<int32_t, std::shared_ptr<const std::vector<uint8_t>>> masks_;
   int32_t initial_ = -2;
   size_t masks_built_ = 0;

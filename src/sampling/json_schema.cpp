@@ -51,8 +51,8 @@ const std::map<std::string, std::vector<std::string>> kUses = {
 };
 
 // Keywords that describe and do not constrain.
-const std::set<std::string> kAnnotations = {"title", "description", "$schema", "$id", "$comment", "examples", "default",
-                                            "deprecated", "readOnly", "writeOnly", "$defs", "definitions"};
+const std::set<std::string> kAnnotations = {"title",   "description", "$schema",  "$id",       "$comment", "examples",
+                                            "default", "deprecated",  "readOnly", "writeOnly", "$defs",    "definitions"};
 
 struct SchemaError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -109,9 +109,29 @@ class Converter {
       return primitive("value");
     }
     if (!s.is_object()) fail(path, "a schema must be an object or a boolean");
-    static const std::set<std::string> kKnown = {"type", "properties", "required", "additionalProperties", "items", "prefixItems", "minItems",
-                                                 "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength",
-                                                 "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable", "strict"};
+    static const std::set<std::string> kKnown = {"type",
+                                                 "properties",
+                                                 "required",
+                                                 "additionalProperties",
+                                                 "items",
+                                                 "prefixItems",
+                                                 "minItems",
+                                                 "maxItems",
+                                                 "enum",
+                                                 "const",
+                                                 "anyOf",
+                                                 "oneOf",
+                                                 "allOf",
+                                                 "$ref",
+                                                 "minLength",
+                                                 "maxLength",
+                                                 "format",
+                                                 "minimum",
+                                                 "maximum",
+                                                 "exclusiveMinimum",
+                                                 "exclusiveMaximum",
+                                                 "nullable",
+                                                 "strict"};
     for (auto it = s.begin(); it != s.end(); ++it)
       if (!kKnown.count(it.key()) && !kAnnotations.count(it.key())) fail(join_path(path, it.key()), "keyword '" + it.key() + "' is not supported");
     if (s.contains("nullable") && s["nullable"] == true) {
@@ -155,9 +175,12 @@ class Converter {
     std::string type = s.contains("type") ? (s["type"].is_string() ? s["type"].get<std::string>() : "") : "";
     if (s.contains("type") && type.empty()) fail(join_path(path, "type"), "must be a string or an array of strings");
     if (type.empty()) {
-      if (s.contains("properties") || s.contains("additionalProperties") || s.contains("required")) type = "object";
-      else if (s.contains("items") || s.contains("prefixItems")) type = "array";
-      else return primitive("value");
+      if (s.contains("properties") || s.contains("additionalProperties") || s.contains("required"))
+        type = "object";
+      else if (s.contains("items") || s.contains("prefixItems"))
+        type = "array";
+      else
+        return primitive("value");
     }
     if (type == "object") return object(s, name, path);
     if (type == "array") return array(s, name, path);
@@ -191,7 +214,8 @@ class Converter {
       }
       return "root-value";
     }
-    if (key.empty() || !defs || !defs->is_object() || !defs->contains(key)) fail(path, "'" + target + "' does not name an entry of $defs or definitions");
+    if (key.empty() || !defs || !defs->is_object() || !defs->contains(key))
+      fail(path, "'" + target + "' does not name an entry of $defs or definitions");
     auto it = refs_.find(target);
     if (it != refs_.end()) return it->second;
     std::string rule = "ref-" + key;
@@ -220,7 +244,8 @@ class Converter {
     const ordered_json extra = s.contains("additionalProperties") ? s["additionalProperties"] : ordered_json();
     if (props.empty()) {  // a map: any keys, values of the additionalProperties schema
       if (extra.is_boolean() && !extra.get<bool>()) return add(name, "\"{\" space \"}\" space");
-      const std::string value = extra.is_null() || extra.is_boolean() ? primitive("value") : visit(extra, name + "-value", join_path(path, "additionalProperties"));
+      const std::string value =
+          extra.is_null() || extra.is_boolean() ? primitive("value") : visit(extra, name + "-value", join_path(path, "additionalProperties"));
       primitive("string");
       return add(name, "\"{\" space ( string \":\" space " + value + " ( \",\" space string \":\" space " + value + " )* )? \"}\" space");
     }
@@ -271,7 +296,8 @@ class Converter {
         fail(join_path(path, "items"), "items after prefixItems are not supported (use items: false)");
       std::string body = "\"[\" space";
       for (size_t i = 0; i < p.size(); ++i)
-        body += std::string(i ? " \",\" space " : " ") + visit(p[i], name + "-" + std::to_string(i), join_path(path, "prefixItems[" + std::to_string(i) + "]"));
+        body += std::string(i ? " \",\" space " : " ") +
+                visit(p[i], name + "-" + std::to_string(i), join_path(path, "prefixItems[" + std::to_string(i) + "]"));
       return add(name, body + " \"]\" space");
     }
     const std::string item = s.contains("items") ? visit(s["items"], name + "-item", join_path(path, "items")) : primitive("value");
@@ -307,8 +333,10 @@ class Converter {
       if (!v.is_number()) fail(join_path(path, key), "must be a number");
       double x = v.get<double>();
       x = lower ? (exclusive ? std::floor(x) + 1 : std::ceil(x)) : (exclusive ? std::ceil(x) - 1 : std::floor(x));
-      if (lower) lo = std::max(lo, x);
-      else hi = std::min(hi, x);
+      if (lower)
+        lo = std::max(lo, x);
+      else
+        hi = std::min(hi, x);
     };
     bound("minimum", false, true);
     bound("exclusiveMinimum", true, true);
@@ -342,11 +370,16 @@ std::string gbnf_literal(const std::string& text) {
   std::string out = "\"";
   for (char ch : text) {
     const unsigned char c = (unsigned char)ch;
-    if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7F) {
       char b[8];
       std::snprintf(b, sizeof b, "\\x%02X", c);
@@ -361,9 +394,7 @@ std::string gbnf_literal(const std::string& text) {
 Result<std::string> json_schema_to_gbnf(const ordered_json& schema) {
   try {
     return Converter(schema).run();
-  } catch (const SchemaError& e) {
-    return Status(ErrorCode::kInvalidArgument, e.what(), "json_schema");
-  }
+  } catch (const SchemaError& e) { return Status(ErrorCode::kInvalidArgument, e.what(), "json_schema"); }
 }
 
 std::string json_object_gbnf() {

@@ -4,6 +4,9 @@
 #include "commands.h"
 #include "eval/bench.h"
 #include "eval/spec_bench.h"
+#include "eval/grammar_bench.h"
+#include "core/mapped_file.h"
+#include "sampling/json_schema.h"
 #include "engine/engine.h"
 #include "eval/plan_check.h"
 
@@ -33,7 +36,36 @@ Runner register_bench(CLI::App& app) {
   sub->add_option("--text", *text, "speculative mode: the prompt text (default: \"The little dog was very happy because\")");
   sub->add_option("--temp", *temp, "speculative mode: sampling temperature (0: greedy, outputs compared token for token)")
       ->check(CLI::Range(0.0f, 100.0f));
-  return [cfg, format, no_bw, kv, draft, text, temp, device] {
+  auto grammar = std::make_shared<std::string>();
+  auto schema = std::make_shared<std::string>();
+  sub->add_option("--grammar", *grammar, "grammar mode: decode freely and under this GBNF grammar, alternating (bench/grammar_overhead.sh)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--json-schema", *schema, "grammar mode with a JSON Schema")->check(CLI::ExistingFile);
+  return [cfg, format, no_bw, kv, draft, text, temp, device, grammar, schema] {
+    if (!grammar->empty() || !schema->empty()) {
+      GrammarBenchConfig gc;
+      gc.model = cfg->models.front();
+      gc.label = grammar->empty() ? *schema : *grammar;
+      auto src = read_text_file(gc.label, 16u << 20);
+      if (!src) return fail(src.status());
+      gc.gbnf = src.value();
+      if (!schema->empty()) {
+        auto g = json_schema_to_gbnf(nlohmann::ordered_json::parse(src.value(), nullptr, false));
+        if (!g) return fail(*schema + ": " + g.status().message());
+        gc.gbnf = g.value();
+      }
+      if (*text != "The little dog was very happy because") gc.prompt = *text;
+      gc.n_gen = cfg->n_gen.empty() ? 256 : cfg->n_gen.front();
+      gc.repetitions = cfg->repetitions;
+      gc.threads = cfg->threads.empty() ? 1 : cfg->threads.front();
+      gc.sampling.temperature = *temp;
+      gc.sampling.seed = 42;
+      auto r = run_grammar_bench(gc);
+      if (!r) return fail(r.status());
+      const std::string out = grammar_bench_to_markdown(gc, r.value());
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return 0;
+    }
     if (draft->spec.any()) {  // speculative vs plain decoding of the same target
       SpecBenchConfig sc;
       sc.models = cfg->models;
