@@ -162,25 +162,8 @@ Status Session::embed(const std::vector<int32_t>& tokens, bool mean, bool normal
   if (tokens.empty()) return error(ErrorCode::kInvalidArgument, "embed: no tokens");
   POCKET_RETURN_IF_ERROR(check_tokens(tokens, 0));
   POCKET_RETURN_IF_ERROR(truncate(0));
-  const ModelConfig& c = engine_->model().config();
-  const std::string last = "blk." + std::to_string(c.n_layer - 1) + ".out";
-  const int64_t d = c.n_embd;
-  std::vector<double> sum((size_t)d, 0.0);
-  std::vector<float> normed((size_t)d);
-  const KernelTable& kt = kernels();
-  const float* norm_w = engine_->model().weights().output_norm.data();
-  const int n = (int)tokens.size();
-  ActivationHook hook = [&](const std::string& name, int entry, const float* x, int64_t width) {
-    if (width != d || name != last || (!mean && entry != n - 1)) return;
-    kt.rmsnorm(x, norm_w, normed.data(), d, c.rms_eps);
-    for (int64_t i = 0; i < d; ++i) sum[(size_t)i] += normed[(size_t)i];
-  };
   tokens_ = tokens;
-  Batch batch;
-  for (int i = 0; i < n; ++i) batch.add(tokens[(size_t)i], i, 0, i + 1 == n);
-  ForwardOptions fo;
-  fo.hook = &hook;
-  Status st = engine_->eval(batch, &logits_, fo);
+  Status st = engine_->embed(tokens, mean, normalize, out, &logits_);
   if (!st.is_ok()) {
     engine_->clear_kv();
     tokens_.clear();
@@ -188,15 +171,6 @@ Status Session::embed(const std::vector<int32_t>& tokens, bool mean, bool normal
   }
   n_kv_ = tokens_.size();
   logits_valid_ = true;
-  out->assign((size_t)d, 0.0f);
-  double norm2 = 0.0;
-  for (int64_t i = 0; i < d; ++i) {
-    const double v = sum[(size_t)i] / (mean ? n : 1);
-    (*out)[(size_t)i] = (float)v;
-    norm2 += v * v;
-  }
-  if (normalize && norm2 > 0)
-    for (float& v : *out) v = (float)(v / std::sqrt(norm2));
   return Status::ok();
 }
 

@@ -3,10 +3,12 @@
 #include "core/timing.h"
 #include "engine/sequence.h"
 #include "kernels/kernel_choice.h"
+#include "kernels/kernel_table.h"
 
 #include <cstdio>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 
 namespace pocket {
@@ -130,6 +132,40 @@ std::shared_ptr<const GrammarVocab> Engine::grammar_vocab() const {
     grammar_vocab_ = GrammarVocab::build(std::move(bytes), std::move(control), std::move(ends));
   });
   return grammar_vocab_;
+}
+
+Status Engine::embed(const std::vector<int32_t>& tokens, bool mean, bool normalize, std::vector<float>* out, std::vector<float>* logits) {
+  POCKET_RETURN_IF_ERROR(check_prompt(tokens));
+  kv_->clear();
+  const ModelConfig& c = model_->config();
+  const std::string last = "blk." + std::to_string(c.n_layer - 1) + ".out";
+  const int64_t d = c.n_embd;
+  std::vector<double> sum((size_t)d, 0.0);
+  std::vector<float> normed((size_t)d);
+  const KernelTable& kt = kernels();
+  const float* norm_w = model_->weights().output_norm.data();
+  const int n = (int)tokens.size();
+  ActivationHook hook = [&](const std::string& name, int entry, const float* x, int64_t width) {
+    if (width != d || name != last || (!mean && entry != n - 1)) return;
+    kt.rmsnorm(x, norm_w, normed.data(), d, c.rms_eps);
+    for (int64_t i = 0; i < d; ++i) sum[(size_t)i] += normed[(size_t)i];
+  };
+  Batch batch;
+  for (int i = 0; i < n; ++i) batch.add(tokens[(size_t)i], i, 0, i + 1 == n);
+  ForwardOptions fo;
+  fo.hook = &hook;
+  std::vector<float> rows;
+  POCKET_RETURN_IF_ERROR(eval(batch, logits ? logits : &rows, fo));
+  out->assign((size_t)d, 0.0f);
+  double norm2 = 0.0;
+  for (int64_t i = 0; i < d; ++i) {
+    const double v = sum[(size_t)i] / (mean ? n : 1);
+    (*out)[(size_t)i] = (float)v;
+    norm2 += v * v;
+  }
+  if (normalize && norm2 > 0)
+    for (float& v : *out) v = (float)(v / std::sqrt(norm2));
+  return Status::ok();
 }
 
 Result<std::shared_ptr<Grammar>> Engine::compile_grammar(const std::string& gbnf) const { return Grammar::compile(gbnf, grammar_vocab()); }

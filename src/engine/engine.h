@@ -47,6 +47,10 @@ class Engine {
   Status eval(const Batch& batch, std::vector<float>* logits, const ForwardOptions& fo = {});
   void clear_kv() { kv_->clear(); }
 
+  // An embedding of tokens (from position 0 of a cleared cache): the final-norm hidden states, mean- or
+  // last-token pooled, optionally L2-normalised. logits (optional) gets the last position's row.
+  Status embed(const std::vector<int32_t>& tokens, bool mean, bool normalize, std::vector<float>* out, std::vector<float>* logits = nullptr);
+
   // The vocabulary as grammars see it (each token's text; control tokens never match; EOS/EOT end a
   // complete output), built on first use; and GBNF compiled against it (for SamplingParams::grammar).
   std::shared_ptr<const GrammarVocab> grammar_vocab() const;

@@ -18,6 +18,15 @@ struct GenerateOptions {
   SamplingParams sampling;
   std::vector<std::string> stop_strings;  // generation ends before the first occurrence
   bool stop_on_bos = true;                // a generated BOS ends the text (llama2.c-trained models' end of story)
+  int logprobs = -1;                      // >= 0: record each generated token's log-probability and this many alternatives
+};
+
+// A generated token's log-probability under the model (log-softmax of its raw logits: before
+// penalties, temperature and truncation) and the most likely tokens there.
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // most likely first
 };
 
 // Why a sequence stopped generating.

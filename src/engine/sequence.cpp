@@ -1,6 +1,7 @@
 #include "engine/sequence.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/engine.h"
 
@@ -39,6 +40,8 @@ Sequence::Sequence(const Engine& engine, std::vector<int32_t> prompt, const Gene
       stop_on_bos_(opts.stop_on_bos), n_ctx_(engine.n_ctx()), limit_(opts.n_predict < 0 ? engine.n_ctx() : opts.n_predict),
       tokens_(std::move(prompt)) {
   for (int32_t t : tokens_) sampler_.accept(t);
+  n_logprobs_ = opts.logprobs;
+  n_vocab_ = engine.model().config().n_vocab;
   stats_.n_prompt = (int)tokens_.size();
   if (limit_ <= 0) stats_.stop_reason = FinishReason::kLength;
 }
@@ -76,6 +79,21 @@ bool Sequence::take(int32_t tok) {
   const int32_t prev = tokens_.back();
   tokens_.push_back(tok);
   ++stats_.n_generated;
+  if (n_logprobs_ >= 0 && row_valid_) {
+    TokenLogprob lp;
+    lp.id = tok;
+    lp.logprob = row_logprobs_[(size_t)tok];
+    if (n_logprobs_ > 0) {
+      std::vector<int32_t> idx((size_t)n_vocab_);
+      for (int32_t i = 0; i < (int32_t)n_vocab_; ++i) idx[(size_t)i] = i;
+      const size_t k = std::min<size_t>((size_t)n_logprobs_, idx.size());
+      std::partial_sort(idx.begin(), idx.begin() + (std::ptrdiff_t)k, idx.end(), [&](int32_t a, int32_t b) {
+        return row_logprobs_[(size_t)a] > row_logprobs_[(size_t)b] || (row_logprobs_[(size_t)a] == row_logprobs_[(size_t)b] && a < b);
+      });
+      for (size_t i = 0; i < k; ++i) lp.top.push_back({idx[i], row_logprobs_[(size_t)idx[i]]});
+    }
+    logprobs_.push_back(std::move(lp));
+  }
   if (generated_ids_) generated_ids_->push_back(tok);
   bool stopped = false;
   const std::string text = stop_.feed(decoder_.push(prev, tok), &stopped);
@@ -89,6 +107,16 @@ bool Sequence::take(int32_t tok) {
 
 bool Sequence::step(const float* logits) {
   if (finished()) return false;
+  if (n_logprobs_ >= 0) {  // log-softmax in double: the normaliser of a 32k-256k row
+    row_logprobs_.resize((size_t)n_vocab_);
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n_vocab_; ++i) mx = std::max(mx, logits[i]);
+    double sum = 0;
+    for (int64_t i = 0; i < n_vocab_; ++i) sum += std::exp((double)logits[i] - mx);
+    const double lse = mx + std::log(sum);
+    for (int64_t i = 0; i < n_vocab_; ++i) row_logprobs_[(size_t)i] = (float)((double)logits[i] - lse);
+    row_valid_ = true;
+  }
   return take(sampler_.sample(logits));
 }
 

@@ -84,6 +84,8 @@ class Sequence {
   const GenerateStats& stats() const { return stats_; }
   GenerateStats& stats() { return stats_; }
   const SamplingParams& sampling() const { return sampling_; }
+  // With GenerateOptions::logprobs >= 0: one entry per generated (counted) token, in order.
+  const std::vector<TokenLogprob>& logprobs() const { return logprobs_; }
   // Why a sequence finished with kError in its own step (the grammar allowed no token); "" otherwise.
   const std::string& error() const { return sampler_.error(); }
 
@@ -107,7 +109,12 @@ class Sequence {
   std::vector<int32_t> tokens_;  // prompt + generated
   int n_cached_ = 0;
   GenerateStats stats_;
-  std::vector<float> p_dense_, q_dense_;  // [n_vocab] zeros between calls: speculative sampling's p and q
+  std::vector<float> p_dense_, q_dense_;
+  int n_logprobs_ = -1;
+  int64_t n_vocab_ = 0;
+  std::vector<TokenLogprob> logprobs_;
+  std::vector<float> row_logprobs_;  // [n_vocab] log-softmax of the row the pending token was sampled from
+  bool row_valid_ = false;           // [n_vocab] zeros between calls: speculative sampling's p and q
 };
 
 }  // namespace pocket

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <random>
 
+#include "sampling/json_schema.h"
 #include "server/chat_page.h"
+#include "server/tool_calls.h"
 #include "server/openai_api.h"
 #include "server/scheduler.h"
 
@@ -56,11 +58,24 @@ bool bearer_matches(const std::string& authorization, const std::string& key) {
   return diff == 0;
 }
 
+// What a request asked for beyond text: tool calls to find, log-probabilities to report.
+struct ReplyShape {
+  bool tools = false;   // tools offered (tool_choice auto, required or named)
+  bool forced = false;  // required or named: the grammar makes the whole reply a call
+  ToolFormat format = ToolFormat::kGeneric;
+  bool logprobs = false;
+};
+
 // A generation in flight: the scheduler's Job, read without blocking whenever it wakes the connection.
 class CompletionPending : public HttpPending {
  public:
-  CompletionPending(std::shared_ptr<Job> job, CompletionResult result, bool chat, bool stream, bool usage, int timeout_s)
-      : job_(std::move(job)), result_(std::move(result)), chat_(chat), stream_(stream), usage_(usage), timeout_s_(timeout_s) {}
+  CompletionPending(std::shared_ptr<Job> job, CompletionResult result, bool chat, bool stream, bool usage, int timeout_s, ReplyShape shape,
+                    const Tokenizer& tok)
+      : job_(std::move(job)), result_(std::move(result)), chat_(chat), stream_(stream), usage_(usage), timeout_s_(timeout_s), shape_(shape),
+        tok_(tok) {
+    result_.want_logprobs = shape.logprobs;
+    decided_ = !shape.tools ? -1 : shape.forced ? 1 : 0;  // -1 text, 1 a tool call, 0 not known yet
+  }
 
   void start(std::function<void()> wake) override { job_->set_notify(std::move(wake)); }
 
@@ -76,16 +91,39 @@ class CompletionPending : public HttpPending {
     std::string piece, text;
     bool more;
     while ((more = job_->next(&text, 0)) && !text.empty()) piece += text;
-    if (stream_ && !piece.empty()) {
-      p.data = sse(completion_chunk(result_, chat_, piece, "", first_));
+    std::vector<TokenLogprobJson> lps = take_logprobs(!more);
+    if (decided_ == 0) {  // tool_choice auto: hold the reply until it shows whether it is a call
+      held_ += piece;
+      piece.clear();
+      const int started = tool_call_started(shape_.format, held_);
+      if (started != 0 || !more) {
+        decided_ = started == 1 ? 1 : -1;
+        if (decided_ == -1) piece.swap(held_);
+      }
+    }
+    if (decided_ == 1) {
+      calls_text_ += piece + held_;
+      held_.clear();
+      piece.clear();
+      if (stream_) {
+        const nlohmann::json deltas = call_deltas(scan_tool_calls(calls_text_));
+        if (!deltas.empty() || !lps.empty()) {
+          p.data = sse(completion_chunk(result_, chat_, "", "", first_, &lps, deltas.empty() ? nullptr : &deltas));
+          first_ = false;
+        }
+      }
+    } else if (stream_ && (!piece.empty() || !lps.empty())) {
+      p.data = sse(completion_chunk(result_, chat_, piece, "", first_, &lps));
       first_ = false;
     } else {
       result_.text += piece;
     }
+    if (!stream_) result_.logprobs.insert(result_.logprobs.end(), lps.begin(), lps.end());
     if (more) return p;
     p.done = true;
     result_.completion_tokens = job_->n_generated();
     result_.finish_reason = job_->finish_reason();
+    if (decided_ == 1) finish_calls();
     const std::string timeout = "request timed out after " + std::to_string(timeout_s_) + " s (the server's --timeout)";
     if (!stream_) {
       if (timed_out_)
@@ -96,12 +134,14 @@ class CompletionPending : public HttpPending {
         p.reply = json_response(200, completion_response(result_, chat_));
       return p;
     }
+    if (decided_ == 1 && result_.tool_calls.empty() && !calls_text_.empty())  // no complete call: what there was, as text
+      p.data += sse(completion_chunk(result_, chat_, calls_text_, "", first_)), first_ = false;
     if (timed_out_) p.data += sse(api_error(504, timeout, "timeout", "timeout").body());
     if (result_.finish_reason == "error") p.data += sse(api_error(500, job_->error_message(), "server_error").body());
     p.data += sse(completion_chunk(result_, chat_, "", timed_out_ ? "length" : result_.finish_reason, first_));
     if (usage_) {
-      json u = completion_chunk(result_, chat_, "", "", false);
-      u["choices"] = json::array();
+      nlohmann::json u = completion_chunk(result_, chat_, "", "", false);
+      u["choices"] = nlohmann::json::array();
       u["usage"] = usage_json(result_);
       p.data += sse(u);
     }
@@ -110,11 +150,64 @@ class CompletionPending : public HttpPending {
   }
 
  private:
+  std::vector<TokenLogprobJson> take_logprobs(bool all) {
+    (void)all;
+    std::vector<TokenLogprobJson> out;
+    if (!shape_.logprobs) return out;
+    std::vector<TokenLogprob> raw;
+    job_->take_logprobs(&raw);
+    for (const TokenLogprob& t : raw) {
+      TokenLogprobJson j;
+      j.token = tok_.token_to_piece(t.id);
+      j.logprob = t.logprob;
+      for (const auto& [id, lp] : t.top) j.top.push_back({tok_.token_to_piece(id), lp});
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  std::string call_id(size_t i) const { return "call_" + result_.id.substr(result_.id.find('-') + 1) + "_" + std::to_string(i); }
+
+  // OpenAI's streamed tool calls: the first delta of a call has its id, type and name (arguments ""),
+  // the next ones fragments of the arguments text.
+  nlohmann::json call_deltas(const std::vector<ScannedCall>& calls) {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (!calls[i].name_done) break;
+      if (i >= sent_.size()) {
+        sent_.push_back(0);
+        out.push_back({{"index", i}, {"id", call_id(i)}, {"type", "function"}, {"function", {{"name", calls[i].name}, {"arguments", ""}}}});
+      }
+      if (calls[i].arguments.size() > sent_[i]) {
+        out.push_back({{"index", i}, {"function", {{"arguments", calls[i].arguments.substr(sent_[i])}}}});
+        sent_[i] = calls[i].arguments.size();
+      }
+    }
+    return out;
+  }
+
+  void finish_calls() {
+    for (const ScannedCall& c : scan_tool_calls(calls_text_)) {
+      if (!c.done || nlohmann::json::parse(c.arguments, nullptr, false).is_discarded()) continue;
+      result_.tool_calls.push_back({call_id(result_.tool_calls.size()), c.name, c.arguments});
+    }
+    if (!result_.tool_calls.empty()) {
+      if (result_.finish_reason == "stop") result_.finish_reason = "tool_calls";
+    } else if (!stream_) {
+      result_.text += calls_text_;  // not a complete call after all (cut by max_tokens): the text as it is
+    }
+  }
+
   std::shared_ptr<Job> job_;
   CompletionResult result_;
   bool chat_, stream_, usage_;
   int timeout_s_;
+  ReplyShape shape_;
+  const Tokenizer& tok_;
   bool first_ = true;
+  int decided_ = -1;
+  std::string held_, calls_text_;
+  std::vector<size_t> sent_;  // per streamed call: bytes of its arguments sent
   std::atomic<bool> timed_out_{false};
 };
 
@@ -122,6 +215,12 @@ class CompletionPending : public HttpPending {
 
 ApiServer::ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const ServerOptions& opts)
     : engine_(engine), opts_(opts), scheduler_(std::move(scheduler)) {
+  if (!opts_.chat) {
+    const Vocab& v = engine_.tokenizer().vocab();
+    auto special = [&](int32_t id) { return id >= 0 ? engine_.tokenizer().token_to_piece(id, true) : std::string(); };
+    auto f = ChatFormatter::create("", opts_.chat_template, special(v.bos), special(v.eos));
+    opts_.chat = std::make_shared<const ChatFormatter>(std::move(f).value());
+  }
   for (const std::string& t : engine_.tokenizer().vocab().tokens) max_piece_bytes_ = std::max(max_piece_bytes_, t.size());
   max_piece_bytes_ = std::max<size_t>(max_piece_bytes_, 8);  // byte fallback and <unk> cover at most 4 bytes
   // /health is answered on the I/O thread: a probe gets its answer even while every handler thread works.
@@ -130,6 +229,127 @@ ApiServer::ApiServer(Engine& engine, std::unique_ptr<Scheduler> scheduler, const
     return with_cors(handle(r));  // the /health branch: no lock, no allocation beyond its few bytes
   };
   http_ = std::make_unique<HttpServer>([this](const HttpRequest& r) { return with_cors(handle(r)); }, quick, opts_.http);
+}
+
+namespace {
+
+std::string base64(const std::string& bytes) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = ((uint8_t)bytes[i] << 16) | ((uint8_t)bytes[i + 1] << 8) | (uint8_t)bytes[i + 2];
+    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
+  }
+  if (i < bytes.size()) {
+    const uint32_t v = ((uint8_t)bytes[i] << 16) | (i + 1 < bytes.size() ? (uint8_t)bytes[i + 1] << 8 : 0);
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? k[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+// /v1/embeddings: input a string, strings, token ids or lists of them; mean-pooled final-norm hidden
+// states, L2-normalised (as OpenAI's are); encoding_format float or base64 (little-endian float32).
+HttpResponse ApiServer::embeddings(const HttpRequest& req) {
+  const json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return error_response(api_error(400, "request body must be a JSON object"));
+  const int64_t d = engine_.model().config().n_embd;
+  std::string format = "float";
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "input" || k == "user") continue;
+    if (k == "model") {
+      if (!it.value().is_string()) return error_response(api_error(400, "model: must be a string"));
+      if (it.value() != opts_.model_id) return model_not_found(it.value().get<std::string>(), opts_.model_id);
+    } else if (k == "encoding_format") {
+      if (it.value() != "float" && it.value() != "base64") return error_response(api_error(400, "encoding_format: must be float or base64"));
+      format = it.value().get<std::string>();
+    } else if (k == "dimensions") {
+      if (!it.value().is_number_integer() || it.value().get<int64_t>() != d)
+        return error_response(api_error(400, "dimensions: this model's embeddings have " + std::to_string(d) + " dimensions only"));
+    } else {
+      ApiError e = api_error(400, k + ": unknown parameter for /v1/embeddings");
+      e.param = k;
+      return error_response(e);
+    }
+  }
+  if (!j.contains("input")) return error_response(api_error(400, "input: is required"));
+  const json& in = j["input"];
+  std::vector<std::vector<int32_t>> inputs;
+  const Tokenizer& tok = engine_.tokenizer();
+  auto ids_of = [&](const json& a, std::vector<int32_t>* out) {
+    for (const json& x : a) {
+      if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() >= tok.vocab().n_tokens()) return false;
+      out->push_back((int32_t)x.get<int64_t>());
+    }
+    return true;
+  };
+  if (in.is_string()) {
+    inputs.push_back(tok.encode(in.get<std::string>(), true, false));
+  } else if (in.is_array() && !in.empty() && in[0].is_number_integer()) {
+    inputs.emplace_back();
+    if (!ids_of(in, &inputs.back())) return error_response(api_error(400, "input: token ids must be integers in the vocabulary"));
+  } else if (in.is_array() && !in.empty() && in.size() <= 256) {
+    for (const json& x : in) {
+      inputs.emplace_back();
+      if (x.is_string())
+        inputs.back() = tok.encode(x.get<std::string>(), true, false);
+      else if (!x.is_array() || !ids_of(x, &inputs.back()))
+        return error_response(api_error(400, "input: must be a string, an array of strings, token ids, or arrays of token ids"));
+    }
+  } else {
+    return error_response(api_error(400, "input: must be a non-empty string or array (at most 256 inputs)"));
+  }
+  std::lock_guard<std::mutex> lk(embed_mu_);
+  if (!embed_engine_) {  // a second cache over the same weights: embeddings never wait for generations
+    EngineOptions eo = engine_.options();
+    eo.n_parallel = 0;
+    eo.n_ctx = engine_.n_ctx();
+    auto e = Engine::create(engine_.shared_model(), eo, engine_.shared_tokenizer());
+    if (!e) return error_response(api_error(500, e.status().message(), "server_error"));
+    embed_engine_ = std::move(e).value();
+  }
+  json data = json::array();
+  int64_t n_tokens = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].empty()) return error_response(api_error(400, "input[" + std::to_string(i) + "]: is empty"));
+    if ((int)inputs[i].size() > embed_engine_->n_ctx())
+      return error_response(api_error(400,
+                                      "input[" + std::to_string(i) + "]: " + std::to_string(inputs[i].size()) + " tokens exceed the context of " +
+                                          std::to_string(embed_engine_->n_ctx()),
+                                      "invalid_request_error", "context_length_exceeded"));
+    std::vector<float> v;
+    const Status st = embed_engine_->embed(inputs[i], true, true, &v);
+    if (!st.is_ok()) return error_response(api_error(500, st.message(), "server_error"));
+    n_tokens += (int64_t)inputs[i].size();
+    json e = {{"object", "embedding"}, {"index", i}};
+    if (format == "base64")
+      e["embedding"] = base64(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+    else
+      e["embedding"] = v;
+    data.push_back(e);
+  }
+  return json_response(
+      200, {{"object", "list"}, {"data", data}, {"model", opts_.model_id}, {"usage", {{"prompt_tokens", n_tokens}, {"total_tokens", n_tokens}}}});
+}
+
+Result<std::shared_ptr<Grammar>> ApiServer::grammar_for(const std::string& gbnf) {
+  std::lock_guard<std::mutex> lk(grammar_mu_);
+  for (auto it = grammars_.begin(); it != grammars_.end(); ++it) {
+    if (it->first != gbnf) continue;
+    grammars_.splice(grammars_.begin(), grammars_, it);
+    return it->second;
+  }
+  auto g = engine_.compile_grammar(gbnf);
+  if (!g) return g.status();
+  grammars_.emplace_front(gbnf, g.value());
+  if (grammars_.size() > 16) grammars_.pop_back();
+  return g.value();
 }
 
 ApiServer::~ApiServer() {
@@ -162,6 +382,13 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
   } else if (p == "/v1/completions" || p == "/v1/chat/completions") {
     if (req.method == "POST") {
       res = completion(req, p == "/v1/chat/completions");
+    } else {
+      res = error_response(api_error(405, req.method + " " + p + ": use POST"));
+      res.headers.push_back({"Allow", "POST, OPTIONS"});
+    }
+  } else if (p == "/v1/embeddings") {
+    if (req.method == "POST") {
+      res = embeddings(req);
     } else {
       res = error_response(api_error(405, req.method + " " + p + ": use POST"));
       res.headers.push_back({"Allow", "POST, OPTIONS"});
@@ -246,10 +473,40 @@ HttpResponse ApiServer::completion(const HttpRequest& req, bool chat) {
   const int32_t bos = tok.vocab().bos;
   const std::string bos_text = bos >= 0 ? tok.token_to_piece(bos, true) : "";
   std::string text = cr.prompt;
+  const ChatFormatter& fmt = *opts_.chat;
   if (chat) {
-    Result<std::string> r = render_chat(opts_.chat_template, cr.messages, bos_text);
+    const nlohmann::ordered_json tools = cr.tool_choice == "none" ? nlohmann::ordered_json() : cr.tools;
+    Result<std::string> r = fmt.render(cr.messages_json, tools);
     if (!r.is_ok()) return error_response(request_error(r.status()));
     text = r.value();
+  }
+  // Constrained output: a JSON object or schema, a grammar, or a forced tool call.
+  std::string gbnf;
+  std::string gparam = "grammar";
+  if (cr.response_format == "json_object") {
+    gbnf = json_object_gbnf();
+  } else if (cr.response_format == "json_schema") {
+    auto g = json_schema_to_gbnf(cr.json_schema);
+    gparam = "response_format.json_schema.schema";
+    if (!g) return error_response(api_error(400, gparam + ": " + g.status().message()));
+    gbnf = g.value();
+  } else if (!cr.grammar.empty()) {
+    gbnf = cr.grammar;
+  } else if (cr.tool_choice == "required" || cr.tool_choice == "function") {
+    auto g = tool_call_grammar(fmt.tool_format(), cr.tools, cr.tool_choice_name, cr.parallel_tool_calls);
+    gparam = "tools";
+    if (!g) return error_response(api_error(400, g.status().message()));
+    gbnf = g.value();
+  }
+  std::shared_ptr<Grammar> grammar;
+  if (!gbnf.empty()) {
+    auto g = grammar_for(gbnf);
+    if (!g) {
+      ApiError e = api_error(400, gparam + ": " + g.status().message());
+      e.param = gparam;
+      return error_response(e);
+    }
+    grammar = g.value();
   }
   const int n_ctx = engine_.n_ctx();
   // No token covers more text than the longest piece: a prompt longer than n_ctx of them cannot fit, and is
@@ -261,7 +518,7 @@ HttpResponse ApiServer::completion(const HttpRequest& req, bool chat) {
                                     "invalid_request_error", "context_length_exceeded"));
   // Templates that write BOS themselves get no second one; control markers become their tokens in chats.
   const bool has_bos = !bos_text.empty() && text.rfind(bos_text, 0) == 0;
-  std::vector<int32_t> prompt = tok.encode(text, !has_bos, chat && opts_.chat_template != ChatTemplate::kPlain);
+  std::vector<int32_t> prompt = tok.encode(text, !has_bos, chat && fmt.uses_markers());
   GenerateOptions go;
   go.sampling.temperature = (float)cr.temperature;
   go.sampling.top_p = (float)cr.top_p;
@@ -273,7 +530,15 @@ HttpResponse ApiServer::completion(const HttpRequest& req, bool chat) {
   go.sampling.seed = cr.seed >= 0 ? (uint64_t)cr.seed : std::random_device{}();
   go.stop_strings = cr.stop;
   if (chat)
-    for (const std::string& s : chat_stop_strings(opts_.chat_template)) go.stop_strings.push_back(s);
+    for (const std::string& s : fmt.stop_strings()) go.stop_strings.push_back(s);
+  go.sampling.grammar = grammar;
+  go.logprobs = cr.logprobs ? cr.top_logprobs : -1;
+  ReplyShape shape;
+  shape.tools =
+      chat && cr.tool_choice != "none" && !cr.tools.empty() && !grammar ? true : cr.tool_choice == "required" || cr.tool_choice == "function";
+  shape.forced = cr.tool_choice == "required" || cr.tool_choice == "function";
+  shape.format = fmt.tool_format();
+  shape.logprobs = cr.logprobs;
   // The checks every generation passes (sampling parameters, prompt ids and length), as Engine::generate.
   const Status valid = Sequence::check(engine_, prompt, go);
   if (!valid.is_ok()) {
@@ -302,8 +567,8 @@ HttpResponse ApiServer::completion(const HttpRequest& req, bool chat) {
   result.prompt_tokens = (int)prompt.size();
   HttpResponse res;
   const int timeout_s = (int)std::chrono::duration_cast<std::chrono::seconds>(opts_.http.request_timeout).count();
-  res.pending =
-      std::make_shared<CompletionPending>(scheduler_->submit(std::move(prompt), go), std::move(result), chat, cr.stream, cr.include_usage, timeout_s);
+  res.pending = std::make_shared<CompletionPending>(scheduler_->submit(std::move(prompt), go), std::move(result), chat, cr.stream, cr.include_usage,
+                                                    timeout_s, shape, tok);
   res.streamed = cr.stream;
   if (cr.stream) {
     res.content_type = "text/event-stream";

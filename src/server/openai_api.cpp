@@ -6,6 +6,7 @@
 namespace pocket {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 json ApiError::body() const {
   return {{"error",
@@ -63,27 +64,16 @@ bool check_fields(const json& j, bool chat, ApiError* e) {
                                       "stop",
                                       "stream",
                                       "stream_options",
+                                      "logprobs",
+                                      "top_logprobs",
+                                      "tools",
+                                      "tool_choice",
+                                      "parallel_tool_calls",
+                                      "response_format",
+                                      "grammar",
                                       "user"};  // user: the caller's end-user id, metadata only
-  static const char* const kLater[] = {"logprobs",
-                                       "top_logprobs",
-                                       "tools",
-                                       "tool_choice",
-                                       "functions",
-                                       "function_call",
-                                       "parallel_tool_calls",
-                                       "response_format",
-                                       "logit_bias",
-                                       "echo",
-                                       "best_of",
-                                       "suffix",
-                                       "store",
-                                       "metadata",
-                                       "modalities",
-                                       "service_tier",
-                                       "audio",
-                                       "prediction",
-                                       "reasoning_effort",
-                                       "web_search_options"};
+  static const char* const kLater[] = {"functions", "function_call", "logit_bias",   "echo",  "best_of",    "suffix",           "store",
+                                       "metadata",  "modalities",    "service_tier", "audio", "prediction", "reasoning_effort", "web_search_options"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     if (k == (chat ? "messages" : "prompt") || it.value().is_null()) continue;  // null: not given
@@ -99,6 +89,203 @@ bool check_fields(const json& j, bool chat, ApiError* e) {
 
 }  // namespace
 
+namespace {
+
+// Text parts ([{type: "text", text}]) joined, a string as is; null only where allow_null.
+bool message_text(const ordered_json& c, const std::string& p, bool allow_null, std::string* out, bool* is_null, ApiError* e) {
+  *is_null = false;
+  if (c.is_string()) {
+    *out = c.get<std::string>();
+    return true;
+  }
+  if (c.is_null() && allow_null) {
+    *is_null = true;
+    return true;
+  }
+  if (c.is_array()) {
+    out->clear();
+    for (const auto& part : c) {
+      if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") || !part["text"].is_string())
+        return bad(e, p + ".content", "only text parts are supported");
+      *out += part["text"].get<std::string>();
+    }
+    return true;
+  }
+  return bad(e, p + ".content", allow_null ? "must be a string, an array of text parts or null" : "must be a string or an array of text parts");
+}
+
+bool parse_messages(const ordered_json& j, CompletionRequest* r, ApiError* e) {
+  if (!j.contains("messages")) return bad(e, "messages", "is required");
+  const ordered_json& m = j["messages"];
+  if (!m.is_array() || m.empty()) return bad(e, "messages", "must be a non-empty array");
+  for (size_t i = 0; i < m.size(); ++i) {
+    const std::string p = "messages[" + std::to_string(i) + "]";
+    if (!m[i].is_object()) return bad(e, p, "must be an object with role and content");
+    if (!m[i].contains("role") || !m[i]["role"].is_string()) return bad(e, p + ".role", "must be a string");
+    const std::string role = m[i]["role"].get<std::string>();
+    if (role != "system" && role != "developer" && role != "user" && role != "assistant" && role != "tool")
+      return bad(e, p + ".role", "must be system, developer, user, assistant or tool, got '" + role + "'");
+    for (auto it = m[i].begin(); it != m[i].end(); ++it) {
+      const std::string& k = it.key();
+      const bool known = k == "role" || k == "content" || k == "name" || (k == "tool_calls" && role == "assistant") ||
+                         (k == "tool_call_id" && role == "tool") || (k == "refusal" && it.value().is_null()) ||
+                         (k == "reasoning_content" && role == "assistant" && it.value().is_string());
+      if (!known) return bad(e, p + "." + k, "is not supported for a " + role + " message");
+    }
+    ordered_json out = {{"role", role}};
+    const bool has_calls = role == "assistant" && m[i].contains("tool_calls") && !m[i]["tool_calls"].is_null();
+    std::string text;
+    bool is_null = false;
+    if (!message_text(m[i].contains("content") ? m[i]["content"] : ordered_json(), p, has_calls, &text, &is_null, e)) return false;
+    out["content"] = is_null ? ordered_json() : ordered_json(text);
+    if (m[i].contains("name")) {
+      if (!m[i]["name"].is_string()) return bad(e, p + ".name", "must be a string");
+      out["name"] = m[i]["name"];
+    }
+    if (m[i].contains("reasoning_content")) out["reasoning_content"] = m[i]["reasoning_content"];
+    if (has_calls) {
+      const ordered_json& calls = m[i]["tool_calls"];
+      if (!calls.is_array()) return bad(e, p + ".tool_calls", "must be an array");
+      ordered_json list = ordered_json::array();
+      for (size_t c = 0; c < calls.size(); ++c) {
+        const std::string cp = p + ".tool_calls[" + std::to_string(c) + "]";
+        const ordered_json& call = calls[c];
+        if (!call.is_object() || !call.contains("function") || !call["function"].is_object())
+          return bad(e, cp, "must be {id, type: function, function}");
+        if (call.contains("type") && call["type"] != "function") return bad(e, cp + ".type", "must be function");
+        const ordered_json& fn = call["function"];
+        if (!fn.contains("name") || !fn["name"].is_string()) return bad(e, cp + ".function.name", "must be a string");
+        if (!fn.contains("arguments") || !fn["arguments"].is_string()) return bad(e, cp + ".function.arguments", "must be a JSON string");
+        if (ordered_json::parse(fn["arguments"].get<std::string>(), nullptr, false).is_discarded())
+          return bad(e, cp + ".function.arguments", "is not valid JSON");
+        list.push_back({{"id", call.value("id", "call_" + std::to_string(c))},
+                        {"type", "function"},
+                        {"function", {{"name", fn["name"]}, {"arguments", fn["arguments"]}}}});
+      }
+      out["tool_calls"] = list;
+    }
+    if (role == "tool") {
+      if (!m[i].contains("tool_call_id") || !m[i]["tool_call_id"].is_string()) return bad(e, p + ".tool_call_id", "must be a string");
+      out["tool_call_id"] = m[i]["tool_call_id"];
+    }
+    r->messages_json.push_back(out);
+    r->messages.push_back({role, text});
+  }
+  return true;
+}
+
+bool valid_function_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
+bool parse_tools(const ordered_json& j, CompletionRequest* r, ApiError* e) {
+  if (j.contains("tools") && !j["tools"].is_null()) {
+    const ordered_json& t = j["tools"];
+    if (!t.is_array()) return bad(e, "tools", "must be an array");
+    for (size_t i = 0; i < t.size(); ++i) {
+      const std::string p = "tools[" + std::to_string(i) + "]";
+      if (!t[i].is_object() || t[i].value("type", "") != "function" || !t[i].contains("function") || !t[i]["function"].is_object())
+        return bad(e, p, "must be {type: \"function\", function: {name, description, parameters}}");
+      for (auto it = t[i].begin(); it != t[i].end(); ++it)
+        if (it.key() != "type" && it.key() != "function") return bad(e, p + "." + it.key(), "is not supported");
+      const ordered_json& fn = t[i]["function"];
+      for (auto it = fn.begin(); it != fn.end(); ++it)
+        if (it.key() != "name" && it.key() != "description" && it.key() != "parameters" && it.key() != "strict")
+          return bad(e, p + ".function." + it.key(), "is not supported");
+      if (!fn.contains("name") || !fn["name"].is_string() || !valid_function_name(fn["name"].get<std::string>()))
+        return bad(e, p + ".function.name", "must be 1 to 64 of a-z, A-Z, 0-9, _ and -");
+      for (const auto& prev : r->tools)
+        if (prev["function"]["name"] == fn["name"]) return bad(e, p + ".function.name", "'" + fn["name"].get<std::string>() + "' is given twice");
+      if (fn.contains("parameters") && !fn["parameters"].is_object()) return bad(e, p + ".function.parameters", "must be a JSON Schema object");
+      if (fn.contains("description") && !fn["description"].is_string()) return bad(e, p + ".function.description", "must be a string");
+      r->tools.push_back(t[i]);
+    }
+  }
+  if (j.contains("tool_choice") && !j["tool_choice"].is_null()) {
+    const ordered_json& c = j["tool_choice"];
+    if (c.is_string()) {
+      r->tool_choice = c.get<std::string>();
+      if (r->tool_choice != "none" && r->tool_choice != "auto" && r->tool_choice != "required")
+        return bad(e, "tool_choice", "must be none, auto, required or {type: function, function: {name}}");
+    } else if (c.is_object() && c.value("type", "") == "function" && c.contains("function") && c["function"].is_object() &&
+               c["function"].contains("name") && c["function"]["name"].is_string()) {
+      r->tool_choice = "function";
+      r->tool_choice_name = c["function"]["name"].get<std::string>();
+      bool found = false;
+      for (const auto& t : r->tools) found = found || t["function"]["name"] == r->tool_choice_name;
+      if (!found) return bad(e, "tool_choice.function.name", "'" + r->tool_choice_name + "' is not one of the tools");
+    } else {
+      return bad(e, "tool_choice", "must be none, auto, required or {type: function, function: {name}}");
+    }
+    if (r->tools.empty() && r->tool_choice != "none" && r->tool_choice != "auto") return bad(e, "tool_choice", "needs tools");
+  }
+  if (j.contains("parallel_tool_calls") && !j["parallel_tool_calls"].is_null()) {
+    if (!j["parallel_tool_calls"].is_boolean()) return bad(e, "parallel_tool_calls", "must be true or false");
+    r->parallel_tool_calls = j["parallel_tool_calls"].get<bool>();
+  }
+  if (r->tools.empty()) r->tool_choice = "none";
+  return true;
+}
+
+bool parse_output_constraints(const ordered_json& j, bool chat, CompletionRequest* r, ApiError* e) {
+  if (j.contains("response_format") && !j["response_format"].is_null()) {
+    const ordered_json& f = j["response_format"];
+    if (!f.is_object() || !f.contains("type") || !f["type"].is_string())
+      return bad(e, "response_format", "must be {type: text | json_object | json_schema}");
+    r->response_format = f["type"].get<std::string>();
+    for (auto it = f.begin(); it != f.end(); ++it)
+      if (it.key() != "type" && !(it.key() == "json_schema" && r->response_format == "json_schema"))
+        return bad(e, "response_format." + it.key(), "is not supported for type " + r->response_format);
+    if (r->response_format == "json_schema") {
+      if (!f.contains("json_schema") || !f["json_schema"].is_object())
+        return bad(e, "response_format.json_schema", "is required: {name, schema, strict}");
+      const ordered_json& js = f["json_schema"];
+      for (auto it = js.begin(); it != js.end(); ++it)
+        if (it.key() != "name" && it.key() != "schema" && it.key() != "strict" && it.key() != "description")
+          return bad(e, "response_format.json_schema." + it.key(), "is not supported");
+      if (!js.contains("name") || !js["name"].is_string()) return bad(e, "response_format.json_schema.name", "must be a string");
+      if (js.contains("strict") && !js["strict"].is_null() && !js["strict"].is_boolean())
+        return bad(e, "response_format.json_schema.strict", "must be true or false");
+      r->json_schema = js.contains("schema") ? js["schema"] : ordered_json::object();
+    } else if (r->response_format != "text" && r->response_format != "json_object") {
+      return bad(e, "response_format.type", "must be text, json_object or json_schema, got '" + r->response_format + "'");
+    }
+  }
+  if (j.contains("grammar") && !j["grammar"].is_null()) {
+    if (!j["grammar"].is_string() || j["grammar"].get<std::string>().empty()) return bad(e, "grammar", "must be a GBNF grammar string");
+    if (r->response_format != "text") return bad(e, "grammar", "cannot be combined with response_format " + r->response_format);
+    r->grammar = j["grammar"].get<std::string>();
+  }
+  if (r->tool_choice != "none" && r->tool_choice != "auto" && (r->response_format != "text" || !r->grammar.empty()))
+    return bad(e, "tool_choice", "a required or named tool choice cannot be combined with response_format or grammar");
+  if (chat) {
+    if (j.contains("logprobs") && !j["logprobs"].is_null()) {
+      if (!j["logprobs"].is_boolean()) return bad(e, "logprobs", "must be true or false");
+      r->logprobs = j["logprobs"].get<bool>();
+    }
+    if (j.contains("top_logprobs") && !j["top_logprobs"].is_null()) {
+      if (!j["top_logprobs"].is_number_integer() || j["top_logprobs"].get<int64_t>() < 0 || j["top_logprobs"].get<int64_t>() > 20)
+        return bad(e, "top_logprobs", "must be an integer in [0, 20]");
+      r->top_logprobs = (int)j["top_logprobs"].get<int64_t>();
+      if (!r->logprobs && r->top_logprobs > 0) return bad(e, "top_logprobs", "needs logprobs: true");
+    }
+  } else if (j.contains("logprobs") && !j["logprobs"].is_null()) {  // completions: the number of alternatives
+    if (!j["logprobs"].is_number_integer() || j["logprobs"].get<int64_t>() < 0 || j["logprobs"].get<int64_t>() > 5)
+      return bad(e, "logprobs", "must be an integer in [0, 5] for /v1/completions");
+    r->logprobs = true;
+    r->top_logprobs = (int)j["logprobs"].get<int64_t>();
+  }
+  if (!chat && j.contains("top_logprobs") && !j["top_logprobs"].is_null()) return bad(e, "top_logprobs", "is a chat parameter (use logprobs: N)");
+  if (!chat && (!r->tools.empty() || (j.contains("tool_choice") && !j["tool_choice"].is_null())))
+    return bad(e, "tools", "tools are a /v1/chat/completions parameter");
+  return true;
+}
+
+}  // namespace
+
 bool parse_completion_request(const std::string& body, bool chat, CompletionRequest* r, ApiError* e) {
   const json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) return bad(e, "", "request body is not valid JSON");
@@ -109,32 +296,9 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
     if (!j["model"].is_string()) return bad(e, "model", "must be a string");
     r->model = j["model"].get<std::string>();
   }
+  const ordered_json oj = ordered_json::parse(body, nullptr, false);  // key order kept (schemas, tools)
   if (chat) {
-    if (!j.contains("messages")) return bad(e, "messages", "is required");
-    const json& m = j["messages"];
-    if (!m.is_array() || m.empty()) return bad(e, "messages", "must be a non-empty array");
-    for (size_t i = 0; i < m.size(); ++i) {
-      const std::string p = "messages[" + std::to_string(i) + "]";
-      if (!m[i].is_object()) return bad(e, p, "must be an object with role and content");
-      if (!m[i].contains("role") || !m[i]["role"].is_string()) return bad(e, p + ".role", "must be a string");
-      ChatMessage msg;
-      msg.role = m[i]["role"].get<std::string>();
-      if (msg.role != "system" && msg.role != "user" && msg.role != "assistant")
-        return bad(e, p + ".role", "must be system, user or assistant, got '" + msg.role + "'");
-      const json& c = m[i].contains("content") ? m[i]["content"] : json();
-      if (c.is_string()) {
-        msg.content = c.get<std::string>();
-      } else if (c.is_array()) {  // [{type: "text", text: ...}, ...]
-        for (const json& part : c) {
-          if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") || !part["text"].is_string())
-            return bad(e, p + ".content", "only text parts are supported");
-          msg.content += part["text"].get<std::string>();
-        }
-      } else {
-        return bad(e, p + ".content", "must be a string or an array of text parts");
-      }
-      r->messages.push_back(std::move(msg));
-    }
+    if (!parse_messages(oj, r, e)) return false;
   } else {
     if (!j.contains("prompt")) return bad(e, "prompt", "is required");
     const json& p = j["prompt"];
@@ -187,6 +351,7 @@ bool parse_completion_request(const std::string& body, bool chat, CompletionRequ
     if (!j["stream"].is_boolean()) return bad(e, "stream", "must be true or false");
     r->stream = j["stream"].get<bool>();
   }
+  if (!parse_tools(oj, r, e) || !parse_output_constraints(oj, chat, r, e)) return false;
   if (j.contains("stream_options") && !j["stream_options"].is_null()) {
     const json& so = j["stream_options"];
     if (!so.is_object()) return bad(e, "stream_options", "must be an object");
@@ -231,12 +396,53 @@ json usage_json(const CompletionResult& r) {
   return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens}, {"total_tokens", r.prompt_tokens + r.completion_tokens}};
 }
 
+json logprob_entry(const TokenLogprobJson& t) {
+  auto bytes = [](const std::string& s) {
+    json b = json::array();
+    for (unsigned char c : s) b.push_back((int)c);
+    return b;
+  };
+  json top = json::array();
+  for (const auto& [tok, lp] : t.top) top.push_back({{"token", tok}, {"logprob", lp}, {"bytes", bytes(tok)}});
+  return {{"token", t.token}, {"logprob", t.logprob}, {"bytes", bytes(t.token)}, {"top_logprobs", top}};
+}
+
+json logprobs_json(const std::vector<TokenLogprobJson>& lps, bool chat) {
+  if (chat) {
+    json content = json::array();
+    for (const auto& t : lps) content.push_back(logprob_entry(t));
+    return {{"content", content}, {"refusal", nullptr}};
+  }
+  // /v1/completions' legacy shape: parallel arrays, top alternatives as {token: logprob} maps.
+  json tokens = json::array(), lp = json::array(), top = json::array(), offset = json::array();
+  size_t at = 0;
+  for (const auto& t : lps) {
+    tokens.push_back(t.token);
+    lp.push_back(t.logprob);
+    json m = json::object();
+    for (const auto& [tok, v] : t.top) m[tok] = v;
+    top.push_back(m);
+    offset.push_back(at);
+    at += t.token.size();
+  }
+  return {{"tokens", tokens}, {"token_logprobs", lp}, {"top_logprobs", top}, {"text_offset", offset}};
+}
+
+json tool_calls_json(const std::vector<ToolCall>& calls) {
+  json out = json::array();
+  for (const ToolCall& c : calls) out.push_back({{"id", c.id}, {"type", "function"}, {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+  return out;
+}
+
 json completion_response(const CompletionResult& r, bool chat) {
-  json choice = {{"index", 0}, {"finish_reason", r.finish_reason}, {"logprobs", nullptr}};
-  if (chat)
-    choice["message"] = {{"role", "assistant"}, {"content", r.text}};
-  else
+  json choice = {{"index", 0}, {"finish_reason", r.finish_reason}, {"logprobs", r.want_logprobs ? logprobs_json(r.logprobs, chat) : json()}};
+  if (chat) {
+    json msg = {{"role", "assistant"}, {"content", r.tool_calls.empty() || !r.text.empty() ? json(r.text) : json()}};
+    if (!r.tool_calls.empty()) msg["tool_calls"] = tool_calls_json(r.tool_calls);
+    choice["message"] = msg;
+  } else {
     choice["text"] = r.text;
+  }
   return {{"id", r.id},
           {"object", chat ? "chat.completion" : "text_completion"},
           {"created", r.created},
@@ -245,12 +451,15 @@ json completion_response(const CompletionResult& r, bool chat) {
           {"usage", usage_json(r)}};
 }
 
-json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish, bool first) {
-  json choice = {{"index", 0}, {"finish_reason", finish.empty() ? json() : json(finish)}, {"logprobs", nullptr}};
+json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish, bool first,
+                      const std::vector<TokenLogprobJson>* logprobs, const json* tool_call_deltas) {
+  json lp = r.want_logprobs && logprobs && !logprobs->empty() ? logprobs_json(*logprobs, chat) : json();
+  json choice = {{"index", 0}, {"finish_reason", finish.empty() ? json() : json(finish)}, {"logprobs", lp}};
   if (chat) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";
-    if (!text.empty() || (first && finish.empty())) delta["content"] = text;
+    if (!text.empty() || (first && finish.empty() && !tool_call_deltas)) delta["content"] = text;
+    if (tool_call_deltas) delta["tool_calls"] = *tool_call_deltas;
     choice["delta"] = delta;
   } else {
     choice["text"] = text;

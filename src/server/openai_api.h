@@ -33,6 +33,20 @@ struct CompletionRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  // Chat: the messages as sent (checked; text parts joined into one string) for the model's template.
+  nlohmann::ordered_json messages_json = nlohmann::ordered_json::array();
+  // Tools: the function tools as sent; tool_choice none, auto, required or function (tool_choice_name).
+  nlohmann::ordered_json tools = nlohmann::ordered_json::array();
+  std::string tool_choice = "auto", tool_choice_name;
+  bool parallel_tool_calls = true;
+  // Constrained output: response_format text, json_object or json_schema (json_schema holds it); or a
+  // GBNF grammar (llama.cpp's extension field "grammar").
+  std::string response_format = "text";
+  nlohmann::ordered_json json_schema;
+  std::string grammar;
+  // Log-probabilities: chat logprobs + top_logprobs (0..20); completions logprobs = top count (0..5).
+  bool logprobs = false;
+  int top_logprobs = 0;
 };
 
 // Returns false and fills *err for a request that cannot be served. Every field is read, neutral (null,
@@ -47,14 +61,32 @@ const FieldNames& openai_field_names();
 // JSON name, is `param` and is named so in the message ("top_p must be in (0, 1]").
 ApiError request_error(const Status& s);
 
+struct ToolCall {
+  std::string id, name, arguments;  // arguments: the JSON text as the model wrote it
+};
+
+// One generated token's log-probability and the most likely alternatives (OpenAI's logprobs.content[i]).
+struct TokenLogprobJson {
+  std::string token;
+  double logprob = 0;
+  std::vector<std::pair<std::string, double>> top;
+};
+nlohmann::json logprob_entry(const TokenLogprobJson& t);
+
 struct CompletionResult {
   std::string id, model, text, finish_reason;
+  std::vector<ToolCall> tool_calls;  // non-empty: finish_reason "tool_calls", content null unless text
+  bool want_logprobs = false;
+  std::vector<TokenLogprobJson> logprobs;
   int64_t created = 0;
   int prompt_tokens = 0, completion_tokens = 0;
 };
 nlohmann::json completion_response(const CompletionResult& r, bool chat);
 // One streamed chunk: text (may be empty), finish_reason ("" while going on).
-nlohmann::json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish_reason, bool first);
+// With logprobs: this chunk's tokens; with tool_call_deltas: delta.tool_calls (OpenAI's fragments).
+nlohmann::json completion_chunk(const CompletionResult& r, bool chat, const std::string& text, const std::string& finish_reason, bool first,
+                                const std::vector<TokenLogprobJson>* logprobs = nullptr, const nlohmann::json* tool_call_deltas = nullptr);
+nlohmann::json tool_calls_json(const std::vector<ToolCall>& calls);
 nlohmann::json usage_json(const CompletionResult& r);
 // JSON text with invalid UTF-8 (a model can emit broken byte sequences, a URL can hold any bytes)
 // replaced by U+FFFD instead of throwing.

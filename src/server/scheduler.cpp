@@ -38,6 +38,18 @@ void Job::push(const std::string& text) {
   if (notify) notify();
 }
 
+void Job::push_logprobs(const std::vector<TokenLogprob>& all) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (size_t i = logprobs_seen_; i < all.size(); ++i) logprobs_.push_back(all[i]);
+  logprobs_seen_ = std::max(logprobs_seen_, all.size());
+}
+
+void Job::take_logprobs(std::vector<TokenLogprob>* out) {
+  std::lock_guard<std::mutex> lk(mu_);
+  out->insert(out->end(), logprobs_.begin(), logprobs_.end());
+  logprobs_.clear();
+}
+
 void Job::finish(const std::string& reason, int n_generated, const std::string& error) {
   std::function<void()> notify;
   {
@@ -188,7 +200,9 @@ void Scheduler::admit() {
     best->cached.resize(keep);
     best->s = std::move(seq).value();
     best->s->set_cached((int)keep);
-    best->round = best->drafter ? std::make_unique<SpeculativeRound>(*best->drafter, spec_opts_, job->options().sampling) : nullptr;
+    // Grammars and log-probabilities follow each sampled position: those requests decode plainly.
+    const bool plain = job->options().sampling.grammar || job->options().logprobs >= 0;
+    best->round = best->drafter && !plain ? std::make_unique<SpeculativeRound>(*best->drafter, spec_opts_, job->options().sampling) : nullptr;
     best->job = job;
     job->set_reused((int)keep);
     m_.reused_tokens += keep;
@@ -332,6 +346,7 @@ void Scheduler::step() {
     } else {
       s.s->step(row);
     }
+    if (!s.s->logprobs().empty()) s.job->push_logprobs(s.s->logprobs());
     generated += s.n_generated() - before;
     s.job->set_progress(s.n_generated());
     if (s.s->finished()) end_job(s, s.s->finish_reason(), s.s->error());

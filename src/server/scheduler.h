@@ -48,8 +48,12 @@ class Job {
   int n_generated() const { return n_generated_; }
   int n_reused() const { return n_reused_; }  // prompt tokens whose KV was reused from an earlier request
 
+  // Log-probabilities of the tokens generated since the last call (GenerateOptions::logprobs >= 0).
+  void take_logprobs(std::vector<TokenLogprob>* out);
+
   // Scheduler side.
   void push(const std::string& text);
+  void push_logprobs(const std::vector<TokenLogprob>& all);  // all so far: the new tail is kept
   void finish(const std::string& reason, int n_generated, const std::string& error = "");
   void set_reused(int n) { n_reused_ = n; }
   void set_progress(int n_generated) { progress_ = n_generated; }  // after each step
@@ -63,6 +67,8 @@ class Job {
   std::function<void()> notify_;
   std::condition_variable cv_;
   std::deque<std::string> text_;
+  std::vector<TokenLogprob> logprobs_;
+  size_t logprobs_seen_ = 0;
   bool done_ = false;
   std::string reason_, error_;
   int n_prompt_ = (int)prompt_.size(), n_generated_ = 0, n_reused_ = 0;

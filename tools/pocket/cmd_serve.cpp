@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "core/mapped_file.h"
 #include "engine/engine.h"
 #include "server/api_server.h"
 #include "server/scheduler.h"
@@ -20,7 +21,7 @@ EngineOptions serve_engine_defaults() {
 }
 
 struct ServeArgs {
-  std::string model, host = "127.0.0.1", chat_template, api_key, name, cors_origin;
+  std::string model, host = "127.0.0.1", chat_template, chat_template_file, api_key, name, cors_origin;
   int port = 8080;
   bool metrics_public = false;
   int max_queue = 64;
@@ -52,12 +53,30 @@ int serve(const ServeArgs& a) {
   // Idle keep-alive connections: enough for every sequence's client and a few browser tabs each.
   so.http.max_idle_connections = std::max(64, 16 * eo.n_parallel);
   const std::string jinja = engine.value()->model().file().get_string_or("tokenizer.chat_template", "");
+  std::optional<ChatTemplate> family;
   if (!a.chat_template.empty()) {
     auto t = chat_template_from_name(a.chat_template);
     if (!t) return fail(t.status());
-    so.chat_template = t.value();
-  } else {
-    so.chat_template = detect_chat_template(jinja);
+    family = t.value();
+  }
+  std::string jinja_src = jinja;
+  if (!a.chat_template_file.empty()) {
+    auto t = read_text_file(a.chat_template_file, 1u << 20);
+    if (!t) return fail(t.status());
+    jinja_src = t.value();
+    if (family) return fail("give --chat-template or --chat-template-file, not both");
+  }
+  {
+    const Vocab& v = engine.value()->tokenizer().vocab();
+    auto special = [&](int32_t id) { return id >= 0 ? engine.value()->tokenizer().token_to_piece(id, true) : std::string(); };
+    auto f = ChatFormatter::create(jinja_src, family, special(v.bos), special(v.eos));
+    if (!f && !a.chat_template_file.empty()) return fail(a.chat_template_file + ": " + f.status().message());
+    if (!f) {  // the file's template: said, and the family its markers name is used instead
+      std::fprintf(stderr, "pocket serve: warning: %s; using the hand-written '%s' template\n", f.status().message().c_str(),
+                   chat_template_name(detect_chat_template(jinja)));
+      f = ChatFormatter::create("", detect_chat_template(jinja), special(v.bos), special(v.eos));
+    }
+    so.chat = std::make_shared<const ChatFormatter>(std::move(f).value());
   }
   // Speculative decoding: each sequence gets its own drafter (its own draft state), sharing the threads.
   ServerSpeculation spec;
@@ -77,8 +96,8 @@ int serve(const ServeArgs& a) {
   std::string bind_error;
   const int port = server.bind(a.host, a.port, &bind_error);
   if (port < 0) return fail("--host/--port " + bind_error + ": cannot listen (in use, or not a local address)");
-  std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template %s%s\n", so.model_id.c_str(), eo.n_parallel,
-               engine.value()->n_ctx(), chat_template_name(so.chat_template), jinja.empty() ? " (none in the file)" : "");
+  std::fprintf(stderr, "pocket serve: %s, %d parallel sequences x %d positions, chat template: %s%s\n", so.model_id.c_str(), eo.n_parallel,
+               engine.value()->n_ctx(), so.chat->describe().c_str(), jinja.empty() ? " (none in the file)" : "");
   if (a.draft.spec.any()) std::fprintf(stderr, "pocket serve: speculative decoding on every sequence\n");
   std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", a.host.c_str(), port);
   std::fflush(stderr);
@@ -99,6 +118,7 @@ Runner register_serve(CLI::App& app) {
   sub->add_option("-c,--ctx", a->engine.n_ctx, "context per sequence (0: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
   sub->add_option("-t,--threads", a->engine.n_threads, "threads")->check(CLI::Range(1, 256));
   sub->add_option("-b,--batch", a->engine.max_batch, "tokens per forward step across all sequences")->check(CLI::Range(1, 4096));
+  sub->add_option("--chat-template-file", a->chat_template_file, "a Jinja chat template to use instead of the file's")->check(CLI::ExistingFile);
   sub->add_option("--chat-template", a->chat_template, "plain, llama2, llama3, chatml, zephyr, phi3, gemma (default: from the file)");
   sub->add_option("--api-key", a->api_key, "require Authorization: Bearer KEY on /v1/* and /metrics");
   sub->add_flag("--metrics-public", a->metrics_public, "/metrics without the API key");
