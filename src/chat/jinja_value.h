@@ -37,8 +37,8 @@ class Object {
   const Value* find(const std::string& key) const;
   void set(const std::string& key, Value v);
   bool erase(const std::string& key);
-  size_t size() const { return items_.size(); }
-  const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
+  size_t size() const;  // (defined below Value: clang wants the element type complete)
+  const std::vector<std::pair<std::string, Value>>& items() const;
 
  private:
   std::vector<std::pair<std::string, Value>> items_;
@@ -79,6 +79,9 @@ struct Value {
   std::string raw_string() const;
   const char* type_name() const;
 };
+
+inline size_t Object::size() const { return items_.size(); }
+inline const std::vector<std::pair<std::string, Value>>& Object::items() const { return items_; }
 
 // Loose (==) and strict (===, the `in` operator's) equality of the values' JavaScript values.
 bool loose_equals(const Value& a, const Value& b);

@@ -18,6 +18,7 @@ struct GenerateOptions {
   SamplingParams sampling;
   std::vector<std::string> stop_strings;  // generation ends before the first occurrence
   bool stop_on_bos = true;                // a generated BOS ends the text (llama2.c-trained models' end of story)
+  bool ignore_eos = false;                // EOS/EOT never sampled (their logits at -inf): generate n_predict tokens
   int logprobs = -1;                      // >= 0: record each generated token's log-probability and this many alternatives
 };
 

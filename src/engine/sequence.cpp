@@ -41,6 +41,7 @@ Sequence::Sequence(const Engine& engine, std::vector<int32_t> prompt, const Gene
       tokens_(std::move(prompt)) {
   for (int32_t t : tokens_) sampler_.accept(t);
   n_logprobs_ = opts.logprobs;
+  ignore_eos_ = opts.ignore_eos;
   n_vocab_ = engine.model().config().n_vocab;
   stats_.n_prompt = (int)tokens_.size();
   if (limit_ <= 0) stats_.stop_reason = FinishReason::kLength;
@@ -116,6 +117,12 @@ bool Sequence::step(const float* logits) {
     const double lse = mx + std::log(sum);
     for (int64_t i = 0; i < n_vocab_; ++i) row_logprobs_[(size_t)i] = (float)((double)logits[i] - lse);
     row_valid_ = true;
+  }
+  if (ignore_eos_) {
+    row_copy_.assign(logits, logits + n_vocab_);
+    for (int32_t e : {vocab_.eos, vocab_.eot})
+      if (e >= 0 && e < n_vocab_) row_copy_[(size_t)e] = -INFINITY;
+    return take(sampler_.sample(row_copy_.data()));
   }
   return take(sampler_.sample(logits));
 }

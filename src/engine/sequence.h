@@ -111,6 +111,8 @@ class Sequence {
   GenerateStats stats_;
   std::vector<float> p_dense_, q_dense_;
   int n_logprobs_ = -1;
+  bool ignore_eos_ = false;
+  std::vector<float> row_copy_;  // ignore_eos: the row with the end tokens masked
   int64_t n_vocab_ = 0;
   std::vector<TokenLogprob> logprobs_;
   std::vector<float> row_logprobs_;  // [n_vocab] log-softmax of the row the pending token was sampled from
