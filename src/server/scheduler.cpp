@@ -349,7 +349,10 @@ void Scheduler::step() {
     if (!s.s->logprobs().empty()) s.job->push_logprobs(s.s->logprobs());
     generated += s.n_generated() - before;
     s.job->set_progress(s.n_generated());
-    if (s.s->finished()) end_job(s, s.s->finish_reason(), s.s->error());
+    if (s.s->finished()) {
+      const std::string err = s.s->error();  // a copy: end_job destroys the sequence that holds it
+      end_job(s, s.s->finish_reason(), err);
+    }
   }
   std::lock_guard<std::mutex> lk(mu_);
   count_kv_blocks();
