@@ -344,6 +344,9 @@ class Converter {
     bound("exclusiveMaximum", true, false);
     if (lo == -INFINITY && hi == INFINITY) return primitive("integer");
     if (lo > hi) fail(path, "the bounds leave no integer");
+    // Written out as digits below: beyond 10^15 a double no longer holds every integer.
+    if (std::fabs(lo) > 1e15 && std::isfinite(lo)) fail(join_path(path, "minimum"), "bounds beyond 10^15 are not supported");
+    if (std::fabs(hi) > 1e15 && std::isfinite(hi)) fail(join_path(path, "maximum"), "bounds beyond 10^15 are not supported");
     if (hi - lo < kMaxIntRange) {
       std::string body;
       for (double v = lo; v <= hi; ++v) body += (body.empty() ? "" : " | ") + gbnf_literal(std::to_string((long long)v));

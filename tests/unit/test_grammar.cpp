@@ -184,6 +184,7 @@ TEST(JsonSchema, UnsupportedKeywordsAreErrorsNamingThem) {
   EXPECT_FALSE(json_schema_to_gbnf(ordered_json::parse(R"({"$ref": "#/$defs/missing"})")).is_ok());
   EXPECT_FALSE(json_schema_to_gbnf(ordered_json::parse(R"({"type": "object", "required": ["x"]})")).is_ok());
   EXPECT_FALSE(json_schema_to_gbnf(ordered_json::parse(R"({"type": "strange"})")).is_ok());
+  EXPECT_FALSE(json_schema_to_gbnf(ordered_json::parse(R"({"type": "integer", "minimum": 1e300, "maximum": 1e300})")).is_ok());
   EXPECT_TRUE(json_schema_to_gbnf(ordered_json::parse(R"({"type": "string", "format": "date-time", "description": "when"})")).is_ok());
 }
 
