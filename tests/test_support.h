@@ -1,11 +1,13 @@
 // Helpers shared by the tests: where the shared data lives, small file utilities.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
@@ -47,9 +49,13 @@ inline std::vector<float> read_f32(const std::string& p) {
   return v;
 }
 
+// A name unique to this process: the pid and a per-process nonce (a pid is reused, and a file a killed
+// test left behind must never be read as this one's).
 inline std::string temp_path(const std::string& name) {
+  static const std::string nonce =
+      std::to_string(std::random_device{}()) + "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/pocket_test_" + std::to_string(::getpid()) + "_" + name;
+  return std::string(tmp ? tmp : "/tmp") + "/pocket_test_" + std::to_string(::getpid()) + "_" + nonce + "_" + name;
 }
 
 struct CommandResult {

@@ -28,6 +28,7 @@ class ServerProcess {
   explicit ServerProcess(const std::string& args) {
     log_ = test::temp_path("serve" + std::to_string(counter_++) + ".log");
     const std::string cmd = "exec " + test::cli() + " serve --port 0 " + args + " 2>" + log_;
+    std::remove(log_.c_str());  // until the shell opens it, the log reads empty (never an older server's)
     pid_ = fork();
     if (pid_ == 0) {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
