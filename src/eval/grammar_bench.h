@@ -1,6 +1,6 @@
 // Grammar overhead: the same model, prompt and sampler generating freely and under a grammar,
-// alternating, in one process. The first constrained run starts with empty grammar caches (what the
-// first request with a new schema costs); later ones reuse them (what a server's repeated schema
+// alternating, in one process, after one free warm-up run. The first constrained run starts with empty
+// grammar caches (what the first request with a new schema costs); later ones reuse them (what a server's repeated schema
 // costs). Speed is per generated token, so runs of different lengths compare.
 #pragma once
 

@@ -41,37 +41,52 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
         const Matrix& w = *ws[i];
         const VecDotFn dot = kt.vec_dot[(int)w.type];
         const VecDotX4Fn dot4 = kt.vec_dot_x4[(int)w.type];
+        const VecDotTileFn tile = kt.vec_dot_tile[(int)w.type];
         int64_t r0, r1;
         split_range(w.rows, ith, nth, &r0, &r1);
         float* y = ys[i];
         float out4[4];
-        // Tokens in groups of 4 use the 4-token kernel; the rest (decode: all of them) use the 4-row
-        // kernel over groups of 4 rows where it was measured faster on this machine for this type and
-        // width (kernel_choice), else vec_dot row by row. Every result equals vec_dot's, whatever the grouping.
-        const int t4 = dot4 != nullptr ? t0 + (t1 - t0) / 4 * 4 : t0;
+        // Tokens in groups of 4 use the tile kernel over groups of 4 rows, else the 4-token kernel;
+        // the rest (decode: all of them) use the 4-row kernel over groups of 4 rows where it was
+        // measured faster on this machine for this type and width (kernel_choice), else vec_dot row by
+        // row. Every result equals vec_dot's, whatever the grouping.
+        // [t0, tt): tiles of kt.tile_tokens; [tt, t4): groups of 4; [t4, t1): one token at a time.
+        const int tt = tile != nullptr ? t0 + (t1 - t0) / kt.tile_tokens * kt.tile_tokens : t0;
+        const int t4 = dot4 != nullptr ? tt + (t1 - tt) / 4 * 4 : tt;
         const VecDotR4Fn dotr4 = t4 < t1 && kc.use_multi(w.type, cols) ? kt.vec_dot_r4[(int)w.type] : nullptr;
         int64_t r = r0;
-        if (dotr4 != nullptr) {
+        // Four rows at a time: the tile over the token groups (else the 4-token kernel per row), the
+        // 4-row kernel over the other tokens (else vec_dot per row).
+        if (tile != nullptr || dotr4 != nullptr) {
           for (; r + 4 <= r1; r += 4) {
             const uint8_t* wr = w.row(r);
-            for (int64_t j = 0; j < 4; ++j)
-              for (int t = t0; t < t4; t += 4) {
+            for (int t = t0; t < tt; t += kt.tile_tokens)
+              tile(cols, wr, w.row_bytes, xa + (size_t)t * arow, arow, y + (size_t)t * w.rows + r, (size_t)w.rows);
+            for (int t = tt; t < t4; t += 4) {
+              for (int64_t j = 0; j < 4; ++j) {
                 dot4(cols, wr + j * w.row_bytes, xa + (size_t)t * arow, arow, out4);
                 for (int q = 0; q < 4; ++q) y[(size_t)(t + q) * w.rows + r + j] = out4[q];
               }
+            }
             for (int t = t4; t < t1; ++t) {
-              dotr4(cols, wr, w.row_bytes, xa + (size_t)t * arow, out4);
-              for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = out4[q];
+              if (dotr4 != nullptr) {
+                dotr4(cols, wr, w.row_bytes, xa + (size_t)t * arow, out4);
+                for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = out4[q];
+              } else {
+                for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = dot(cols, wr + q * w.row_bytes, xa + (size_t)t * arow);
+              }
             }
           }
         }
         for (; r < r1; ++r) {
           const uint8_t* wr = w.row(r);
-          for (int t = t0; t < t4; t += 4) {
-            dot4(cols, wr, xa + (size_t)t * arow, arow, out4);
-            for (int j = 0; j < 4; ++j) y[(size_t)(t + j) * w.rows + r] = out4[j];
-          }
-          for (int t = t4; t < t1; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
+          int t = t0;
+          if (dot4 != nullptr)
+            for (; t < t4; t += 4) {
+              dot4(cols, wr, xa + (size_t)t * arow, arow, out4);
+              for (int j = 0; j < 4; ++j) y[(size_t)(t + j) * w.rows + r] = out4[j];
+            }
+          for (; t < t1; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
         }
       }
     }

@@ -313,3 +313,64 @@ TEST(Kernels, FourRowDotEqualsSingleDotsBitForBit) {
 
 }  // namespace
 }  // namespace pocket
+
+namespace pocket {
+namespace {
+
+// The prefill tile (4 rows x tile_tokens) against vec_dot per pair: random rows, an all-zero row, an
+// extreme value, a Q8_0 row of -128s (the offset trick must not care) and a NaN scale.
+TEST(Kernels, TileDotEqualsSingleDotsBitForBit) {
+  std::mt19937 rng(41);
+  int checked = 0;
+  for (const KernelTable* kt : test::kernel_tables()) {
+    for (TensorType wt : {TensorType::Q8_0, TensorType::Q4_0}) {
+      if (kt->vec_dot_tile[(int)wt] == nullptr) continue;
+      const TypeTraits& tr = traits(wt);
+      for (int64_t n = 0; n <= 12 * 32; n += 32) {
+        const size_t ws = row_bytes(tr, n) + (n % 3) * 2 + 2;
+        std::vector<uint8_t> wq(4 * ws + 8);
+        for (int j = 0; j < 4; ++j) {
+          auto w = random_vec(n, rng);
+          if (j == 1 && n > 0) std::fill(w.begin(), w.end(), 0.0f);
+          if (j == 2 && n > 0) w[0] = 1e30f;
+          uint8_t* row = wq.data() + 2 + j * ws;
+          tr.from_float(w.data(), row, n);
+          if (j == 3 && n >= 64) {
+            if (wt == TensorType::Q8_0) std::memset(row + 2, 0x80, 32);  // first block: every weight -128
+            const uint16_t nan = 0x7E00;
+            std::memcpy(row + tr.block_bytes, &nan, 2);  // second block: a NaN scale
+          }
+        }
+        const int nt = kt->tile_tokens;
+        ASSERT_TRUE(nt > 0 && nt % 4 == 0) << kt->name;
+        const size_t xs = act_row_bytes(wt, n) + 6;
+        std::vector<uint8_t> x(nt * xs + 8);
+        for (int t = 0; t < nt; ++t) {
+          auto xf = random_vec(n, rng, t == 2 ? 100.0f : 1.0f);
+          if (t == 1 && n > 0) std::fill(xf.begin(), xf.end(), 0.0f);
+          kt->quantize_q8_0(xf.data(), x.data() + 2 + t * xs, n);
+        }
+        constexpr size_t os = 7;
+        std::vector<float> out(nt * os);
+        std::fill(out.begin(), out.end(), -1.0f);
+        kt->vec_dot_tile[(int)wt](n, wq.data() + 2, ws, x.data() + 2, xs, out.data(), os);
+        for (int t = 0; t < nt; ++t)
+          for (int r = 0; r < 4; ++r) {
+            const float want = kt->vec_dot[(int)wt](n, wq.data() + 2 + r * ws, x.data() + 2 + t * xs);
+            const float got = out[t * os + r];
+            if (std::isnan(want))
+              ASSERT_TRUE(std::isnan(got)) << kt->name << " " << tr.name << " n=" << n << " row " << r << " token " << t;
+            else
+              ASSERT_EQ(got, want) << kt->name << " " << tr.name << " n=" << n << " row " << r << " token " << t;
+          }
+        for (int t = 0; t < nt; ++t)
+          for (size_t r = 4; r < os; ++r) ASSERT_EQ(out[t * os + r], -1.0f) << "wrote outside the tile";
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no table with a tile kernel on this CPU";
+}
+
+}  // namespace
+}  // namespace pocket

@@ -169,9 +169,9 @@ TEST(JsonSchema, RandomDocumentsValidate) {
     EXPECT_GE(d["tags"].size(), 1u);
     EXPECT_LE(d["tags"].size(), 3u);
     for (const auto& t : d["tags"]) EXPECT_TRUE(t.is_boolean());
-    if (d.contains("kind")) EXPECT_TRUE(d["kind"] == "cat" || d["kind"] == "dog" || d["kind"] == 12 || d["kind"].is_null());
-    if (d.contains("note")) EXPECT_TRUE(d["note"].is_null() || (d["note"].is_string() && d["note"].get<std::string>().size() <= 3));
-    if (d.contains("child")) EXPECT_TRUE(d["child"].contains("v") && d["child"]["v"].get<int64_t>() >= 0) << d.dump();
+    if (d.contains("kind")) { EXPECT_TRUE(d["kind"] == "cat" || d["kind"] == "dog" || d["kind"] == 12 || d["kind"].is_null()); }
+    if (d.contains("note")) { EXPECT_TRUE(d["note"].is_null() || (d["note"].is_string() && d["note"].get<std::string>().size() <= 3)); }
+    if (d.contains("child")) { EXPECT_TRUE(d["child"].contains("v") && d["child"]["v"].get<int64_t>() >= 0) << d.dump(); }
     for (auto it = d.begin(); it != d.end(); ++it) EXPECT_TRUE(schema["properties"].contains(it.key())) << it.key();
   }
 }

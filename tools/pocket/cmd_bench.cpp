@@ -6,7 +6,6 @@
 #include "eval/spec_bench.h"
 #include "eval/grammar_bench.h"
 #include "core/mapped_file.h"
-#include "sampling/json_schema.h"
 #include "engine/engine.h"
 #include "eval/plan_check.h"
 
@@ -46,14 +45,9 @@ Runner register_bench(CLI::App& app) {
       GrammarBenchConfig gc;
       gc.model = cfg->models.front();
       gc.label = grammar->empty() ? *schema : *grammar;
-      auto src = read_text_file(gc.label, 16u << 20);
+      auto src = grammar_text(*grammar, *schema);
       if (!src) return fail(src.status());
       gc.gbnf = src.value();
-      if (!schema->empty()) {
-        auto g = json_schema_to_gbnf(nlohmann::ordered_json::parse(src.value(), nullptr, false));
-        if (!g) return fail(*schema + ": " + g.status().message());
-        gc.gbnf = g.value();
-      }
       if (*text != "The little dog was very happy because") gc.prompt = *text;
       gc.n_gen = cfg->n_gen.empty() ? 256 : cfg->n_gen.front();
       gc.repetitions = cfg->repetitions;

@@ -9,7 +9,6 @@
 #include "core/memory_stats.h"
 #include "engine/engine.h"
 #include "kernels/kernel_table.h"
-#include "sampling/json_schema.h"
 
 namespace pocket::cli {
 namespace {
@@ -32,19 +31,11 @@ struct RunArgs {
 
 // --grammar FILE (GBNF) or --json-schema FILE: the grammar every generated token must follow.
 Status load_grammar(const RunArgs& a, const Engine& engine, std::shared_ptr<Grammar>* out) {
-  if (a.grammar_file.empty() && a.json_schema_file.empty()) return Status::ok();
-  if (!a.grammar_file.empty() && !a.json_schema_file.empty()) return Status(ErrorCode::kInvalidArgument, "give --grammar or --json-schema, not both");
-  const std::string& path = a.grammar_file.empty() ? a.json_schema_file : a.grammar_file;
-  auto text = read_text_file(path, 16u << 20);
+  auto text = grammar_text(a.grammar_file, a.json_schema_file);
   if (!text) return text.status();
-  std::string gbnf = text.value();
-  if (!a.json_schema_file.empty()) {
-    const auto schema = nlohmann::ordered_json::parse(text.value(), nullptr, false);
-    if (schema.is_discarded()) return Status(ErrorCode::kInvalidArgument, path + ": not valid JSON");
-    auto g = json_schema_to_gbnf(schema);
-    if (!g) return Status(ErrorCode::kInvalidArgument, path + ": " + g.status().message());
-    gbnf = g.value();
-  }
+  if (text.value().empty()) return Status::ok();
+  const std::string& path = a.grammar_file.empty() ? a.json_schema_file : a.grammar_file;
+  const std::string& gbnf = text.value();
   auto g = engine.compile_grammar(gbnf);
   if (!g) return Status(ErrorCode::kInvalidArgument, path + ": " + g.status().message());
   *out = g.value();

@@ -6,6 +6,7 @@
 
 #include "speculative/speculative.h"
 #include "dtype/kv_row.h"
+#include "pocket/status.h"
 
 namespace pocket {
 struct EngineOptions;
@@ -29,6 +30,7 @@ Runner register_calibrate(CLI::App& app);
 Runner register_serve(CLI::App& app);
 Runner register_template(CLI::App& app);
 Runner register_chat(CLI::App& app);
+Runner register_grammar(CLI::App& app);
 
 // --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
 struct KvFlags {
@@ -59,6 +61,10 @@ struct DeviceFlags {
 void add_device_flags(CLI::App* sub, DeviceFlags* f);
 // False (and a message) when it does not fit, or for a bad profile/model; may change eo's KV/ctx (--auto).
 bool apply_device_flags(const DeviceFlags& f, const std::string& model_path, EngineOptions* eo, std::string* err);
+
+// --grammar FILE (GBNF) or --json-schema FILE (converted): the GBNF text, "" when neither is given;
+// errors name the file.
+Result<std::string> grammar_text(const std::string& grammar_file, const std::string& json_schema_file);
 
 // Prints "pocket: error: <message>" to stderr; returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernel_table.h"
+#include "kernels/avx512/avx512_qtile.h"
 #include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
 #include "kernels/x86_simd.h"
@@ -15,6 +16,11 @@ namespace {
 struct VnniDot {
   static __m256i lanes(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
 };
+
+#ifndef POCKET_TILE_PAIRS
+#define POCKET_TILE_PAIRS 4
+#endif
+constexpr int kTilePairs = POCKET_TILE_PAIRS;
 
 KernelTable make() {
   KernelTable k = *avx2_kernels();
@@ -34,6 +40,9 @@ KernelTable make() {
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q4_0] = qdot_r4<true, VnniDot>;
+  k.vec_dot_tile[(int)TensorType::Q8_0] = qtile<false, kTilePairs>;
+  k.vec_dot_tile[(int)TensorType::Q4_0] = qtile<true, kTilePairs>;
+  k.tile_tokens = 2 * kTilePairs;
   return k;
 }
 
