@@ -42,7 +42,13 @@ std::shared_ptr<const GrammarVocab> GrammarVocab::build(std::vector<std::string>
   v->control = std::move(control);
   v->control.resize(v->bytes.size(), false);
   v->end_tokens = std::move(end_tokens);
-  v->trie.emplace_back();  // the root
+  // A linked trie first (children as sibling lists), then laid out depth first.
+  struct Linked {
+    int32_t first_child = -1, next_sibling = -1;
+    uint8_t byte = 0;
+    std::vector<int32_t> tokens;
+  };
+  std::vector<Linked> linked(1);
   std::unordered_map<uint64_t, int32_t> child;
   for (size_t t = 0; t < v->bytes.size(); ++t) {
     if (v->control[t] || v->bytes[t].empty()) continue;
@@ -52,16 +58,40 @@ std::shared_ptr<const GrammarVocab> GrammarVocab::build(std::vector<std::string>
       const uint64_t key = ((uint64_t)n << 8) | b;
       auto it = child.find(key);
       if (it == child.end()) {
-        const int32_t id = (int32_t)v->trie.size();
-        v->trie.emplace_back();
-        v->trie.back().byte = b;
-        v->trie.back().next_sibling = v->trie[(size_t)n].first_child;
-        v->trie[(size_t)n].first_child = id;
+        const int32_t id = (int32_t)linked.size();
+        linked.emplace_back();
+        linked.back().byte = b;
+        linked.back().next_sibling = linked[(size_t)n].first_child;
+        linked[(size_t)n].first_child = id;
         it = child.emplace(key, id).first;
       }
       n = it->second;
     }
-    v->trie[(size_t)n].tokens.push_back((int32_t)t);
+    linked[(size_t)n].tokens.push_back((int32_t)t);
+  }
+  v->trie.reserve(linked.size());
+  std::vector<std::pair<int32_t, int32_t>> todo{{0, -1}};  // (linked node, its parent's flat index)
+  std::vector<int32_t> parent_of;
+  while (!todo.empty()) {
+    const auto [n, parent] = todo.back();
+    todo.pop_back();
+    const int32_t flat = (int32_t)v->trie.size();
+    GrammarVocab::TrieNode node;
+    node.byte = linked[(size_t)n].byte;
+    node.depth = parent < 0 ? 0 : (uint16_t)std::min<int>(v->trie[(size_t)parent].depth + 1, 65535);
+    node.tok_begin = (int32_t)v->trie_tokens.size();
+    v->trie_tokens.insert(v->trie_tokens.end(), linked[(size_t)n].tokens.begin(), linked[(size_t)n].tokens.end());
+    node.tok_end = (int32_t)v->trie_tokens.size();
+    v->trie.push_back(node);
+    parent_of.push_back(parent);
+    v->max_depth = std::max<size_t>(v->max_depth, node.depth);
+    for (int32_t c = linked[(size_t)n].first_child; c >= 0; c = linked[(size_t)c].next_sibling) todo.push_back({c, flat});
+  }
+  // Subtree ends: a node's subtree ends where the next node at its depth or shallower begins.
+  for (size_t i = v->trie.size(); i-- > 0;) v->trie[i].end = (int32_t)i + 1;
+  for (size_t i = v->trie.size(); i-- > 1;) {
+    const int32_t p = parent_of[i];
+    v->trie[(size_t)p].end = std::max(v->trie[(size_t)p].end, v->trie[i].end);
   }
   return v;
 }
@@ -156,7 +186,16 @@ int32_t Grammar::intern_state(std::vector<int32_t> tops, bool accepting) {
   check_growth();
   State s;
   s.accepting = accepting;
-  for (int32_t t : tops) s.non_ascii = s.non_ascii || classes_[elems_[nodes_[(size_t)t].first].index].matches_non_ascii();
+  for (int32_t t : tops) {
+    const CharClass& cc = classes_[elems_[nodes_[(size_t)t].first].index];
+    s.non_ascii = s.non_ascii || cc.matches_non_ascii();
+    std::array<uint64_t, 2> bits = {};
+    for (const auto& [lo, hi] : cc.ranges)
+      for (uint32_t c = lo; c <= std::min<uint32_t>(hi, 127); ++c) bits[c >> 6] |= uint64_t(1) << (c & 63);
+    if (cc.negated) bits = {~bits[0], ~bits[1]};
+    s.ascii[0] |= bits[0];
+    s.ascii[1] |= bits[1];
+  }
   s.tops = std::move(tops);
   const int32_t id = (int32_t)states_.size();
   states_.push_back(std::move(s));
@@ -211,7 +250,9 @@ int32_t Grammar::byte_step(int32_t bstate, uint8_t byte) {
   int32_t r = kDead;
   if (b.n_needed == 0) {
     if (byte < 0x80) {
-      const int32_t g = cp_step(b.gstate, byte);
+      // No top accepts it: dead without a transition (most bytes from most states).
+      const bool possible = (states_[(size_t)b.gstate].ascii[byte >> 6] >> (byte & 63)) & 1;
+      const int32_t g = possible ? cp_step(b.gstate, byte) : kDead;
       if (g != kDead) r = intern_byte_state(ByteState{g});
     } else if (const int n = utf8_length(byte); n > 0 && states_[(size_t)b.gstate].non_ascii) {
       b.n_pending = 1;
@@ -278,16 +319,21 @@ std::shared_ptr<const std::vector<uint8_t>> Grammar::mask(int32_t state, std::st
     const ByteState& b = bstates_[(size_t)state];
     if (b.n_needed == 0 && states_[(size_t)b.gstate].accepting)
       for (int32_t t : vocab_->end_tokens) (*m)[(size_t)t] = 1;
-    std::vector<std::pair<int32_t, int32_t>> todo{{0, state}};  // (trie node, byte state)
-    while (!todo.empty()) {
-      const auto [n, bs] = todo.back();
-      todo.pop_back();
-      for (int32_t c = vocab_->trie[(size_t)n].first_child; c >= 0; c = vocab_->trie[(size_t)c].next_sibling) {
-        const int32_t next = byte_step(bs, vocab_->trie[(size_t)c].byte);
-        if (next == kDead) continue;
-        for (int32_t t : vocab_->trie[(size_t)c].tokens) (*m)[(size_t)t] = 1;
-        todo.push_back({c, next});
+    // One pass over the depth-first trie: the byte state at each depth of the current path; a dead
+    // node's subtree is skipped whole.
+    const std::vector<GrammarVocab::TrieNode>& trie = vocab_->trie;
+    std::vector<int32_t> at_depth(vocab_->max_depth + 1);
+    at_depth[0] = state;
+    for (size_t i = 1; i < trie.size();) {
+      const GrammarVocab::TrieNode& nd = trie[i];
+      const int32_t next = byte_step_fast(at_depth[nd.depth - 1u], nd.byte);
+      if (next == kDead) {
+        i = (size_t)nd.end;
+        continue;
       }
+      at_depth[nd.depth] = next;
+      for (int32_t k = nd.tok_begin; k < nd.tok_end; ++k) (*m)[(size_t)vocab_->trie_tokens[(size_t)k]] = 1;
+      ++i;
     }
   } catch (const GrammarLimit& e) {
     if (error) *error = std::string("grammar: ") + e.what();
@@ -299,23 +345,14 @@ std::shared_ptr<const std::vector<uint8_t>> Grammar::mask(int32_t state, std::st
   return m;
 }
 
+bool Grammar::mask_cached(int32_t state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state < 0 || masks_.count(state) > 0;
+}
+
 Grammar::Stats Grammar::stats() {
   std::lock_guard<std::mutex> lock(mu_);
   return {nodes_.size(), states_.size(), bstates_.size(), masks_built_};
-}
-
-bool GrammarMatcher::mask(float* logits, int32_t n_vocab, std::string* error) const {
-  const auto m = g_->mask(state_, error);
-  bool any = false;
-  const int32_t n = std::min<int32_t>(n_vocab, (int32_t)m->size());
-  for (int32_t i = 0; i < n; ++i) {
-    if ((*m)[(size_t)i])
-      any = true;
-    else
-      logits[i] = -INFINITY;
-  }
-  for (int32_t i = n; i < n_vocab; ++i) logits[i] = -INFINITY;
-  return any;
 }
 
 Status GrammarMatcher::accept(int32_t token) {

@@ -25,13 +25,18 @@ struct GrammarVocab {
   std::vector<std::string> bytes;   // token id -> the text it stands for
   std::vector<bool> control;        // never allowed (BOS, chat markers, ...)
   std::vector<int32_t> end_tokens;  // allowed exactly when the grammar is complete (EOS, EOT)
-  // The byte trie over every non-control, non-empty token (built once per vocabulary).
+  // The byte trie over every non-control, non-empty token (built once per vocabulary), laid out in
+  // depth-first order: a node's subtree is [its index, end), so a walk is one pass over the array that
+  // jumps past a dead node's subtree. Node 0 is the root (depth 0).
   struct TrieNode {
-    int32_t first_child = -1, next_sibling = -1;
+    int32_t end = 0;                     // one past the last node of this subtree
+    int32_t tok_begin = 0, tok_end = 0;  // tokens whose bytes end here: trie_tokens[tok_begin, tok_end)
+    uint16_t depth = 0;
     uint8_t byte = 0;
-    std::vector<int32_t> tokens;  // tokens whose bytes end here
   };
   std::vector<TrieNode> trie;
+  std::vector<int32_t> trie_tokens;
+  size_t max_depth = 0;
   static std::shared_ptr<const GrammarVocab> build(std::vector<std::string> bytes, std::vector<bool> control, std::vector<int32_t> end_tokens);
 };
 
@@ -51,7 +56,8 @@ class Grammar {
   // One flag per token id: allowed next (cached per state). A state limit reached while building it
   // gives an all-zero mask and *error.
   std::shared_ptr<const std::vector<uint8_t>> mask(int32_t state, std::string* error = nullptr);
-  bool complete(int32_t state);  // the end token is allowed
+  bool mask_cached(int32_t state);  // mask(state) would be a lookup, not a walk
+  bool complete(int32_t state);     // the end token is allowed
 
   // Counters for the benchmark and the tests.
   struct Stats {
@@ -77,6 +83,14 @@ class Grammar {
   int32_t cp_step(int32_t gstate, uint32_t cp);
   int32_t intern_byte_state(const ByteState& b);
   int32_t byte_step(int32_t bstate, uint8_t byte);
+  // byte_step through the dense table when the transition is known (the mask walk's inner loop).
+  int32_t byte_step_fast(int32_t bstate, uint8_t byte) {
+    if ((size_t)bstate < byte_next_.size() && byte_next_[(size_t)bstate]) {
+      const int32_t r = (*byte_next_[(size_t)bstate])[byte];
+      if (r != kUnknown) return r;
+    }
+    return byte_step(bstate, byte);
+  }
   int32_t token_step(int32_t bstate, int32_t token);
   void check_growth() const;
 
@@ -98,7 +112,8 @@ class Grammar {
   struct State {
     std::vector<int32_t> tops;  // stacks whose top is a character class, sorted
     bool accepting = false;
-    bool non_ascii = false;  // some top accepts a code point >= 0x80 (a token may end inside one)
+    bool non_ascii = false;              // some top accepts a code point >= 0x80 (a token may end inside one)
+    std::array<uint64_t, 2> ascii = {};  // bit c: some top accepts ASCII code point c (else c is dead here)
   };
   std::vector<State> states_;
   std::unordered_map<std::string, int32_t> state_ids_;
@@ -117,9 +132,10 @@ class GrammarMatcher {
  public:
   explicit GrammarMatcher(std::shared_ptr<Grammar> g) : g_(std::move(g)), state_(g_->initial_state()) {}
   bool allows(int32_t token) const { return g_->allows(state_, token); }
-  // Sets the logits of disallowed tokens to -infinity; false when no token at all is allowed (then
-  // *error says why when a limit was the cause).
-  bool mask(float* logits, int32_t n_vocab, std::string* error = nullptr) const;
+  // One flag per token id: allowed here (all zero when nothing is; then *error says why when a limit
+  // was the cause).
+  std::shared_ptr<const std::vector<uint8_t>> allowed(std::string* error = nullptr) const { return g_->mask(state_, error); }
+  bool mask_cached() const { return g_->mask_cached(state_); }
   // Moves past a chosen token; an error when the grammar does not allow it (the caller checked).
   Status accept(int32_t token);
   bool complete() const { return g_->complete(state_); }

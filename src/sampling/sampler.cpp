@@ -1,6 +1,7 @@
 #include "sampling/sampler.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <unordered_map>
@@ -142,8 +143,10 @@ class TemperatureStage final : public SamplerStage {
 }  // namespace
 
 Sampler::Sampler(const SamplingParams& params, int32_t n_vocab) : params_(params), n_vocab_(n_vocab), rng_((uint32_t)params.seed) {
-  if (params.repeat_penalty != 1.0f || params.frequency_penalty != 0.0f || params.presence_penalty != 0.0f)
+  if (params.repeat_penalty != 1.0f || params.frequency_penalty != 0.0f || params.presence_penalty != 0.0f) {
     stages_.push_back(std::make_unique<PenaltyStage>(params));
+    has_penalty_ = true;
+  }
   if (!greedy()) {
     stages_.push_back(std::make_unique<TopKStage>(params.top_k));
     stages_.push_back(std::make_unique<TopPStage>(params.top_p));
@@ -165,6 +168,10 @@ const Candidates& Sampler::probabilities(const float* logits) {
   }
   cand_.items.resize((size_t)n_vocab_);
   for (int32_t i = 0; i < n_vocab_; ++i) cand_.items[(size_t)i] = {i, logits[i], 0.0f};
+  return ranked();
+}
+
+const Candidates& Sampler::ranked() {
   cand_.sorted = false;
   for (auto& s : stages_) s->apply(cand_);
   if (greedy()) {
@@ -215,13 +222,48 @@ int32_t Sampler::sample(const float* logits) {
     }
   }
   // None did (or greedy): the whole chain again over the logits with every disallowed token masked.
-  masked_.assign(logits, logits + n_vocab_);
+  // A state met for the first time would need its mask built (a walk of the vocabulary): the best
+  // ranked allowed tokens are looked for first.
+  if (!matcher_->mask_cached()) {
+    const int32_t t = sample_best_allowed(logits);
+    if (t >= 0) return t;
+  }
+  // The chain over the allowed tokens only: the same distribution as over logits with the others at
+  // -infinity (they would get probability 0), for a pass over the vocabulary instead of three.
   std::string why;
-  if (!matcher_->mask(masked_.data(), n_vocab_, &why)) {
+  const auto mask = matcher_->allowed(&why);
+  cand_.items.clear();
+  const int32_t n = std::min<int32_t>(n_vocab_, (int32_t)mask->size());
+  for (int32_t i = 0; i < n; ++i)
+    if ((*mask)[(size_t)i]) cand_.items.push_back({i, logits[i], 0.0f});
+  if (cand_.items.empty()) {
     error_ = why.empty() ? "grammar: no token of the vocabulary can continue the output here" : why;
     return -1;
   }
-  return draw(probabilities(masked_.data()));
+  return draw(ranked());
+}
+
+// Greedy over masked logits picks the best allowed token by (logit, then lowest id). It is looked for
+// among the kPrefix best ranked tokens (one pass over the logits), each checked alone; -1 when none of
+// them is allowed (build the mask). Sampling keeps top_k allowed tokens, rarely all among a short
+// prefix, and penalties re-rank: both take the mask.
+int32_t Sampler::sample_best_allowed(const float* logits) {
+  constexpr size_t kPrefix = 32;
+  if (!greedy() || has_penalty_) return -1;
+  std::array<Candidate, kPrefix + 1> top;
+  size_t n = 0;
+  for (int32_t i = 0; i < n_vocab_; ++i) {
+    if (n == kPrefix && !(logits[i] > top[n - 1].logit)) continue;  // ties keep the lower id, already in
+    size_t j = n < kPrefix ? n++ : n - 1;
+    while (j > 0 && logits[i] > top[j - 1].logit) {
+      top[j] = top[j - 1];
+      --j;
+    }
+    top[j] = {i, logits[i], 0.0f};
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (matcher_->allows(top[i].id)) return top[i].id;
+  return -1;
 }
 
 Status Sampler::advance(int32_t token) {

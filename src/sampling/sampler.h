@@ -78,9 +78,11 @@ class Sampler {
   std::mt19937 rng_;
   Candidates cand_;
   std::unique_ptr<GrammarMatcher> matcher_;
-  std::vector<float> masked_;  // [n_vocab] logits with disallowed tokens at -inf
   std::string error_;
+  bool has_penalty_ = false;  // stages_[0] is the penalty stage
   int32_t draw(const Candidates& c);
+  const Candidates& ranked();  // the stages over cand_, then greedy's pick or the softmax
+  int32_t sample_best_allowed(const float* logits);
 };
 
 }  // namespace pocket

@@ -27,6 +27,29 @@ TEST(Cli, InfoPrintsArchitectureAndTensors) {
     EXPECT_NE(r.out.find(k), std::string::npos) << k;
 }
 
+// pocket grammar: a schema's GBNF is a grammar the checker (and the model's vocabulary) accepts; bad
+// grammars name their rule or place.
+TEST(Cli, GrammarPrintsASchemasGbnfAndChecksGrammars) {
+  const std::string schema = test::source_dir() + "/bench/grammar_schema.json";
+  const auto r = run_command(test::cli() + " grammar --json-schema " + schema);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("root ::= ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\\\"characters\\\""), std::string::npos) << r.out;  // the key, a GBNF literal
+  const std::string gbnf = test::temp_path("schema.gbnf");
+  std::ofstream(gbnf) << r.out;
+  const auto c = run_command(test::cli() + " grammar --grammar " + gbnf + " -m " + model260k());
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("compiled against the vocabulary"), std::string::npos) << c.out;
+  std::ofstream(gbnf) << "root ::= item+\nitem ::= \"a\" missing\n";
+  const auto bad = run_command(test::cli() + " grammar --grammar " + gbnf);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("'missing'"), std::string::npos) << bad.err;
+  const auto both = run_command(test::cli() + " grammar --grammar " + gbnf + " --json-schema " + schema);
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.err.find("not both"), std::string::npos) << both.err;
+  std::remove(gbnf.c_str());
+}
+
 struct BadCase {
   const char* name;
   std::string args;
