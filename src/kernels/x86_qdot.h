@@ -33,11 +33,22 @@ inline __m256 block_lanes(__m256i qw, __m256i abs_w, const BlockQ8_0& xb) {
   return _mm256_cvtepi32_ps(UDot::lanes(abs_w, _mm256_sign_epi8(qx, qw)));
 }
 
+// Software prefetch distance for weight rows streamed from DRAM (decode): one stream of dependent
+// block work does not keep the hardware prefetchers ahead on every core (measured 2.4 of 10.6 GB/s
+// on an AVX-512 Xeon VM). Prefetching changes no arithmetic.
+constexpr int64_t kPrefetchBytes = 2048;
+template <bool kQ4>
+inline void prefetch_weight(const void* w, int64_t b) {
+  constexpr int64_t bs = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  _mm_prefetch(static_cast<const char*>(w) + b * bs + kPrefetchBytes, _MM_HINT_T0);
+}
+
 template <bool kQ4, class UDot>
 float qdot(int64_t n, const void* w, const void* x) {
   const BlockQ8_0* xb = static_cast<const BlockQ8_0*>(x);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b) {
+    prefetch_weight<kQ4>(w, b);
     float dw;
     const __m256i qw = load_weight_block<kQ4>(w, b, &dw);
     const __m256 d = _mm256_set1_ps(dw * h2f(xb[b].d));
@@ -73,6 +84,7 @@ void qdot_r4(int64_t n, const void* w, size_t ws, const void* x, float* out) {
   for (int64_t b = 0; b < n / 32; ++b) {
     const float dx = h2f(xb[b].d);
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    for (int j = 0; j < 4; ++j) prefetch_weight<kQ4>(wr[j], b);
     for (int j = 0; j < 4; ++j) {
       float dw;
       const __m256i qw = load_weight_block<kQ4>(wr[j], b, &dw);
