@@ -4,7 +4,10 @@
 #                                                                tinyllama-1.1b:q8_0 tinyllama-1.1b:q4_0)
 # Synthetic random-weight models (pocket synth) go to $SYNTH_DIR (default /tmp/pocket-synth).
 # LLAMA_BENCH=/path/to/llama-bench adds llama.cpp's numbers; THREADS (default "1,2"), REPS (3),
-# PP (128), TG (64) set the tests. Output: Markdown on stdout, JSON per model in $SYNTH_DIR.
+# PP (128), TG (64) set the tests. NODE_LLAMA_CPP=1 adds the llama.cpp of 2026 prebuilt in
+# node-llama-cpp@3.21.1 (installed once into $NODE_LLAMA_CPP_DIR, default /tmp/pocket-node-llama-cpp,
+# about 750 MB), timed by bench/llamacpp_speed.mjs at 1 thread (Node's own thread distorts 2-thread
+# decode on 2 cores). Output: Markdown on stdout, JSON per model in $SYNTH_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POCKET=${POCKET:-build/pocket}
@@ -31,6 +34,17 @@ for spec in "${specs[@]}"; do
     echo
     echo "llama.cpp (llama-bench):"
     "$LLAMA_BENCH" -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS" 2>/dev/null | grep -E "^\| (model|---|llama|qwen2)" || true
+  fi
+  if [ -n "${NODE_LLAMA_CPP:-}" ]; then
+    NLC=${NODE_LLAMA_CPP_DIR:-/tmp/pocket-node-llama-cpp}
+    if [ ! -d "$NLC/node_modules/node-llama-cpp" ]; then
+      mkdir -p "$NLC"
+      (cd "$NLC" && npm init -y > /dev/null && npm i -E node-llama-cpp@3.21.1 --no-audit --no-fund > /dev/null)
+    fi
+    echo
+    echo "| engine | model | threads | test | tokens/s (median) | runs |"
+    echo "|---|---|---|---|---|---|"
+    NODE_LLAMA_CPP_DIR=$NLC node bench/llamacpp_speed.mjs "$model" 1 "$PP" "$TG" "$REPS"
   fi
   echo
 done
