@@ -17,10 +17,8 @@ struct VnniDot {
   static __m256i lanes(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
 };
 
-#ifndef POCKET_TILE_PAIRS
-#define POCKET_TILE_PAIRS 4
-#endif
-constexpr int kTilePairs = POCKET_TILE_PAIRS;
+// Token pairs per prefill tile: 4 x 8 measured 7-10 % faster than 4 x 4 on TinyLlama pp128 (README).
+constexpr int kTilePairs = 4;
 
 KernelTable make() {
   KernelTable k = *avx2_kernels();
