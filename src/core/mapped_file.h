@@ -26,6 +26,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops this process's pages of [p, p + n) (the whole pages inside it) when the range lies in the
+  // mapping: they come back from the file on the next touch. For bytes copied elsewhere (packed weights).
+  void release_pages(const uint8_t* p, size_t n) const;
 
  private:
   MappedFile() = default;

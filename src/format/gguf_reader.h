@@ -45,6 +45,10 @@ class GgufFile {
   size_t data_offset() const { return data_offset_; }
   size_t file_size() const { return size_; }
   const uint8_t* bytes() const { return bytes_; }  // the whole file (mapped)
+  // Drops the process's pages of a mapped range (MappedFile::release_pages); nothing for parse()d bytes.
+  void release_pages(const uint8_t* p, size_t n) const {
+    if (map_) map_->release_pages(p, n);
+  }
 
   const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return kv_; }
   const GgufValue* find(const std::string& key) const;

@@ -412,7 +412,15 @@ Status check_kernel_environment() {
   const char* c = std::getenv("POCKET_KERNEL_CHOICE");
   parse_kernel_choice_mode(c, &unknown);
   if (unknown) return error(ErrorCode::kInvalidArgument, std::string("POCKET_KERNEL_CHOICE: unknown mode '") + c + "' (auto, probe, single, multi)");
+  const char* r = std::getenv("POCKET_REPACK");
+  if (r != nullptr && *r != '\0' && std::strcmp(r, "on") != 0 && std::strcmp(r, "off") != 0)
+    return error(ErrorCode::kInvalidArgument, std::string("POCKET_REPACK: unknown value '") + r + "' (on, off)");
   return Status::ok();
+}
+
+bool packing_enabled() {
+  const char* r = std::getenv("POCKET_REPACK");
+  return r == nullptr || std::strcmp(r, "off") != 0;
 }
 
 const KernelChoice& kernel_choice(const KernelTable& kt) {

@@ -116,4 +116,8 @@ const KernelChoice& kernel_choice(const KernelTable& kt);
 // `pocket sysinfo` check it first; below them, an unknown value falls back to auto with a warning).
 Status check_kernel_environment();
 
+// POCKET_REPACK: on (default; also "" or unset) packs Q4_0 / Q8_0 weights at engine creation for the
+// table's packed kernels (kernels/packed_rows.h); off keeps the file's rows only. Same bits either way.
+bool packing_enabled();
+
 }  // namespace pocket

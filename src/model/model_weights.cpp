@@ -144,6 +144,7 @@ Status Model::set_matrix_data(const std::string& name, TensorType type, const ui
     return error(ErrorCode::kUnsupported, "set_matrix_data: '" + name + "' cannot use type " + tt.name);
   m->type = type;
   m->data = data;
+  m->packed = nullptr;
   m->row_bytes = row_bytes(tt, m->cols);
   if (m == &weights_.tok_embd && weights_.tied_output) weights_.output = *m;
   return Status::ok();

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/anon_buffer.h"
 #include "format/gguf_reader.h"
+#include "kernels/kernel_table.h"
 #include "model/model_config.h"
 #include "pocket/status.h"
 
@@ -20,6 +23,9 @@ struct Matrix {
   const uint8_t* data = nullptr;
   size_t row_bytes = 0;
   std::string name;
+  // The same rows packed for the kernel table (kernels/packed_rows.h), or nullptr: set once by
+  // Model::pack_weights, before any forward pass reads it; matmuls give the same bits either way.
+  mutable const uint8_t* packed = nullptr;
   const uint8_t* row(int64_t r) const { return data + (size_t)r * row_bytes; }
 };
 
@@ -79,11 +85,22 @@ class Model {
   // on an error nothing is replaced. Tied heads follow token_embd.weight.
   Status replace_tensors(std::vector<ReplacementTensor> tensors);
 
+  // Packs every matrix the table has a packed kernel for (kernels/packed_rows.h: Q4_0 / Q8_0, rows a
+  // multiple of 16) into memory the model owns, and drops the mapping's pages of the rows copied, so
+  // resident memory stays one copy. Once per model (later calls return at once; thread-safe), at engine
+  // creation, on n_threads threads; POCKET_REPACK=off (packing_enabled) skips it. Matrices changed later (set_matrix_data,
+  // replace_tensors) run unpacked, with the same bits.
+  void pack_weights(const KernelTable& kt, int n_threads = 1) const;
+  size_t packed_bytes() const { return packed_bytes_; }
+
  private:
   std::unique_ptr<GgufFile> file_;
   ModelConfig config_;
   ModelWeights weights_;
   std::vector<ReplacementTensor> owned_;  // replace_tensors(): the bytes the weights point into
+  mutable std::once_flag pack_once_;
+  mutable AnonBuffer packed_;  // pack_weights(): the bytes Matrix::packed points into
+  mutable size_t packed_bytes_ = 0;
   Matrix* find_matrix(const std::string& name);
   std::vector<float>* find_vector(const std::string& name);
 };

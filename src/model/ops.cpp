@@ -1,5 +1,6 @@
 #include "model/ops.h"
 
+#include "kernels/packed_rows.h"
 #include "kernels/softmax.h"
 
 #include <algorithm>
@@ -18,16 +19,33 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
   for (int i = 1; i < n_mats; ++i) POCKET_CHECK(ws[i]->cols == cols && act_type_for(ws[i]->type) == at);
   const size_t arow = act_row_bytes(ws[0]->type, cols);
   const uint8_t* xa = reinterpret_cast<const uint8_t*>(x);
+  // Packed matrices (Model::pack_weights) need each token's lane corrections for their type
+  // (packed_rows.h), formed once here for every matrix of that type: corr[0] for Q4_0, corr[1] for Q8_0.
+  // (thread_local so concurrent engines never share it; the pool's workers reach the caller's through
+  // this pointer, never their own.)
+  static thread_local std::vector<int32_t> corr_buf[2];
+  std::vector<int32_t>* corr = corr_buf;
+  bool need_corr[2] = {false, false};
+  for (int i = 0; i < n_mats; ++i)
+    if (ws[i]->packed != nullptr && kt.vec_dot_packed[(int)ws[i]->type] != nullptr) need_corr[ws[i]->type == TensorType::Q4_0 ? 0 : 1] = true;
+  const size_t cs = (size_t)cols / 4;
+  for (int k = 0; k < 2; ++k)
+    if (need_corr[k] && corr[k].size() < (size_t)n_tok * cs) corr[k].resize((size_t)n_tok * cs);
   if (at != TensorType::F32) {
     const TensorType wt = ws[0]->type;
+    auto prepare = [&](int64_t t) {
+      quantize_activations(kt, wt, x + (size_t)t * cols, act + (size_t)t * arow, cols);
+      if (need_corr[0]) packed_corrections(TensorType::Q4_0, act + (size_t)t * arow, cols, corr[0].data() + t * cs);
+      if (need_corr[1]) packed_corrections(TensorType::Q8_0, act + (size_t)t * arow, cols, corr[1].data() + t * cs);
+    };
     if (n_tok >= 4 * pool.size() && pool.size() > 1) {  // prompt batches: quantize rows in parallel
       pool.run([&](int ith, int nth) {
         int64_t t0, t1;
         split_range(n_tok, ith, nth, &t0, &t1);
-        for (int64_t t = t0; t < t1; ++t) quantize_activations(kt, wt, x + (size_t)t * cols, act + (size_t)t * arow, cols);
+        for (int64_t t = t0; t < t1; ++t) prepare(t);
       });
     } else {
-      for (int t = 0; t < n_tok; ++t) quantize_activations(kt, wt, x + (size_t)t * cols, act + (size_t)t * arow, cols);
+      for (int t = 0; t < n_tok; ++t) prepare(t);
     }
     xa = act;
   }
@@ -39,12 +57,25 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
       const int t1 = std::min(n_tok, t0 + kTokenChunk);
       for (int i = 0; i < n_mats; ++i) {
         const Matrix& w = *ws[i];
+        float* y = ys[i];
+        // Packed matrices (when this table has the kernel; a table without one reads the file's rows):
+        // groups of kPackRows rows, every token of the chunk per group.
+        const VecDotPackedFn packed = w.packed != nullptr ? kt.vec_dot_packed[(int)w.type] : nullptr;
+        if (packed != nullptr) {
+          const size_t gb = packed_group_bytes(w.type, cols);
+          const int32_t* c = corr[w.type == TensorType::Q4_0 ? 0 : 1].data() + (size_t)t0 * cs;
+          int64_t g0, g1;
+          split_range(w.rows / kPackRows, ith, nth, &g0, &g1);
+          for (int64_t g = g0; g < g1; ++g)
+            packed(cols, w.packed + (size_t)g * gb, xa + (size_t)t0 * arow, arow, c, cs, t1 - t0, y + (size_t)t0 * w.rows + g * kPackRows,
+                   (size_t)w.rows);
+          continue;
+        }
         const VecDotFn dot = kt.vec_dot[(int)w.type];
         const VecDotX4Fn dot4 = kt.vec_dot_x4[(int)w.type];
         const VecDotTileFn tile = kt.vec_dot_tile[(int)w.type];
         int64_t r0, r1;
         split_range(w.rows, ith, nth, &r0, &r1);
-        float* y = ys[i];
         float out4[4];
         // Tokens in groups of 4 use the tile kernel over groups of 4 rows, else the 4-token kernel;
         // the rest (decode: all of them) use the 4-row kernel over groups of 4 rows where it was

@@ -36,6 +36,24 @@ inline int32_t argmax(const float* x, int64_t n) {
   return (int32_t)(std::max_element(x, x + n) - x);  // first maximum = lowest id on ties
 }
 
+// Logits of every prompt position and of n greedy decode steps after it, one after the other.
+inline std::vector<float> prompt_and_decode_logits(Engine& e, const std::vector<int32_t>& prompt, int n, const ForwardOptions& fo = {}) {
+  const int64_t nv = e.model().config().n_vocab;
+  std::vector<float> all = all_logits(e, prompt, fo);
+  std::vector<float> logits(all.end() - nv, all.end());
+  int32_t pos = (int32_t)prompt.size();
+  Batch b;
+  for (int k = 0; k < n; ++k) {
+    b.clear();
+    b.add(argmax(logits.data(), nv), pos++, 0, true);
+    const Status s = e.eval(b, &logits, fo);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    if (!s.is_ok()) break;
+    all.insert(all.end(), logits.begin(), logits.end());
+  }
+  return all;
+}
+
 // Prompt in one batch, then n greedy tokens one at a time, no stop condition (as golden_logits).
 inline std::vector<int32_t> greedy(Engine& e, const std::vector<int32_t>& prompt, int n) {
   const int64_t nv = e.model().config().n_vocab;

@@ -10,24 +10,6 @@
 namespace pocket {
 namespace {
 
-// Logits of every prompt position (7 tokens: one group of 4 and a tail of 3) and of n greedy decode steps.
-std::vector<float> prompt_and_decode_logits(Engine& e, const std::vector<int32_t>& prompt, int n, const ForwardOptions& fo) {
-  const int64_t nv = e.model().config().n_vocab;
-  std::vector<float> all = test::all_logits(e, prompt, fo);
-  std::vector<float> logits(all.end() - nv, all.end());
-  int32_t pos = (int32_t)prompt.size();
-  Batch b;
-  for (int k = 0; k < n; ++k) {
-    b.clear();
-    b.add(test::argmax(logits.data(), nv), pos++, 0, true);
-    const Status s = e.eval(b, &logits, fo);
-    EXPECT_TRUE(s.is_ok()) << s.message();
-    if (!s.is_ok()) break;
-    all.insert(all.end(), logits.begin(), logits.end());
-  }
-  return all;
-}
-
 TEST(DecodeVariants, SingleAndMultiRowGiveBitIdenticalLogits) {
   int compared = 0;
   for (const char* f : {"golden/stories15M-q8_0.llamacpp.gguf", "golden/stories15M-q4_0.llamacpp.gguf"}) {
@@ -45,8 +27,8 @@ TEST(DecodeVariants, SingleAndMultiRowGiveBitIdenticalLogits) {
         fs.kernels = fm.kernels = kt;
         fs.kernel_choice = &single;
         fm.kernel_choice = &multi;
-        const std::vector<float> a = prompt_and_decode_logits(*e, prompt, 12, fs);
-        const std::vector<float> b = prompt_and_decode_logits(*e, prompt, 12, fm);
+        const std::vector<float> a = test::prompt_and_decode_logits(*e, prompt, 12, fs);
+        const std::vector<float> b = test::prompt_and_decode_logits(*e, prompt, 12, fm);
         ASSERT_EQ(a.size(), b.size());
         ASSERT_EQ(a.size(), (size_t)(7 + 12) * (size_t)e->model().config().n_vocab);
         EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << f << " " << kt->name << " " << threads << " threads";

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernel_table.h"
+#include "kernels/avx512/avx512_packed.h"
 #include "kernels/avx512/avx512_qtile.h"
 #include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
@@ -41,6 +42,8 @@ KernelTable make() {
   k.vec_dot_tile[(int)TensorType::Q8_0] = qtile<false, kTilePairs>;
   k.vec_dot_tile[(int)TensorType::Q4_0] = qtile<true, kTilePairs>;
   k.tile_tokens = 2 * kTilePairs;
+  k.vec_dot_packed[(int)TensorType::Q8_0] = qpacked<false>;
+  k.vec_dot_packed[(int)TensorType::Q4_0] = qpacked<true>;
   return k;
 }
 

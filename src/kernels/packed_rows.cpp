@@ -1,0 +1,61 @@
+#include "kernels/packed_rows.h"
+
+#include <cstring>
+
+#include "core/check.h"
+#include "dtype/block_formats.h"
+
+namespace pocket {
+
+bool packable_type(TensorType t) { return t == TensorType::Q4_0 || t == TensorType::Q8_0; }
+
+namespace {
+
+int steps(TensorType t) { return t == TensorType::Q4_0 ? 4 : 8; }
+size_t packed_block_bytes(TensorType t) { return kPackRows * 2 + (size_t)steps(t) * kPackRows * 4; }
+
+template <class Block>
+void pack_group(const uint8_t* src, size_t row_bytes, int64_t nb, int n_steps, uint32_t xor_mask, uint8_t* dst) {
+  const size_t bb = kPackRows * 2 + (size_t)n_steps * kPackRows * 4;
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t* out = dst + (size_t)b * bb;
+    for (int r = 0; r < kPackRows; ++r) {
+      const Block& blk = reinterpret_cast<const Block*>(src + (size_t)r * row_bytes)[b];
+      std::memcpy(out + 2 * r, &blk.d, 2);
+      for (int s = 0; s < n_steps; ++s) {
+        uint32_t v;
+        std::memcpy(&v, blk.qs + 4 * s, 4);
+        v ^= xor_mask;  // Q8_0: + 128 in every byte (two's complement to offset binary)
+        std::memcpy(out + kPackRows * 2 + 64 * s + 4 * r, &v, 4);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+size_t packed_group_bytes(TensorType t, int64_t cols) { return (size_t)(cols / 32) * packed_block_bytes(t); }
+
+void pack_rows(TensorType t, const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst) {
+  POCKET_CHECK(packable_type(t) && rows % kPackRows == 0 && cols % 32 == 0);
+  const size_t gb = packed_group_bytes(t, cols);
+  for (int64_t g = 0; g < rows / kPackRows; ++g) {
+    const uint8_t* s = src + (size_t)g * kPackRows * row_bytes;
+    if (t == TensorType::Q4_0)
+      pack_group<BlockQ4_0>(s, row_bytes, cols / 32, 4, 0u, dst + (size_t)g * gb);
+    else
+      pack_group<BlockQ8_0>(s, row_bytes, cols / 32, 8, 0x80808080u, dst + (size_t)g * gb);
+  }
+}
+
+void packed_corrections(TensorType t, const void* act_row, int64_t cols, int32_t* out) {
+  const int32_t offset = t == TensorType::Q4_0 ? 8 : 128;
+  const BlockQ8_0* x = static_cast<const BlockQ8_0*>(act_row);
+  for (int64_t b = 0; b < cols / 32; ++b)
+    for (int l = 0; l < 8; ++l) {
+      const int8_t* q = x[b].qs + 4 * l;
+      out[b * 8 + l] = -offset * ((int32_t)q[0] + q[1] + q[2] + q[3]);
+    }
+}
+
+}  // namespace pocket

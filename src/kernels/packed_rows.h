@@ -1,0 +1,38 @@
+// Row-interleaved ("packed") Q4_0 / Q8_0 weights: kPackRows rows side by side, so one sequential stream
+// feeds a whole group of rows and one 64-byte vector holds 4 weight bytes of each of 16 rows (one
+// vpdpbusd lane per row). Built once at load from the file's rows (Model::pack_weights); the file and its
+// mapping stay, and a matrix without a packed copy runs the row kernels with the same bits.
+//
+// Layout of one group (16 rows r = 0..15), block b = 0..cols/32-1 after block b-1:
+//   16 x fp16 scales (row r's d at [r]), then the quants in steps of 4 bytes per row:
+//   Q4_0: 4 steps s; step s holds row r's qs[4s..4s+3] at [64 s + 4 r] (the nibbles as stored: low
+//         nibbles are elements 4s..4s+3, high nibbles 16+4s..16+4s+3);
+//   Q8_0: 8 steps s; step s holds row r's qs[4s..4s+3] + 128 (as unsigned bytes) at [64 s + 4 r].
+// A group takes exactly the bytes of its 16 rows in the file (18 or 34 bytes per row and block).
+//
+// The kernels (KernelTable::vec_dot_packed) use unsigned weight bytes against signed activations, so
+// each lane's integer sum is offset: Q4_0 stores q = w + 8, Q8_0 stores w + 128. The offset times the
+// lane's 4 activations is taken off again through packed_corrections, per token.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dtype/tensor_type.h"
+
+namespace pocket {
+
+constexpr int kPackRows = 16;
+
+// True for the weight types with a packed layout.
+bool packable_type(TensorType t);
+// Bytes of one packed group of kPackRows rows of `cols` columns (= kPackRows * the row's bytes).
+size_t packed_group_bytes(TensorType t, int64_t cols);
+// Packs rows [0, rows) (rows % kPackRows == 0, cols % 32 == 0, rows row_bytes apart) into dst, which
+// holds rows / kPackRows groups.
+void pack_rows(TensorType t, const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst);
+// Per activation row (Q8_0 blocks, cols / 32 of them) the start of each lane's integer sum for a packed
+// weight type: -offset * (x[4l] + ... + x[4l+3]) for lane l = 0..7 of every block, cols / 4 int32 in all.
+void packed_corrections(TensorType t, const void* act_row, int64_t cols, int32_t* out);
+
+}  // namespace pocket

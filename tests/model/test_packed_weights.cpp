@@ -1,0 +1,62 @@
+// Packed weights (Model::pack_weights, kernels/packed_rows.h) change speed only: an engine whose Q8_0 /
+// Q4_0 matrices were packed at load and one loaded with POCKET_REPACK=off give bit-identical logits
+// through a whole model: a 70-token prompt (a full 64-token chunk, token pairs and a single token)
+// and 12 decode steps, with 1 and 2 threads. The packed engine's matrices all point at packed bytes
+// where the table has packed kernels, and none do with POCKET_REPACK=off.
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/kernel_table.h"
+#include "model/model_support.h"
+
+namespace pocket {
+namespace {
+
+std::unique_ptr<Engine> load_with_repack(const std::string& path, int threads, const char* repack) {
+  setenv("POCKET_REPACK", repack, 1);
+  auto e = test::load_engine(path, threads);
+  unsetenv("POCKET_REPACK");
+  return e;
+}
+
+int packed_matrices(const Model& m) {
+  int n = 0;
+  for (const LayerWeights& L : m.weights().layers)
+    for (const Matrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) n += w->packed != nullptr;
+  return n;
+}
+
+TEST(PackedWeights, PackedAndFileRowsGiveBitIdenticalLogits) {
+  const KernelTable& kt = kernels();
+  if (kt.vec_dot_packed[(int)TensorType::Q4_0] == nullptr) GTEST_SKIP() << kt.name << " has no packed kernels";
+  for (const char* f : {"golden/stories15M-q8_0.llamacpp.gguf", "golden/stories15M-q4_0.llamacpp.gguf"}) {
+    for (int threads : {1, 2}) {
+      auto packed = load_with_repack(test::shared(f), threads, "on");
+      auto plain = load_with_repack(test::shared(f), threads, "off");
+      ASSERT_NE(packed, nullptr);
+      ASSERT_NE(plain, nullptr);
+      const int n_mats = 7 * packed->model().config().n_layer;
+      EXPECT_EQ(packed_matrices(packed->model()), n_mats) << f;
+      EXPECT_GT(packed->model().packed_bytes(), 0u);
+      EXPECT_EQ(packed_matrices(plain->model()), 0) << f;
+      std::vector<int32_t> prompt = packed->tokenizer().encode("Tom and Sue went to the park to play with a big red ball", true, false);
+      while (prompt.size() < 70) prompt.push_back(prompt[prompt.size() % 13]);
+      const std::vector<float> a = test::prompt_and_decode_logits(*packed, prompt, 12);
+      const std::vector<float> b = test::prompt_and_decode_logits(*plain, prompt, 12);
+      ASSERT_EQ(a.size(), b.size());
+      ASSERT_EQ(a.size(), (size_t)(70 + 12) * (size_t)packed->model().config().n_vocab);
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << f << " " << threads << " threads";
+    }
+  }
+}
+
+TEST(PackedWeights, UnknownRepackValueIsAnErrorNamingIt) {
+  setenv("POCKET_REPACK", "yes", 1);
+  auto e = Engine::load(test::shared("golden/stories15M-q4_0.llamacpp.gguf"), EngineOptions{});
+  unsetenv("POCKET_REPACK");
+  ASSERT_FALSE(e.is_ok());
+  EXPECT_NE(e.status().message().find("POCKET_REPACK: unknown value 'yes'"), std::string::npos) << e.status().message();
+}
+
+}  // namespace
+}  // namespace pocket
