@@ -35,8 +35,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model> mode
   // The decode variant (kernels/kernel_choice: the cache, or a probe of < 1 s on a new machine) is settled
   // at load, not inside the first token's time, and before the engine allocates: the probe's buffer
   // (2 x L3) is freed before the KV cache and scratch exist, so it never adds to them.
-  (void)kernel_choice(kernels());
-  model->pack_weights(kernels(), opts.n_threads);  // once per model: the engines sharing it share the packed copy
+  model->pack_weights(kernels(), kernel_choice(kernels()), opts.n_threads);  // once per model: the engines sharing it share the packed copy
   std::unique_ptr<Engine> e(new Engine());
   if (tokenizer) {
     if (tokenizer->vocab().n_tokens() != c.n_vocab)

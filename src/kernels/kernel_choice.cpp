@@ -17,6 +17,7 @@
 #include "core/cpu_features.h"
 #include "core/log.h"
 #include "core/timing.h"
+#include "kernels/packed_rows.h"
 
 namespace pocket {
 
@@ -44,7 +45,8 @@ const char* choice_source_name(ChoiceSource s) {
 
 namespace {
 
-constexpr int kCacheVersion = 1;  // bump when the file's meaning changes (or a table's vec_dot_r4 is rewritten)
+constexpr int kCacheVersion = 2;  // bump when the file's meaning changes (or a table's vec_dot_r4 / vec_dot_packed is rewritten)
+                                  // 2: packed rows measured and chosen
 constexpr const char* kCacheFormat = "pocket kernel choice";
 
 // Weight types the table can choose for: those with a multi-row decode kernel, in type order.
@@ -107,6 +109,16 @@ double time_pass(const KernelTable& kt, TensorType t, bool multi, const uint8_t*
   return now_seconds() - t0;
 }
 
+// The same decode pass over `groups` packed groups (one token).
+double time_packed_pass(const KernelTable& kt, TensorType t, const uint8_t* w, int64_t groups, int64_t cols, const void* xa, const int32_t* corr,
+                        float* y) {
+  const VecDotPackedFn fn = kt.vec_dot_packed[(int)t];
+  const size_t gb = packed_group_bytes(t, cols);
+  const double t0 = now_seconds();
+  for (int64_t g = 0; g < groups; ++g) fn(cols, w + (size_t)g * gb, xa, 0, corr, 0, 1, y + g * kPackRows, kPackRows);
+  return now_seconds() - t0;
+}
+
 // Fills buf with copies of one run of valid blocks (random values through the reference quantizer, so
 // every scale is finite); the values do not change the kernels' speed, only the addresses streamed do.
 void fill_blocks(TensorType t, uint8_t* buf, size_t bytes, uint64_t seed) {
@@ -143,10 +155,13 @@ std::string sanitize(const std::string& s) {
 void apply_entries(const KernelTable& kt, KernelChoice* c) {
   for (auto& per_type : c->multi)
     for (bool& m : per_type) m = false;
+  for (auto& per_type : c->pack)
+    for (bool& m : per_type) m = false;
   for (const KernelChoiceEntry& e : c->entries) {
     const int t = (int)e.type;
     if (t < 0 || t >= kTypeSlots || e.width_class < 0 || e.width_class >= kWidthClasses) continue;
     c->multi[t][e.width_class] = e.variant == RowVariant::kMulti && kt.vec_dot_r4[t] != nullptr;
+    c->pack[t][e.width_class] = e.packed && kt.vec_dot_packed[t] != nullptr;
   }
 }
 
@@ -165,7 +180,7 @@ KernelChoice forced_kernel_choice(const KernelTable& kt, RowVariant v) {
   c.table = kt.name;
   c.source = ChoiceSource::kForced;
   for (TensorType t : choosable_types(kt))
-    for (int wc = 0; wc < kWidthClasses; ++wc) c.entries.push_back({t, wc, v, 0.0, 0.0});
+    for (int wc = 0; wc < kWidthClasses; ++wc) c.entries.push_back({t, wc, v, 0.0, 0.0, 0.0, kt.vec_dot_packed[(int)t] != nullptr});
   apply_entries(kt, &c);
   return c;
 }
@@ -190,7 +205,9 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
   std::vector<float> y;
   int reps = std::max(1, o.repetitions);
   bool budget_checked = false;
-  TensorType filled = TensorType::F32;
+  TensorType filled = TensorType::F32, packed_filled = TensorType::F32;
+  std::unique_ptr<uint8_t, FreeDeleter> pbuf;
+  std::vector<int32_t> corr;
   for (KernelChoiceEntry& e : c.entries) {
     const TypeTraits& tr = traits(e.type);
     const int64_t cols = width_class_probe_cols(e.width_class);
@@ -207,7 +224,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
       const double warm = time_pass(kt, e.type, false, buf.get(), rb, (int64_t)(bytes / rb) / 4 * 4, cols, xa, y.data());
       if (!budget_checked) {
         budget_checked = true;
-        const double per_rep = (double)c.entries.size() * 2.0 * warm;
+        const double per_rep = (double)c.entries.size() * 3.0 * warm;
         if (per_rep * reps > o.budget_seconds) {
           reps = std::max(1, (int)(o.budget_seconds / per_rep));
           if (per_rep * reps > o.budget_seconds) {
@@ -220,18 +237,42 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
       }
     }
     const int64_t rows = (int64_t)(bytes / rb) / 4 * 4;
-    std::vector<double> ts, tm;
-    for (int r = 0; r < reps; ++r) {  // ABBA: drift of the clock or the neighbours falls on both
-      const bool multi_first = r % 2 == 1;
-      for (int k = 0; k < 2; ++k) {
-        const bool multi = (k == 0) == multi_first;
-        (multi ? tm : ts).push_back(time_pass(kt, e.type, multi, buf.get(), rb, rows, cols, xa, y.data()));
+    // Packed rows: the buffer refilled with packed blocks once per type (any run of whole packed blocks
+    // cut at group boundaries is a valid group at every width), the same bytes streamed.
+    const bool has_packed = kt.vec_dot_packed[(int)e.type] != nullptr && packable_type(e.type);
+    int64_t groups = 0;
+    if (has_packed) {
+      if (!pbuf) pbuf.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+      if (pbuf && packed_filled != e.type) {
+        const int64_t pc = width_class_probe_cols(kWidthClasses - 1);
+        std::vector<uint8_t> group(packed_group_bytes(e.type, pc));
+        pack_rows(e.type, buf.get(), row_bytes(tr, pc), kPackRows, pc, group.data());
+        for (size_t off = 0; off < bytes; off += group.size()) std::memcpy(pbuf.get() + off, group.data(), std::min(group.size(), bytes - off));
+        packed_filled = e.type;
+      }
+      if (pbuf) {
+        groups = (int64_t)(bytes / packed_group_bytes(e.type, cols));
+        corr.resize((size_t)cols / 4);
+        packed_corrections(e.type, xa, cols, corr.data());
+        if ((int64_t)y.size() < groups * kPackRows) y.resize((size_t)(groups * kPackRows));
+      }
+    }
+    std::vector<double> ts, tm, tp;
+    for (int r = 0; r < reps; ++r) {  // ABC CBA: drift of the clock or the neighbours falls on all
+      for (int k = 0; k < 3; ++k) {
+        const int v = r % 2 == 0 ? k : 2 - k;
+        if (v == 0) ts.push_back(time_pass(kt, e.type, false, buf.get(), rb, rows, cols, xa, y.data()));
+        if (v == 1) tm.push_back(time_pass(kt, e.type, true, buf.get(), rb, rows, cols, xa, y.data()));
+        if (v == 2 && groups > 0) tp.push_back(time_packed_pass(kt, e.type, pbuf.get(), groups, cols, xa, corr.data(), y.data()));
       }
     }
     const double mb = (double)rows * (double)rb;
     e.single_gbps = mb / std::max(median(ts), 1e-9) / 1e9;
     e.multi_gbps = mb / std::max(median(tm), 1e-9) / 1e9;
     e.variant = e.multi_gbps >= e.single_gbps * (1.0 + o.margin) ? RowVariant::kMulti : RowVariant::kSingle;
+    e.packed_gbps = groups > 0 ? (double)groups * (double)packed_group_bytes(e.type, cols) / std::max(median(tp), 1e-9) / 1e9 : 0.0;
+    const double rows_gbps = e.variant == RowVariant::kMulti ? e.multi_gbps : e.single_gbps;
+    e.packed = groups > 0 && e.packed_gbps >= rows_gbps * (1.0 - o.pack_margin);
   }
   c.probe_bytes = bytes;
   apply_entries(kt, &c);
@@ -269,7 +310,9 @@ Status write_kernel_choice(const std::string& path, const KernelChoice& c) {
                    {"probe_cols", width_class_probe_cols(e.width_class)},
                    {"variant", row_variant_name(e.variant)},
                    {"single_gbps", e.single_gbps},
-                   {"multi_gbps", e.multi_gbps}});
+                   {"multi_gbps", e.multi_gbps},
+                   {"packed_gbps", e.packed_gbps},
+                   {"packed", e.packed}});
   }
   j["choices"] = arr;
   const std::string text = j.dump(2) + "\n";
@@ -319,9 +362,10 @@ Result<KernelChoice> read_kernel_choice(const std::string& path, const KernelTab
     auto field = [&](const char* key) { return e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : std::string(); };
     auto rate = [&](const char* key) { return e.contains(key) && e[key].is_number() ? e[key].get<double>() : -1.0; };
     const std::string variant = field("variant");
-    const double rs = rate("single_gbps"), rm = rate("multi_gbps");
+    const double rs = rate("single_gbps"), rm = rate("multi_gbps"), rp = rate("packed_gbps");
+    if (!e.contains("packed") || !e["packed"].is_boolean()) return bad("a choice has no boolean 'packed'");
     if (variant != "single" && variant != "multi") return bad("variant '" + variant + "' is neither single nor multi");
-    if (!(rs >= 0 && std::isfinite(rs) && rm >= 0 && std::isfinite(rm))) return bad("rates must be finite and >= 0");
+    if (!(rs >= 0 && std::isfinite(rs) && rm >= 0 && std::isfinite(rm) && rp >= 0 && std::isfinite(rp))) return bad("rates must be finite and >= 0");
     bool matched = false;
     for (size_t i = 0; i < c.entries.size(); ++i) {
       KernelChoiceEntry& ce = c.entries[i];
@@ -329,6 +373,8 @@ Result<KernelChoice> read_kernel_choice(const std::string& path, const KernelTab
       ce.variant = variant == "multi" ? RowVariant::kMulti : RowVariant::kSingle;
       ce.single_gbps = rs;
       ce.multi_gbps = rm;
+      ce.packed_gbps = rp;
+      ce.packed = e["packed"].get<bool>();
       seen[i] = matched = true;
     }
     if (!matched) return bad("choice for " + field("type") + " " + field("width") + " that the table cannot make");

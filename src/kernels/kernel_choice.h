@@ -37,6 +37,10 @@ struct KernelChoiceEntry {
   RowVariant variant = RowVariant::kSingle;
   double single_gbps = 0;  // weight bytes streamed per second, one thread; 0: not measured (forced)
   double multi_gbps = 0;
+  // Packed rows (kernels/packed_rows.h), where the table has a packed kernel for the type: the decode rate
+  // over the same bytes packed, and whether weights of this type and width are packed at load.
+  double packed_gbps = 0;
+  bool packed = false;
 };
 
 enum class ChoiceSource {
@@ -51,6 +55,9 @@ struct KernelChoice {
   // What matmul_group reads per matrix: true = decode with vec_dot_r4 (only set where the table has one).
   bool multi[kTypeSlots][kWidthClasses] = {};
   bool use_multi(TensorType t, int64_t cols) const { return multi[(int)t][width_class(cols)]; }
+  // What Model::pack_weights reads per matrix: true = pack its rows (only where the table has the kernel).
+  bool pack[kTypeSlots][kWidthClasses] = {};
+  bool use_packed(TensorType t, int64_t cols) const { return pack[(int)t][width_class(cols)]; }
 
   // Where the decision came from, for pocket sysinfo and the cache file.
   std::string table;  // kernel table name
@@ -64,7 +71,8 @@ struct KernelChoice {
   std::vector<KernelChoiceEntry> entries;  // one per (type with vec_dot_r4, width class), by type then class
 };
 
-// Recomputes `multi` from `entries` (multi only where kt has a vec_dot_r4 for the type).
+// Recomputes `multi` and `pack` from `entries` (multi only where kt has a vec_dot_r4 for the type, pack
+// only where it has a vec_dot_packed).
 void apply_entries(const KernelTable& kt, KernelChoice* c);
 
 // POCKET_KERNEL_CHOICE: auto (default; also nullptr or ""), probe (measure again, rewrite the cache),
@@ -74,16 +82,20 @@ enum class KernelChoiceMode { kAuto, kProbe, kSingle, kMulti };
 KernelChoiceMode parse_kernel_choice_mode(const char* value, bool* unknown = nullptr);
 
 struct KernelProbeOptions {
-  size_t bytes = 0;             // matrix size; 0: twice the last-level cache, within 64..256 MiB
-  int repetitions = 4;          // timed passes per variant (alternating ABBA), median
-  double margin = 0.03;         // multi only when at least this much faster than single (the tie goes to single)
+  size_t bytes = 0;      // matrix size; 0: twice the last-level cache, within 64..256 MiB
+  int repetitions = 4;   // timed passes per variant (alternating ABBA), median
+  double margin = 0.03;  // multi only when at least this much faster than single (the tie goes to single)
+  // Packed rows are taken unless their decode is this much slower than the better row kernel: packing
+  // also serves prefill, where it measured 15-70 % faster (README "Measured speed").
+  double pack_margin = 0.10;
   double budget_seconds = 1.0;  // fewer repetitions, then a smaller matrix, when a pass is slow (emulators, sanitizers)
 };
 
-// Times vec_dot and vec_dot_r4 (one thread) for every type the table has a vec_dot_r4 for, at each width
-// class. Source kProbe; cache_path and cpu are left for the caller.
+// Times vec_dot, vec_dot_r4 and (where the table has one) vec_dot_packed over the same bytes packed, one
+// thread, for every type the table has a vec_dot_r4 for, at each width class. Source kProbe; cache_path and cpu are left for the caller.
 KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions& o = {});
-// Every (type, class) forced to v (multi only where the table has vec_dot_r4); nothing is timed.
+// Every (type, class) forced to v (multi only where the table has vec_dot_r4), packed wherever the table
+// has a packed kernel; nothing is timed.
 KernelChoice forced_kernel_choice(const KernelTable& kt, RowVariant v);
 
 // <cache>/pocket/kernel-choice-<cpu>-<table>.json with <cache> = xdg_cache_home, else home/.cache (each

@@ -10,7 +10,7 @@
 
 namespace pocket {
 
-void Model::pack_weights(const KernelTable& kt, int n_threads) const {
+void Model::pack_weights(const KernelTable& kt, const KernelChoice& kc, int n_threads) const {
   std::call_once(pack_once_, [&] {
     if (!packing_enabled()) return;
     std::vector<const Matrix*> ms;
@@ -18,8 +18,8 @@ void Model::pack_weights(const KernelTable& kt, int n_threads) const {
       for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) ms.push_back(m);
     ms.push_back(&weights_.output);
     auto packable = [&](const Matrix* m) {
-      return m->data != nullptr && packable_type(m->type) && kt.vec_dot_packed[(int)m->type] != nullptr && m->rows % kPackRows == 0 &&
-             m->cols % 32 == 0;
+      return m->data != nullptr && packable_type(m->type) && kt.vec_dot_packed[(int)m->type] != nullptr && kc.use_packed(m->type, m->cols) &&
+             m->rows % kPackRows == 0 && m->cols % 32 == 0;
     };
     // One buffer for all (64-byte aligned starts): huge pages where the kernel gives them.
     auto bytes_of = [](const Matrix* m) { return ((size_t)(m->rows / kPackRows) * packed_group_bytes(m->type, m->cols) + 63) / 64 * 64; };

@@ -9,6 +9,7 @@
 
 #include "core/anon_buffer.h"
 #include "format/gguf_reader.h"
+#include "kernels/kernel_choice.h"
 #include "kernels/kernel_table.h"
 #include "model/model_config.h"
 #include "pocket/status.h"
@@ -86,11 +87,10 @@ class Model {
   Status replace_tensors(std::vector<ReplacementTensor> tensors);
 
   // Packs every matrix the table has a packed kernel for (kernels/packed_rows.h: Q4_0 / Q8_0, rows a
-  // multiple of 16) into memory the model owns, and drops the mapping's pages of the rows copied, so
-  // resident memory stays one copy. Once per model (later calls return at once; thread-safe), at engine
-  // creation, on n_threads threads; POCKET_REPACK=off (packing_enabled) skips it. Matrices changed later (set_matrix_data,
-  // replace_tensors) run unpacked, with the same bits.
-  void pack_weights(const KernelTable& kt, int n_threads = 1) const;
+  // multiple of 16) where the measured choice says packing wins (kc.use_packed) into memory the model owns, and drops the mapping's pages of the rows
+  // copied, so resident memory stays one copy. Once per model (later calls return at once; thread-safe), at engine creation, on n_threads threads;
+  // POCKET_REPACK=off (packing_enabled) skips it. Matrices changed later (set_matrix_data, replace_tensors) run unpacked, with the same bits.
+  void pack_weights(const KernelTable& kt, const KernelChoice& kc, int n_threads = 1) const;
   size_t packed_bytes() const { return packed_bytes_; }
 
  private:

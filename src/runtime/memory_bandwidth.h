@@ -9,7 +9,8 @@
 namespace pocket {
 
 struct BandwidthResult {
-  double read_gbps = 0;   // sum over a buffer much larger than the caches (best of repetitions)
+  double read_gbps = 0;   // sum over a buffer much larger than the caches (best of repetitions and of two
+                          // access patterns: 4 streams per thread, or 1 with software prefetch)
   double triad_gbps = 0;  // a = b + s*c, counting 3 arrays of traffic
   size_t bytes = 0;       // buffer size used for the read test
 };

@@ -86,9 +86,14 @@ void expect_same_choices(const KernelChoice& a, const KernelChoice& b) {
     EXPECT_EQ(a.entries[i].variant, b.entries[i].variant) << i;
     EXPECT_DOUBLE_EQ(a.entries[i].single_gbps, b.entries[i].single_gbps) << i;
     EXPECT_DOUBLE_EQ(a.entries[i].multi_gbps, b.entries[i].multi_gbps) << i;
+    EXPECT_DOUBLE_EQ(a.entries[i].packed_gbps, b.entries[i].packed_gbps) << i;
+    EXPECT_EQ(a.entries[i].packed, b.entries[i].packed) << i;
   }
   for (int t = 0; t < kTypeSlots; ++t)
-    for (int wc = 0; wc < kWidthClasses; ++wc) EXPECT_EQ(a.multi[t][wc], b.multi[t][wc]) << t << " " << wc;
+    for (int wc = 0; wc < kWidthClasses; ++wc) {
+      EXPECT_EQ(a.multi[t][wc], b.multi[t][wc]) << t << " " << wc;
+      EXPECT_EQ(a.pack[t][wc], b.pack[t][wc]) << t << " " << wc;
+    }
 }
 
 TEST(KernelChoice, WidthClassBoundaries) {
@@ -184,8 +189,12 @@ TEST_F(KernelChoiceCache, CorruptCacheIsIgnoredAndReplaced) {
       "[1, 2, 3]",
       good.substr(0, good.size() / 2),                                  // truncated
       edited("\"pocket kernel choice\"", "\"something else\""),         // not ours
-      edited("\"version\": 1", "\"version\": 99"),                      // another version
-      edited("\"version\": 1", "\"version\": \"1\""),                   // wrong JSON type
+      edited("\"version\": 2", "\"version\": 99"),                      // another version
+      edited("\"version\": 2", "\"version\": 1"),                       // the version before packed rows
+      edited("\"version\": 2", "\"version\": \"2\""),                   // wrong JSON type
+      edited("\"packed\": ", "\"packd\": "),                            // a decision missing
+      edited("\"packed\": false", "\"packed\": 0"),                     // wrong JSON type
+      edited("\"packed_gbps\": 0.0", "\"packed_gbps\": -3.0"),          // impossible rate
       edited("Test CPU 9000", "Other CPU"),                             // another CPU
       edited("\"test-r4\"", "\"avx2\""),                                // another table
       edited("\"variant\": \"multi\"", "\"variant\": \"fastest\""),     // unknown variant
@@ -286,6 +295,16 @@ TEST(KernelChoice, EntriesNeverEnableAMissingKernel) {
   EXPECT_FALSE(c.use_multi(TensorType::F32, 576));
   apply_entries(ref_kernels(), &c);  // the same decisions against a table without 4-row kernels
   EXPECT_FALSE(c.use_multi(TensorType::Q8_0, 576));
+  // A packed decision counts only where the table has the packed kernel.
+  for (KernelChoiceEntry& e : c.entries) e.packed = true;
+  apply_entries(r4_table(), &c);
+  EXPECT_FALSE(c.use_packed(TensorType::Q4_0, 576));
+  for (const KernelTable* kt : test::kernel_tables()) {
+    KernelChoice f = forced_kernel_choice(*kt, RowVariant::kSingle);
+    for (int t = 0; t < kTypeSlots; ++t)
+      for (int wc = 0; wc < kWidthClasses; ++wc)
+        EXPECT_EQ(f.pack[t][wc], kt->vec_dot_packed[t] != nullptr && kt->vec_dot_r4[t] != nullptr) << kt->name << " type " << t;
+  }
 }
 
 TEST(KernelChoice, ForcedChoiceCoversEveryMultiRowKernelOfEachTable) {
@@ -294,6 +313,33 @@ TEST(KernelChoice, ForcedChoiceCoversEveryMultiRowKernelOfEachTable) {
     for (int t = 0; t < kTypeSlots; ++t)
       for (int wc = 0; wc < kWidthClasses; ++wc)
         EXPECT_EQ(c.multi[t][wc], kt->vec_dot_r4[t] != nullptr) << kt->name << " type " << t << " class " << wc;
+  }
+}
+
+}  // namespace
+}  // namespace pocket
+
+namespace pocket {
+namespace {
+
+// The real probe on every table this CPU runs, on a small matrix: every rate measured, packed rates
+// exactly where the table has a packed kernel, and each decision the one its rates and margins give.
+TEST(KernelChoice, ProbeMeasuresEveryVariantAndDecidesByTheRates) {
+  for (const KernelTable* kt : test::kernel_tables()) {
+    KernelProbeOptions o;
+    o.bytes = size_t(16) << 20;
+    o.repetitions = 1;
+    const KernelChoice c = probe_kernel_choice(*kt, o);
+    for (const KernelChoiceEntry& e : c.entries) {
+      const std::string what = std::string(kt->name) + " " + traits(e.type).name + " " + width_class_name(e.width_class);
+      EXPECT_GT(e.single_gbps, 0) << what;
+      EXPECT_GT(e.multi_gbps, 0) << what;
+      EXPECT_EQ(e.packed_gbps > 0, kt->vec_dot_packed[(int)e.type] != nullptr) << what;
+      EXPECT_EQ(e.variant == RowVariant::kMulti, e.multi_gbps >= e.single_gbps * (1 + o.margin)) << what;
+      const double rows = e.variant == RowVariant::kMulti ? e.multi_gbps : e.single_gbps;
+      EXPECT_EQ(e.packed, e.packed_gbps > 0 && e.packed_gbps >= rows * (1 - o.pack_margin)) << what;
+      EXPECT_EQ(c.use_packed(e.type, width_class_probe_cols(e.width_class)), e.packed) << what;
+    }
   }
 }
 

@@ -15,7 +15,9 @@ namespace {
 
 void print_kernel_choice(const KernelChoice& kc) {
   std::printf("cpu model: %s\n", cpu_model_name().c_str());
-  std::printf("decode kernels (single-row vec_dot or 4-row vec_dot_r4, chosen by measurement; bit-identical results):\n");
+  std::printf(
+      "decode kernels (single-row vec_dot or 4-row vec_dot_r4 over the file's rows, or packed 16-row groups, chosen by measurement; bit-identical "
+      "results):\n");
   switch (kc.source) {
     case ChoiceSource::kNone: std::printf("  %s: single-row everywhere (%s)\n", kc.table.c_str(), kc.note.c_str()); return;
     case ChoiceSource::kForced: std::printf("  forced by %s (no measurement)\n", kc.note.c_str()); break;
@@ -28,13 +30,18 @@ void print_kernel_choice(const KernelChoice& kc) {
       break;
   }
   for (const KernelChoiceEntry& e : kc.entries) {
-    std::printf("  %-5s %-11s (%4lld cols): %-6s", traits(e.type).name, width_class_name(e.width_class),
-                (long long)width_class_probe_cols(e.width_class), row_variant_name(e.variant));
+    const bool packed = e.packed && packing_enabled();
+    std::printf("  %-5s %-11s (%4lld cols): %-6s %-6s", traits(e.type).name, width_class_name(e.width_class),
+                (long long)width_class_probe_cols(e.width_class), row_variant_name(e.variant), packed ? "packed" : "rows");
     if (e.single_gbps > 0 && e.multi_gbps > 0)
       std::printf("  single %5.1f GB/s, multi %5.1f GB/s (%+.0f %%)", e.single_gbps, e.multi_gbps, 100.0 * (e.multi_gbps / e.single_gbps - 1.0));
+    if (e.packed_gbps > 0) std::printf(", packed %5.1f GB/s (%+.0f %%)", e.packed_gbps, 100.0 * (e.packed_gbps / e.single_gbps - 1.0));
     std::printf("\n");
   }
-  std::printf("  force: POCKET_KERNEL_CHOICE=single|multi; re-measure: pocket sysinfo --probe-kernels (or POCKET_KERNEL_CHOICE=probe)\n");
+  std::printf(
+      "  force: POCKET_KERNEL_CHOICE=single|multi (packed wherever the table can), POCKET_REPACK=off (never packed)%s;\n"
+      "  re-measure: pocket sysinfo --probe-kernels (or POCKET_KERNEL_CHOICE=probe)\n",
+      packing_enabled() ? "" : " [set]");
 }
 
 }  // namespace
@@ -76,8 +83,8 @@ Runner register_sysinfo(CLI::App& app) {
     for (int t : ts) {
       ThreadPool pool(t);
       const BandwidthResult r = measure_bandwidth(pool);
-      std::printf("memory bandwidth, %d thread%s: read %.1f GB/s, triad %.1f GB/s (%zu MiB buffer, best of 5)\n", t, t > 1 ? "s" : "", r.read_gbps,
-                  r.triad_gbps, r.bytes >> 20);
+      std::printf("memory bandwidth, %d thread%s: read %.1f GB/s, triad %.1f GB/s (%zu MiB buffer, best of 5, of 4 streams or 1 prefetched)\n", t,
+                  t > 1 ? "s" : "", r.read_gbps, r.triad_gbps, r.bytes >> 20);
     }
     return 0;
   };

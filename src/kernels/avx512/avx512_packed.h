@@ -23,11 +23,12 @@
 namespace pocket {
 namespace {
 
-// Decode streams the packed group from DRAM: software prefetch this many blocks ahead (288 or 544 bytes
-// each). Measured on TinyLlama tg64, AMD EPYC Zen 4 VM, 1 / 2 threads: 1024 bytes ahead Q4_0 31.4 / -,
-// 2048: 36.9 / 47.9, 4096: 37.4 / 49.7, 8192: 35.8 / 47.8; Q8_0 4096: 19.5 / 24.6, 8192: 20.3 / 26.0,
-// 16384: 20.6 / 25.5. About 14 blocks suits both.
-constexpr size_t kPackedPrefetchBlocks = 14;
+// Decode streams the packed group from DRAM: software prefetch this many blocks ahead (288 bytes per
+// Q4_0 block, 544 per Q8_0 block). Measured on an AMD EPYC Zen 4 VM (1 thread): TinyLlama tg64 Q4_0 at
+// 1 / 2 / 4 / 8 KiB ahead 31.4 / 36.9 / 37.4 / 35.8 tok/s; the probe's Q8_0 rate (pocket sysinfo
+// --probe-kernels) at 6 / 14 / 28 blocks 15 / 17 / 21 GB/s, against 19-23 for the single-row kernel.
+template <bool kQ4>
+constexpr size_t kPackedPrefetchBlocks = kQ4 ? 16 : 28;
 
 // One pass over a group's blocks for kTok tokens: out[j][r] for token j and row r.
 template <bool kQ4, int kTok>
@@ -40,7 +41,7 @@ inline void packed_pass(int64_t nb, const uint8_t* g, const BlockQ8_0* const* xb
   const __m512i low = _mm512_set1_epi8(0x0f);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = g + (size_t)b * kBlock;
-    for (size_t o = 0; o < kBlock; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPackedPrefetchBlocks * kBlock + o), _MM_HINT_T0);
+    for (size_t o = 0; o < kBlock; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPackedPrefetchBlocks<kQ4> * kBlock + o), _MM_HINT_T0);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     __m512 d[kTok];
     for (int j = 0; j < kTok; ++j) d[j] = _mm512_mul_ps(dw, _mm512_set1_ps(h2f(xb[j][b].d)));
