@@ -6,8 +6,10 @@
 # LLAMA_BENCH=/path/to/llama-bench adds llama.cpp's numbers; THREADS (default "1,2"), REPS (3),
 # PP (128), TG (64) set the tests. NODE_LLAMA_CPP=1 adds the llama.cpp of 2026 prebuilt in
 # node-llama-cpp@3.21.1 (installed once into $NODE_LLAMA_CPP_DIR, default /tmp/pocket-node-llama-cpp,
-# about 750 MB), timed by bench/llamacpp_speed.mjs at 1 thread (Node's own thread distorts 2-thread
-# decode on 2 cores). Output: Markdown on stdout, JSON per model in $SYNTH_DIR.
+# about 750 MB), timed by bench/llamacpp_speed.mjs at each thread count and prompt length (Node's own
+# thread distorts 2-thread decode on 2 cores: only its prefill counts there). PP may be a list
+# ("128,512"). Output: Markdown on stdout, JSON per model in $SYNTH_DIR (POCKET_JSON=0: no JSON, one
+# pocket run instead of two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POCKET=${POCKET:-build/pocket}
@@ -29,7 +31,7 @@ for spec in "${specs[@]}"; do
   [ -f "$model" ] || "$POCKET" synth --shape "$shape" --type "$type" -o "$model"
   echo "### $shape $type"
   "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS"
-  "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS" -o json --no-bandwidth > "$SYNTH_DIR/$shape-$type.pocket.json"
+  [ "${POCKET_JSON:-1}" = 0 ] || "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS" -o json --no-bandwidth > "$SYNTH_DIR/$shape-$type.pocket.json"
   if [ -n "${LLAMA_BENCH:-}" ]; then
     echo
     echo "llama.cpp (llama-bench):"
@@ -44,7 +46,9 @@ for spec in "${specs[@]}"; do
     echo
     echo "| engine | model | threads | test | tokens/s (median) | runs |"
     echo "|---|---|---|---|---|---|"
-    NODE_LLAMA_CPP_DIR=$NLC node bench/llamacpp_speed.mjs "$model" 1 "$PP" "$TG" "$REPS"
+    for t in ${THREADS//,/ }; do
+      for p in ${PP//,/ }; do NODE_LLAMA_CPP_DIR=$NLC node bench/llamacpp_speed.mjs "$model" "$t" "$p" "$TG" "$REPS"; done
+    done
   fi
   echo
 done

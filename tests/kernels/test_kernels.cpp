@@ -17,12 +17,7 @@
 namespace pocket {
 namespace {
 
-std::vector<float> random_vec(int64_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v((size_t)n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using test::random_vec;
 
 // Two summation orders of n products differ by at most ~2 * n * eps * sum |a_i b_i| (the gamma_n bound).
 float dot_tolerance(int64_t n, double abs_sum) { return (float)(2.0 * (double)(n + 2) * std::numeric_limits<float>::epsilon() * abs_sum) + 1e-30f; }

@@ -18,19 +18,14 @@
 namespace pocket {
 namespace {
 
-std::vector<float> random_row(int64_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v((size_t)n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using test::random_vec;
 
 // Rows in the file's layout, row_bytes apart, with the edge rows described above.
 std::vector<uint8_t> make_rows(TensorType wt, int64_t rows, int64_t n, size_t rb, std::mt19937& rng) {
   const TypeTraits& tr = traits(wt);
   std::vector<uint8_t> wq(rows * rb);
   for (int64_t r = 0; r < rows; ++r) {
-    auto w = random_row(n, rng);
+    auto w = random_vec(n, rng);
     if (r == 1) std::fill(w.begin(), w.end(), 0.0f);
     if (r == 2 && n > 0) w[0] = 1e30f;
     uint8_t* row = wq.data() + r * rb;
@@ -104,7 +99,7 @@ TEST(PackedRows, PackedDotEqualsSingleDotsBitForBit) {
           std::vector<uint8_t> x(nt * xs + 8);
           std::vector<int32_t> corr(nt * cs + 1);
           for (int t = 0; t < nt; ++t) {
-            auto xf = random_row(n, rng, t == 2 ? 100.0f : 1.0f);
+            auto xf = random_vec(n, rng, t == 2 ? 100.0f : 1.0f);
             if (t == 1) std::fill(xf.begin(), xf.end(), 0.0f);
             if (t == 3 && n > 0) xf[0] = -1e30f;
             kt->quantize_q8_0(xf.data(), x.data() + 2 + t * xs, n);
