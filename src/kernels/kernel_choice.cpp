@@ -14,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/anon_buffer.h"
 #include "core/cpu_features.h"
 #include "core/log.h"
 #include "core/timing.h"
@@ -206,7 +207,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
   int reps = std::max(1, o.repetitions);
   bool budget_checked = false;
   TensorType filled = TensorType::F32, packed_filled = TensorType::F32;
-  std::unique_ptr<uint8_t, FreeDeleter> pbuf;
+  AnonBuffer pbuf;
   std::vector<int32_t> corr;
   for (KernelChoiceEntry& e : c.entries) {
     const TypeTraits& tr = traits(e.type);
@@ -242,15 +243,19 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
     const bool has_packed = kt.vec_dot_packed[(int)e.type] != nullptr && packable_type(e.type);
     int64_t groups = 0;
     if (has_packed) {
-      if (!pbuf) pbuf.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-      if (pbuf && packed_filled != e.type) {
+      // As the model's packed copy (Model::pack_weights): an AnonBuffer, huge pages where the kernel gives them.
+      if (pbuf.data() == nullptr) {
+        Result<AnonBuffer> b = AnonBuffer::allocate(bytes);
+        if (b.is_ok()) pbuf = std::move(b.value());
+      }
+      if (pbuf.data() != nullptr && packed_filled != e.type) {
         const int64_t pc = width_class_probe_cols(kWidthClasses - 1);
         std::vector<uint8_t> group(packed_group_bytes(e.type, pc));
         pack_rows(e.type, buf.get(), row_bytes(tr, pc), kPackRows, pc, group.data());
-        for (size_t off = 0; off < bytes; off += group.size()) std::memcpy(pbuf.get() + off, group.data(), std::min(group.size(), bytes - off));
+        for (size_t off = 0; off < bytes; off += group.size()) std::memcpy(pbuf.data() + off, group.data(), std::min(group.size(), bytes - off));
         packed_filled = e.type;
       }
-      if (pbuf) {
+      if (pbuf.data() != nullptr) {
         groups = (int64_t)(bytes / packed_group_bytes(e.type, cols));
         corr.resize((size_t)cols / 4);
         packed_corrections(e.type, xa, cols, corr.data());
@@ -263,7 +268,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
         const int v = r % 2 == 0 ? k : 2 - k;
         if (v == 0) ts.push_back(time_pass(kt, e.type, false, buf.get(), rb, rows, cols, xa, y.data()));
         if (v == 1) tm.push_back(time_pass(kt, e.type, true, buf.get(), rb, rows, cols, xa, y.data()));
-        if (v == 2 && groups > 0) tp.push_back(time_packed_pass(kt, e.type, pbuf.get(), groups, cols, xa, corr.data(), y.data()));
+        if (v == 2 && groups > 0) tp.push_back(time_packed_pass(kt, e.type, pbuf.data(), groups, cols, xa, corr.data(), y.data()));
       }
     }
     const double mb = (double)rows * (double)rb;

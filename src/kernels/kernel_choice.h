@@ -86,7 +86,9 @@ struct KernelProbeOptions {
   int repetitions = 4;   // timed passes per variant (alternating ABBA), median
   double margin = 0.03;  // multi only when at least this much faster than single (the tie goes to single)
   // Packed rows are taken unless their decode is this much slower than the better row kernel: packing
-  // also serves prefill, where it measured 15-70 % faster (README "Measured speed").
+  // also serves prefill, where it measured +55..70 % (AVX-512) and +15..40 % (AVX2) on TinyLlama. The
+  // probe times the packed copy in huge pages, as the model holds it (AnonBuffer): in 4 KiB pages the
+  // Q8_0 packed rate read 12-31 % low against whole-model decode on a Zen 4 VM.
   double pack_margin = 0.10;
   double budget_seconds = 1.0;  // fewer repetitions, then a smaller matrix, when a pass is slow (emulators, sanitizers)
 };
