@@ -5,8 +5,9 @@
 namespace pocket {
 
 void write_llama_metadata(GgufWriter& w, const LlamaHParams& hp, const VocabData& v, TensorType file_type) {
-  w.set("general.architecture", GgufValue::make_string("llama"));
-  w.set("general.name", GgufValue::make_string(hp.name.empty() ? "llama" : hp.name));
+  const std::string a = hp.arch + ".";
+  w.set("general.architecture", GgufValue::make_string(hp.arch));
+  w.set("general.name", GgufValue::make_string(hp.name.empty() ? hp.arch : hp.name));
   // llama.cpp's general.file_type (LLAMA_FTYPE): 0 all F32, 1 mostly F16, 2 Q4_0, 3 Q4_1, 7 Q8_0, 32 BF16.
   uint32_t ftype = 0;
   switch (file_type) {
@@ -18,16 +19,21 @@ void write_llama_metadata(GgufWriter& w, const LlamaHParams& hp, const VocabData
     default: ftype = 0; break;
   }
   w.set("general.file_type", GgufValue::make_u32(ftype));
-  w.set("llama.context_length", GgufValue::make_u32((uint32_t)hp.n_ctx));
-  w.set("llama.embedding_length", GgufValue::make_u32((uint32_t)hp.n_embd));
-  w.set("llama.feed_forward_length", GgufValue::make_u32((uint32_t)hp.n_ff));
-  w.set("llama.attention.head_count", GgufValue::make_u32((uint32_t)hp.n_head));
-  w.set("llama.attention.head_count_kv", GgufValue::make_u32((uint32_t)hp.n_head_kv));
-  w.set("llama.block_count", GgufValue::make_u32((uint32_t)hp.n_layer));
-  w.set("llama.rope.dimension_count", GgufValue::make_u32((uint32_t)(hp.n_embd / hp.n_head)));
-  w.set("llama.rope.freq_base", GgufValue::make_f32(hp.rope_freq_base));
-  w.set("llama.attention.layer_norm_rms_epsilon", GgufValue::make_f32(hp.rms_eps));
-  w.set("llama.vocab_size", GgufValue::make_u32((uint32_t)v.tokens.size()));
+  const int64_t hd = hp.head_dim > 0 ? hp.head_dim : hp.n_embd / hp.n_head;
+  w.set(a + "context_length", GgufValue::make_u32((uint32_t)hp.n_ctx));
+  w.set(a + "embedding_length", GgufValue::make_u32((uint32_t)hp.n_embd));
+  w.set(a + "feed_forward_length", GgufValue::make_u32((uint32_t)hp.n_ff));
+  w.set(a + "attention.head_count", GgufValue::make_u32((uint32_t)hp.n_head));
+  w.set(a + "attention.head_count_kv", GgufValue::make_u32((uint32_t)hp.n_head_kv));
+  if (hp.head_dim > 0) {
+    w.set(a + "attention.key_length", GgufValue::make_u32((uint32_t)hd));
+    w.set(a + "attention.value_length", GgufValue::make_u32((uint32_t)hd));
+  }
+  w.set(a + "block_count", GgufValue::make_u32((uint32_t)hp.n_layer));
+  w.set(a + "rope.dimension_count", GgufValue::make_u32((uint32_t)(hp.rope_dim > 0 ? hp.rope_dim : hd)));
+  w.set(a + "rope.freq_base", GgufValue::make_f32(hp.rope_freq_base));
+  w.set(a + "attention.layer_norm_rms_epsilon", GgufValue::make_f32(hp.rms_eps));
+  w.set(a + "vocab_size", GgufValue::make_u32((uint32_t)v.tokens.size()));
 
   w.set("tokenizer.ggml.model", GgufValue::make_string(v.model));
   if (!v.pre.empty()) w.set("tokenizer.ggml.pre", GgufValue::make_string(v.pre));

@@ -13,8 +13,11 @@
 namespace pocket {
 
 struct LlamaHParams {
+  std::string arch = "llama";  // general.architecture and the prefix of the hyperparameter keys
   std::string name;
   int64_t n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ctx = 0;
+  int64_t head_dim = 0;  // 0: n_embd / n_head; else written as attention.key_length / value_length
+  int64_t rope_dim = 0;  // 0: the head width
   float rms_eps = 1e-5f;
   float rope_freq_base = 10000.0f;
 };

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "convert/llama_metadata.h"
 #include "format/gguf_writer.h"
@@ -49,40 +51,71 @@ VocabData synthetic_vocab(int64_t n) {
   return v;
 }
 
+// Llama 3.1's "llama3" RoPE scaling as convert_hf_to_gguf turns it into rope_freqs.weight.
+std::vector<float> llama3_rope_factors(float base, int64_t rope_dim) {
+  const double factor = 32, low = 1, high = 4, old_ctx = 8192, kPi = 3.14159265358979323846;
+  std::vector<float> f;
+  for (int64_t i = 0; i < rope_dim; i += 2) {
+    const double freq = 1.0 / std::pow((double)base, (double)i / (double)rope_dim), wavelen = 2 * kPi / freq;
+    if (wavelen < old_ctx / high)
+      f.push_back(1.0f);
+    else if (wavelen > old_ctx / low)
+      f.push_back((float)factor);
+    else {
+      const double smooth = (old_ctx / wavelen - low) / (high - low);
+      f.push_back((float)(1.0 / ((1 - smooth) / factor + smooth)));
+    }
+  }
+  return f;
+}
+
 }  // namespace
 
 Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, const SynthOptions& opts) {
   const TypeTraits& tt = traits(opts.type);
   if (tt.from_float == nullptr) return error(ErrorCode::kInvalidArgument, std::string("synth: cannot write type ") + tt.name);
+  const std::string a = sh.arch;
   const int64_t n_layer = opts.n_layer_override > 0 ? opts.n_layer_override : sh.n_layer;
-  const int64_t hd = sh.n_embd / sh.n_head, D = sh.n_embd, Q = sh.n_head * hd, KV = sh.n_head_kv * hd, F = sh.n_ff, V = sh.n_vocab;
+  const int64_t hd = sh.head_dim > 0 ? sh.head_dim : sh.n_embd / sh.n_head, rd = sh.rope_dim > 0 ? sh.rope_dim : hd;
+  const int64_t D = sh.n_embd, Q = sh.n_head * hd, KV = sh.n_head_kv * hd, F = sh.n_ff, V = sh.n_vocab;
+  const bool gemma = a == "gemma2" || a == "gemma3", phi3 = a == "phi3", qk_norm = a == "qwen3" || a == "gemma3";
   LlamaHParams hp;
+  hp.arch = a;
   hp.name = std::string("synthetic ") + sh.name;
   hp.n_embd = D;
   hp.n_ff = F;
   hp.n_layer = n_layer;
   hp.n_head = sh.n_head;
   hp.n_head_kv = sh.n_head_kv;
+  hp.head_dim = sh.head_dim;
+  hp.rope_dim = sh.rope_dim;
   hp.n_ctx = sh.n_ctx;
   hp.rms_eps = sh.rms_eps;
   hp.rope_freq_base = sh.rope_freq_base;
   GgufWriter w;
   write_llama_metadata(w, hp, synthetic_vocab(V), opts.type);
-  const std::string a = sh.arch;
-  if (a != "llama") {  // the same hyperparameters under the architecture's own prefix (qwen2.*)
-    w.set("general.architecture", GgufValue::make_string(a));
-    w.set(a + ".context_length", GgufValue::make_u32((uint32_t)sh.n_ctx));
-    w.set(a + ".embedding_length", GgufValue::make_u32((uint32_t)D));
-    w.set(a + ".feed_forward_length", GgufValue::make_u32((uint32_t)F));
-    w.set(a + ".attention.head_count", GgufValue::make_u32((uint32_t)sh.n_head));
-    w.set(a + ".attention.head_count_kv", GgufValue::make_u32((uint32_t)sh.n_head_kv));
-    w.set(a + ".block_count", GgufValue::make_u32((uint32_t)n_layer));
-    w.set(a + ".rope.freq_base", GgufValue::make_f32(sh.rope_freq_base));
-    w.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::make_f32(sh.rms_eps));
+  const int64_t window = opts.window_override > 0 ? opts.window_override : sh.sliding_window;
+  if (window > 0) w.set(a + ".attention.sliding_window", GgufValue::make_u32((uint32_t)window));
+  if (a == "gemma2") {  // Gemma 2's published caps
+    w.set(a + ".attn_logit_softcapping", GgufValue::make_f32(50.0f));
+    w.set(a + ".final_logit_softcapping", GgufValue::make_f32(30.0f));
+  }
+  if (sh.rope_linear_factor > 0.0f) {
+    w.set(a + ".rope.scaling.type", GgufValue::make_string("linear"));
+    w.set(a + ".rope.scaling.factor", GgufValue::make_f32(sh.rope_linear_factor));
+  }
+  if (sh.rope_extra == RopeExtra::kLongRope) {
+    constexpr int64_t kOrig = 4096;
+    const double scale = (double)sh.n_ctx / kOrig;
+    w.set(a + ".rope.scaling.original_context_length", GgufValue::make_u32((uint32_t)kOrig));
+    w.set(a + ".rope.scaling.attn_factor", GgufValue::make_f32((float)std::sqrt(1.0 + std::log(scale) / std::log((double)kOrig))));
   }
   uint64_t tensor_seed = opts.seed * 0x9E3779B97F4A7C15ull;
-  // sigma 0.02 (the usual initialisation); output projections scaled down by depth so the residual
-  // stream stays O(1) through every layer.
+  // Scales that make every part of the block matter, so that a disagreement between two engines is a
+  // real one: q and k give attention scores of spread ~sqrt(2) (peaked attention), the other
+  // projections keep their input's variance (1/sqrt(fan-in)), norm weights are random in [0.5, 1.5]
+  // (a swapped or missing norm changes the output), and the output head gives logits of spread ~4
+  // (peaked next-token distributions: greedy paths are stable, a flip is a real difference).
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float sigma) -> Status {
     const uint64_t seed = ++tensor_seed;
     TensorType t = opts.type;
@@ -92,41 +125,74 @@ Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, 
       const TypeTraits& ty = traits(t);
       const size_t rb = row_bytes(ty, cols);
       std::vector<float> row((size_t)cols);
-      const float a = sigma * std::sqrt(3.0f);
+      const float amp = sigma * std::sqrt(3.0f);
       for (int64_t r = 0; r < rows; ++r) {
-        for (float& x : row) x = a * rng.uniform_pm1();
+        for (float& x : row) x = amp * rng.uniform_pm1();
         ty.from_float(row.data(), dst + (size_t)r * rb, cols);
       }
       return Status::ok();
     });
   };
-  auto vec = [&](const std::string& name, int64_t n, float value) -> Status {
+  // value + spread * uniform(-1, 1), kept in F32 as converters keep norms and factors.
+  auto vec = [&](const std::string& name, int64_t n, float value, float spread) -> Status {
+    const uint64_t seed = ++tensor_seed;
     return w.add_tensor_lazy(name, TensorType::F32, {n}, [=](uint8_t* dst) {
+      Rng rng{seed | 1};
       float* f = reinterpret_cast<float*>(dst);
-      for (int64_t i = 0; i < n; ++i) f[i] = value;
+      for (int64_t i = 0; i < n; ++i) f[i] = value + spread * rng.uniform_pm1();
       return Status::ok();
     });
   };
-  const float out_sigma = 0.02f / std::sqrt(2.0f * (float)n_layer);
-  POCKET_RETURN_IF_ERROR(matrix("token_embd.weight", V, D, 0.02f));
-  POCKET_RETURN_IF_ERROR(vec("output_norm.weight", D, 1.0f));
-  if (!sh.tied_output) POCKET_RETURN_IF_ERROR(matrix("output.weight", V, D, 0.02f));
+  auto values = [&](const std::string& name, std::vector<float> v) -> Status {
+    const int64_t n = (int64_t)v.size();
+    return w.add_tensor_lazy(name, TensorType::F32, {n}, [v = std::move(v)](uint8_t* dst) {
+      std::memcpy(dst, v.data(), v.size() * sizeof(float));
+      return Status::ok();
+    });
+  };
+  auto inv_sqrt = [](int64_t n) { return 1.0f / std::sqrt((float)n); };
+  // Tied heads: small embedding rows (the layers' sum dominates the final state, so a token's own row
+  // does not win every position) and the spread of ~4 from output_norm's weights.
+  const float qk_sigma = std::sqrt(2.0f) * inv_sqrt(D), post_norm = gemma ? 30.0f : 1.0f;
+  POCKET_RETURN_IF_ERROR(matrix("token_embd.weight", V, D, sh.tied_output ? inv_sqrt(D) : 1.0f));
+  POCKET_RETURN_IF_ERROR(vec("output_norm.weight", D, 4.0f, 2.0f));
+  if (!sh.tied_output) POCKET_RETURN_IF_ERROR(matrix("output.weight", V, D, inv_sqrt(D)));
+  if (sh.rope_extra == RopeExtra::kLlama3) POCKET_RETURN_IF_ERROR(values("rope_freqs.weight", llama3_rope_factors(sh.rope_freq_base, rd)));
+  if (sh.rope_extra == RopeExtra::kLongRope) {
+    POCKET_RETURN_IF_ERROR(vec("rope_factors_long.weight", rd / 2, 20.0f, 19.0f));
+    POCKET_RETURN_IF_ERROR(vec("rope_factors_short.weight", rd / 2, 1.25f, 0.25f));
+  }
   for (int64_t l = 0; l < n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    POCKET_RETURN_IF_ERROR(vec(p + "attn_norm.weight", D, 1.0f));
-    POCKET_RETURN_IF_ERROR(matrix(p + "attn_q.weight", Q, D, 0.02f));
-    POCKET_RETURN_IF_ERROR(matrix(p + "attn_k.weight", KV, D, 0.02f));
-    POCKET_RETURN_IF_ERROR(matrix(p + "attn_v.weight", KV, D, 0.02f));
-    if (sh.qkv_bias) {
-      POCKET_RETURN_IF_ERROR(vec(p + "attn_q.bias", Q, 0.0f));
-      POCKET_RETURN_IF_ERROR(vec(p + "attn_k.bias", KV, 0.0f));
-      POCKET_RETURN_IF_ERROR(vec(p + "attn_v.bias", KV, 0.0f));
+    POCKET_RETURN_IF_ERROR(vec(p + "attn_norm.weight", D, 1.0f, 0.5f));
+    if (phi3) {
+      // Q and K rows at the q/k scale, V rows at 1/sqrt(D): one tensor, so one compromise scale.
+      POCKET_RETURN_IF_ERROR(matrix(p + "attn_qkv.weight", Q + 2 * KV, D, qk_sigma));
+    } else {
+      POCKET_RETURN_IF_ERROR(matrix(p + "attn_q.weight", Q, D, qk_sigma));
+      POCKET_RETURN_IF_ERROR(matrix(p + "attn_k.weight", KV, D, qk_sigma));
+      POCKET_RETURN_IF_ERROR(matrix(p + "attn_v.weight", KV, D, inv_sqrt(D)));
     }
-    POCKET_RETURN_IF_ERROR(matrix(p + "attn_output.weight", D, Q, out_sigma));
-    POCKET_RETURN_IF_ERROR(vec(p + "ffn_norm.weight", D, 1.0f));
-    POCKET_RETURN_IF_ERROR(matrix(p + "ffn_gate.weight", F, D, 0.02f));
-    POCKET_RETURN_IF_ERROR(matrix(p + "ffn_up.weight", F, D, 0.02f));
-    POCKET_RETURN_IF_ERROR(matrix(p + "ffn_down.weight", D, F, out_sigma));
+    if (sh.qkv_bias) {
+      POCKET_RETURN_IF_ERROR(vec(p + "attn_q.bias", Q, 0.0f, 0.1f));
+      POCKET_RETURN_IF_ERROR(vec(p + "attn_k.bias", KV, 0.0f, 0.1f));
+      POCKET_RETURN_IF_ERROR(vec(p + "attn_v.bias", KV, 0.0f, 0.1f));
+    }
+    if (qk_norm) {
+      POCKET_RETURN_IF_ERROR(vec(p + "attn_q_norm.weight", hd, 1.0f, 0.5f));
+      POCKET_RETURN_IF_ERROR(vec(p + "attn_k_norm.weight", hd, 1.0f, 0.5f));
+    }
+    POCKET_RETURN_IF_ERROR(matrix(p + "attn_output.weight", D, Q, inv_sqrt(Q)));
+    if (gemma) POCKET_RETURN_IF_ERROR(vec(p + "post_attention_norm.weight", D, post_norm, post_norm / 2));
+    POCKET_RETURN_IF_ERROR(vec(p + "ffn_norm.weight", D, 1.0f, 0.5f));
+    if (phi3) {
+      POCKET_RETURN_IF_ERROR(matrix(p + "ffn_up.weight", 2 * F, D, inv_sqrt(D)));
+    } else {
+      POCKET_RETURN_IF_ERROR(matrix(p + "ffn_gate.weight", F, D, inv_sqrt(D)));
+      POCKET_RETURN_IF_ERROR(matrix(p + "ffn_up.weight", F, D, inv_sqrt(D)));
+    }
+    POCKET_RETURN_IF_ERROR(matrix(p + "ffn_down.weight", D, F, inv_sqrt(F)));
+    if (gemma) POCKET_RETURN_IF_ERROR(vec(p + "post_ffw_norm.weight", D, post_norm, post_norm / 2));
   }
   return w.write(out_path, opts.force);
 }

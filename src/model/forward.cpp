@@ -1,10 +1,12 @@
 #include "model/forward.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
 #include "core/check.h"
+#include "model/activation.h"
 #include "model/ops.h"
 
 namespace pocket {
@@ -79,8 +81,15 @@ struct Runner {
     add_bias(s.q.data(), L.bq, n);
     add_bias(s.k.data(), L.bk, n);
     add_bias(s.v.data(), L.bv, n);
+    if (c.qk_norm) {  // every head of q and k normed over head_dim before RoPE (Qwen3, Gemma 3)
+      for (int64_t h = 0; h < (int64_t)n * c.n_head; ++h)
+        kt.rmsnorm(s.q.data() + h * c.head_dim, L.q_norm.data(), s.q.data() + h * c.head_dim, c.head_dim, c.rms_eps);
+      for (int64_t h = 0; h < (int64_t)n * c.n_head_kv; ++h)
+        kt.rmsnorm(s.k.data() + h * c.head_dim, L.k_norm.data(), s.k.data() + h * c.head_dim, c.head_dim, c.rms_eps);
+    }
+    const int rope_set = c.layers[(size_t)l].rope;
     for (int t = 0; t < n; ++t) {
-      const float* cs = s.rope_cs.data() + (size_t)t * c.rope_dim;
+      const float* cs = s.rope_cs.data() + ((size_t)rope_set * s.max_batch + t) * c.rope_dim;
       rope_apply(c, cs, s.q.data() + (size_t)t * c.q_dim(), c.n_head);
       rope_apply(c, cs, s.k.data() + (size_t)t * c.kv_dim(), c.n_head_kv);
       kv.store(l, e[t].seq, e[t].pos, s.k.data() + (size_t)t * c.kv_dim(), s.v.data() + (size_t)t * c.kv_dim());
@@ -91,6 +100,10 @@ struct Runner {
     attention(kt, pool, c, e, n, s.q.data(), kv, l, s.attn.data(), s.scores.data(), kv.attention_span());
     dump(l, "attn_out", n, s.attn.data(), c.q_dim(), entry0);
     matmul(kt, kc, pool, L.wo, s.xb.data(), s.attn.data(), n, s.act.data());
+    if (c.post_norms) {
+      rmsnorm_rows(s.xb.data(), L.attn_post_norm, s.xb.data(), n);
+      dump(l, "attn_post_norm", n, s.xb.data(), c.n_embd, entry0);
+    }
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
 
     rmsnorm_rows(s.x.data(), L.ffn_norm, s.xb.data(), n);
@@ -102,9 +115,17 @@ struct Runner {
     } else {
       for (int i = 0; i < 2; ++i) matmul(kt, kc, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
     }
-    for (int t = 0; t < n; ++t) kt.silu_mul(s.hb.data() + (size_t)t * c.n_ff, s.hb2.data() + (size_t)t * c.n_ff, c.n_ff);
+    for (int t = 0; t < n; ++t) {
+      float* g = s.hb.data() + (size_t)t * c.n_ff;
+      const float* u = s.hb2.data() + (size_t)t * c.n_ff;
+      if (c.ffn_act == FfnActivation::kGeluTanh)
+        gelu_tanh_mul(g, u, c.n_ff);
+      else
+        kt.silu_mul(g, u, c.n_ff);
+    }
     dump(l, "ffn_act", n, s.hb.data(), c.n_ff, entry0);
     matmul(kt, kc, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
+    if (c.post_norms) rmsnorm_rows(s.xb.data(), L.ffn_post_norm, s.xb.data(), n);
     dump(l, "ffn_out", n, s.xb.data(), c.n_embd, entry0);
     add_rows(s.x.data(), s.xb.data(), (size_t)n * c.n_embd);
     dump(l, "out", n, s.x.data(), c.n_embd, entry0);
@@ -114,9 +135,14 @@ struct Runner {
   void chunk(const BatchEntry* e, int n, int entry0, float* logits_out, int* n_out) {
     const Matrix& emb = m.weights().tok_embd;
     const TypeTraits& et = traits(emb.type);
+    const std::vector<float>& factors = c.rope_factors_for(kv.n_ctx());
     for (int t = 0; t < n; ++t) {
-      et.to_float(emb.row(e[t].token), s.x.data() + (size_t)t * c.n_embd, c.n_embd);
-      rope_table(c, e[t].pos, s.rope_cs.data() + (size_t)t * c.rope_dim);
+      float* x = s.x.data() + (size_t)t * c.n_embd;
+      et.to_float(emb.row(e[t].token), x, c.n_embd);
+      if (c.embd_scale != 1.0f)
+        for (int64_t i = 0; i < c.n_embd; ++i) x[i] *= c.embd_scale;
+      for (int set = 0; set < c.n_rope_sets; ++set)
+        rope_table(c, set, factors, e[t].pos, s.rope_cs.data() + ((size_t)set * s.max_batch + t) * c.rope_dim);
     }
     if (hook)
       for (int t = 0; t < n; ++t) (*hook)("token_embd", entry0 + t, s.x.data() + (size_t)t * c.n_embd, c.n_embd);
@@ -131,7 +157,10 @@ struct Runner {
       ++k;
     }
     if (k == 0) return;
-    matmul(kt, kc, pool, head, logits_out + (size_t)(*n_out) * head.rows, s.out_rows.data(), k, s.act.data());
+    float* logits = logits_out + (size_t)(*n_out) * head.rows;
+    matmul(kt, kc, pool, head, logits, s.out_rows.data(), k, s.act.data());
+    if (c.final_softcap > 0.0f)  // Gemma 2: cap * tanh(logit / cap)
+      for (size_t i = 0; i < (size_t)k * head.rows; ++i) logits[i] = c.final_softcap * std::tanh(logits[i] / c.final_softcap);
     *n_out += k;
   }
 };

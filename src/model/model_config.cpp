@@ -1,36 +1,24 @@
 #include "model/model_config.h"
 
+#include <cmath>
+
+#include "model/families/families.h"
+
 namespace pocket {
 namespace {
 
-// Architectures that share the Llama decoder block; the value says how RoPE is laid out.
-struct ArchInfo {
-  const char* name;
-  RopeLayout rope;
-};
-constexpr ArchInfo kArchs[] = {
-    {"llama", RopeLayout::kNormal},
-    {"mistral", RopeLayout::kNormal},
-    {"qwen2", RopeLayout::kNeox},
-};
-
-Status bad(const GgufFile& f, const std::string& key, const std::string& why) {
-  return error(ErrorCode::kFormatError, f.name() + ": " + key + ": " + why);
-}
+Status bad(const GgufFile& f, const std::string& key, const std::string& why) { return bad_key(f, key, why); }
 
 }  // namespace
 
 Result<ModelConfig> read_model_config(const GgufFile& f) {
   ModelConfig c;
   POCKET_ASSIGN_OR_RETURN(c.arch, f.get_string("general.architecture"));
-  const ArchInfo* arch = nullptr;
-  for (const ArchInfo& a : kArchs) {
-    if (c.arch == a.name) arch = &a;
-  }
-  if (arch == nullptr)
+  const Family* family = find_family(c.arch);
+  if (family == nullptr)
     return error(ErrorCode::kUnsupported,
-                 f.name() + ": general.architecture: unsupported architecture '" + c.arch + "' (supported: llama, mistral, qwen2)");
-  c.rope_layout = arch->rope;
+                 f.name() + ": general.architecture: unsupported architecture '" + c.arch + "' (supported: " + family_names() + ")");
+  c.rope_layout = family->rope;
   c.name = f.get_string_or("general.name", "");
   const std::string p = c.arch + ".";
   const uint64_t kMaxDim = uint64_t(1) << 20;
@@ -73,10 +61,12 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
   if (!eps) return eps.status();
   c.rms_eps = (float)eps.value();
   if (!(c.rms_eps > 0.0f && c.rms_eps < 1.0f)) return bad(f, p + "attention.layer_norm_rms_epsilon", "must be in (0, 1)");
-  if (f.find(p + "rope.scaling.type")) {
-    const std::string t = f.get_string_or(p + "rope.scaling.type", "none");
-    if (t != "none") return error(ErrorCode::kUnsupported, f.name() + ": " + p + "rope.scaling.type: '" + t + "' is not supported yet");
-  }
+  POCKET_ASSIGN_OR_RETURN(const double attn_factor, optional_float(f, p + "rope.scaling.attn_factor", 1.0));
+  if (!(attn_factor > 0.0 && attn_factor < 16.0)) return bad(f, p + "rope.scaling.attn_factor", "must be in (0, 16)");
+  c.rope_attn_factor = (float)attn_factor;
+  c.rope_sets[0] = RopeParams{c.rope_freq_base, 1.0f};
+  c.attn_scale = 1.0f / std::sqrt((float)c.head_dim);
+  c.layers.assign((size_t)c.n_layer, LayerAttention{});
   // Vocabulary size: from the key if present, else from the token list.
   if (f.find(p + "vocab_size")) {
     POCKET_RETURN_IF_ERROR(get_dim(p + "vocab_size", &c.n_vocab));
@@ -86,6 +76,7 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
     c.n_vocab = (int64_t)toks->array_size();
     if (c.n_vocab == 0) return bad(f, "tokenizer.ggml.tokens", "empty vocabulary");
   }
+  POCKET_RETURN_IF_ERROR(family->read(f, &c));
   return c;
 }
 

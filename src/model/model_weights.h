@@ -1,4 +1,4 @@
-// Weights of a Llama-family decoder by role, as zero-copy views into the GGUF mapping
+// Weights of a decoder (model/families) by role, as zero-copy views into the GGUF mapping
 // (small vectors — norms, biases — are converted to float once at load).
 #pragma once
 
@@ -24,6 +24,7 @@ struct Matrix {
   const uint8_t* data = nullptr;
   size_t row_bytes = 0;
   std::string name;
+  int64_t row0 = 0;  // first row of this matrix in the named tensor (a part of a fused one: Phi-3's attn_qkv)
   // The same rows packed for the kernel table (kernels/packed_rows.h), or nullptr: set once by
   // Model::pack_weights, before any forward pass reads it; matmuls give the same bits either way.
   mutable const uint8_t* packed = nullptr;
@@ -31,16 +32,20 @@ struct Matrix {
 };
 
 struct LayerWeights {
-  std::vector<float> attn_norm;   // [n_embd]
-  Matrix wq;                      // [q_dim, n_embd]
-  Matrix wk;                      // [kv_dim, n_embd]
-  Matrix wv;                      // [kv_dim, n_embd]
-  std::vector<float> bq, bk, bv;  // optional biases (Qwen2): [q_dim], [kv_dim], [kv_dim]; empty if absent
-  Matrix wo;                      // [n_embd, q_dim]
-  std::vector<float> ffn_norm;    // [n_embd]
-  Matrix w_gate;                  // [n_ff, n_embd]
-  Matrix w_up;                    // [n_ff, n_embd]
-  Matrix w_down;                  // [n_embd, n_ff]
+  std::vector<float> attn_norm;       // [n_embd]
+  std::vector<float> q_norm;          // [head_dim] when config.qk_norm (Qwen3, Gemma 3)
+  std::vector<float> k_norm;          // [head_dim] when config.qk_norm
+  Matrix wq;                          // [q_dim, n_embd]
+  Matrix wk;                          // [kv_dim, n_embd]
+  Matrix wv;                          // [kv_dim, n_embd]
+  std::vector<float> bq, bk, bv;      // optional biases (Qwen2): [q_dim], [kv_dim], [kv_dim]; empty if absent
+  Matrix wo;                          // [n_embd, q_dim]
+  std::vector<float> attn_post_norm;  // [n_embd] when config.post_norms (Gemma 2/3)
+  std::vector<float> ffn_norm;        // [n_embd]
+  Matrix w_gate;                      // [n_ff, n_embd]
+  Matrix w_up;                        // [n_ff, n_embd]
+  Matrix w_down;                      // [n_embd, n_ff]
+  std::vector<float> ffn_post_norm;   // [n_embd] when config.post_norms
 };
 
 struct ModelWeights {
@@ -102,6 +107,7 @@ class Model {
   mutable AnonBuffer packed_;  // pack_weights(): the bytes Matrix::packed points into
   mutable size_t packed_bytes_ = 0;
   Matrix* find_matrix(const std::string& name);
+  std::vector<Matrix*> find_matrices(const std::string& name);  // every part of a fused tensor
   std::vector<float>* find_vector(const std::string& name);
 };
 

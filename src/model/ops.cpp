@@ -124,14 +124,20 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
   });
 }
 
-void rope_table(const ModelConfig& c, int pos, float* cs) {
+void rope_table(const ModelConfig& c, int set, const std::vector<float>& factors, int pos, float* cs) {
   // theta_i = pos * base^(-2i/d), formed as a running float product like llama.cpp's CPU backend, so
-  // the rotated q/k match its values to the last bit (which matters for Q8_0 activation rounding).
-  const float theta_scale = std::pow(c.rope_freq_base, -2.0f / (float)c.rope_dim);
+  // the rotated q/k match its values to the last bit (which matters for Q8_0 activation rounding);
+  // then divided by the pair's frequency factor and times freq_scale, and cos/sin times the attention
+  // factor, in ggml's rope_yarn order (no YaRN ramp: ext_factor 0).
+  const RopeParams& rp = c.rope_sets[set];
+  const float theta_scale = std::pow(rp.base, -2.0f / (float)c.rope_dim);
+  const float mscale = c.rope_attn_factor;
   float theta = (float)pos;
   for (int64_t i = 0; i < c.rope_dim / 2; ++i) {
-    cs[2 * i] = std::cos(theta);
-    cs[2 * i + 1] = std::sin(theta);
+    const float ff = factors.empty() ? 1.0f : factors[(size_t)i];
+    const float t = rp.freq_scale * (theta / ff);
+    cs[2 * i] = std::cos(t) * mscale;
+    cs[2 * i + 1] = std::sin(t) * mscale;
     theta *= theta_scale;
   }
 }
@@ -158,12 +164,12 @@ namespace {
 // table (paged caches) and decoded on the fly. Sliding window with attention sinks (StreamingLLM):
 // shift = evicted positions, so the sinks sit right before the window as if the evicted tokens never
 // existed and every relative distance stays below the window, inside the trained range.
-void attend_positions(const KernelTable& kt, const ModelConfig& c, const KvCache& kv, const KvView& view, int seq, int64_t g, const float* qh,
-                      float scale, float* oh, float* sc, int n_sinks, int shift, int first, int pos) {
+void attend_positions(const KernelTable& kt, const ModelConfig& c, int layer, const KvCache& kv, const KvView& view, int seq, int64_t g,
+                      const float* qh, float scale, float* oh, float* sc, int n_sinks, int shift, int first, int pos) {
   const int64_t hd = c.head_dim;
   alignas(32) float buf[kMaxHeadDim];
   alignas(32) float cs[kMaxHeadDim];
-  if (n_sinks > 0) rope_table(c, shift, cs);
+  if (n_sinks > 0) rope_table(c, c.layers[(size_t)layer].rope, c.rope_factors_for(kv.n_ctx()), shift, cs);
   const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
   auto row = [&](bool is_k, int p) -> const float* {
     int r = 0;
@@ -181,11 +187,20 @@ void attend_positions(const KernelTable& kt, const ModelConfig& c, const KvCache
     sc[n] = kt.dot_f32(qh, buf, hd) * scale;
   }
   for (int p = first; p <= pos; ++p, ++n) sc[n] = kt.dot_f32(qh, row(true, p), hd) * scale;
+  if (c.attn_softcap > 0.0f)  // Gemma 2: cap * tanh(score / cap), as llama.cpp applies it before softmax
+    for (int i = 0; i < n; ++i) sc[i] = c.attn_softcap * std::tanh(sc[i] / c.attn_softcap);
   softmax_inplace(sc, n);
   for (int64_t i = 0; i < hd; ++i) oh[i] = 0.0f;
   int j = 0;
   for (int p = 0; p < n_sinks; ++p, ++j) kt.axpy_f32(sc[j], row(false, p), oh, hd);
   for (int p = first; p <= pos; ++p, ++j) kt.axpy_f32(sc[j], row(false, p), oh, hd);
+}
+
+// The rows from position `first` on, of a contiguous head (no ring, no block table).
+KvHeadRows from_row(KvHeadRows h, int first) {
+  h.data += (size_t)first * h.stride;
+  if (h.scales != nullptr) h.scales += (size_t)first * h.scale_stride;
+  return h;
 }
 
 }  // namespace
@@ -194,7 +209,8 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
                int layer, float* out, float* scores, int n_scores) {
   const int64_t hd = c.head_dim;
   const int64_t group = c.n_head / c.n_head_kv;
-  const float scale = 1.0f / std::sqrt((float)hd);
+  const float scale = c.attn_scale;
+  const int64_t layer_window = c.layers[(size_t)layer].window;  // Gemma's local layers; 0: none
   const int64_t n_items = (int64_t)n * c.n_head;
   pool.run([&](int ith, int nth) {
     float* sc = scores + (size_t)ith * n_scores;
@@ -208,21 +224,24 @@ void attention(const KernelTable& kt, ThreadPool& pool, const ModelConfig& c, co
       const KvView view = kv.view(layer, e.seq);
       const float* qh = q + (size_t)t * c.q_dim() + h * hd;
       float* oh = out + (size_t)t * c.q_dim() + h * hd;
+      // The layer's own window: its last layer_window positions, itself included (llama.cpp's SWA mask).
+      const int local_first = layer_window > 0 && e.pos >= layer_window ? e.pos - (int)layer_window + 1 : 0;
       if (kv.window() > 0 && e.pos >= kv.window()) {
         const int first = e.pos - (kv.window() - kv.sinks()) + 1;  // oldest position of the window
-        attend_positions(kt, c, kv, view, e.seq, g, qh, scale, oh, sc, kv.sinks(), first - kv.sinks(), first, e.pos);
+        attend_positions(kt, c, layer, kv, view, e.seq, g, qh, scale, oh, sc, kv.sinks(), first - kv.sinks(), std::max(first, local_first), e.pos);
         continue;
       }
-      if (view.block_table != nullptr) {
-        attend_positions(kt, c, kv, view, e.seq, g, qh, scale, oh, sc, 0, 0, 0, e.pos);
+      if (view.block_table != nullptr || c.attn_softcap > 0.0f) {
+        attend_positions(kt, c, layer, kv, view, e.seq, g, qh, scale, oh, sc, 0, 0, local_first, e.pos);
         continue;
       }
-      const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
+      const KvHeadRows kh = from_row(view.k_head(g), local_first), vh = from_row(view.v_head(g), local_first);
+      const int n_pos = e.pos + 1 - local_first;
       if (kh.type == KvType::kF32 && vh.type == KvType::kF32 && kh.stride == vh.stride) {
         kt.attn_head_f32(qh, reinterpret_cast<const float*>(kh.data), reinterpret_cast<const float*>(vh.data), (int64_t)(kh.stride / sizeof(float)),
-                         e.pos + 1, hd, scale, oh, sc);
+                         n_pos, hd, scale, oh, sc);
       } else {
-        kt.attn_head_kv(qh, kh, vh, e.pos + 1, hd, scale, oh, sc);
+        kt.attn_head_kv(qh, kh, vh, n_pos, hd, scale, oh, sc);
       }
     }
   });

@@ -21,7 +21,7 @@ struct Scratch {
   std::vector<float> attn;      // (max_batch, q_dim)    attention output, before wo
   std::vector<float> hb;        // (max_batch, n_ff)     gate
   std::vector<float> hb2;       // (max_batch, n_ff)     up
-  std::vector<float> rope_cs;   // (max_batch, rope_dim) interleaved cos, sin per rotated pair
+  std::vector<float> rope_cs;   // (n_rope_sets, max_batch, rope_dim) interleaved cos, sin per rotated pair
   std::vector<float> scores;    // (n_threads, n_ctx)    attention scores per thread
   std::vector<uint8_t> act;     // (max_batch, act_row_bytes(max width)) activations converted for vec_dot
   std::vector<float> out_rows;  // (max_batch, n_embd)   final hidden states of entries that want logits

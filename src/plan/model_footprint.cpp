@@ -90,7 +90,7 @@ Result<ModelFootprint> footprint_of_shape(const std::string& shape_name, TensorT
   c.n_layer = s->n_layer;
   c.n_head = s->n_head;
   c.n_head_kv = s->n_head_kv;
-  c.head_dim = s->n_embd / s->n_head;
+  c.head_dim = s->head_dim > 0 ? s->head_dim : s->n_embd / s->n_head;
   c.n_ff = s->n_ff;
   c.n_ctx_train = s->n_ctx;
   c.rope_dim = c.head_dim;

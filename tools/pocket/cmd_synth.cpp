@@ -14,16 +14,17 @@ Runner register_synth(CLI::App& app) {
   auto list = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("synth", "write a random-weight model in a real model's shape (for speed tests only)");
   sub->add_option("--shape", *shape, "model shape (--list)");
-  sub->add_option("--type", *type, "weight type: f32, f16, bf16, q8_0, q4_0, q4_1");
+  sub->add_option("--type", *type, "weight type: f32, f16, bf16, q8_0, q4_0, q4_1 (K-quant mixes: pocket quantize the f16 file)");
   sub->add_option("-o,--output", *out, "output GGUF path");
   sub->add_option("--seed", opts->seed, "random seed");
   sub->add_option("--layers", opts->n_layer_override, "fewer layers than the real model (quick tests)")->check(CLI::Range(0, 1000));
+  sub->add_option("--window", opts->window_override, "a shorter sliding window than the real model's (tests)")->check(CLI::Range(0, 1 << 24));
   sub->add_flag("--force", opts->force, "overwrite an existing output");
   sub->add_flag("--list", *list, "list the known shapes");
   return [=] {
     if (*list) {
       for (const ModelShape& s : known_shapes())
-        std::printf("%-16s %-6s vocab %6lld, width %4lld, layers %2lld, heads %2lld/%2lld, ffn %5lld  (%s)\n", s.name, s.arch, (long long)s.n_vocab,
+        std::printf("%-16s %-7s vocab %6lld, width %4lld, layers %2lld, heads %2lld/%2lld, ffn %5lld  (%s)\n", s.name, s.arch, (long long)s.n_vocab,
                     (long long)s.n_embd, (long long)s.n_layer, (long long)s.n_head, (long long)s.n_head_kv, (long long)s.n_ff, s.source);
       return 0;
     }

@@ -31,6 +31,7 @@ Runner register_serve(CLI::App& app);
 Runner register_template(CLI::App& app);
 Runner register_chat(CLI::App& app);
 Runner register_grammar(CLI::App& app);
+Runner register_logits(CLI::App& app);
 
 // --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
 struct KvFlags {
