@@ -23,7 +23,7 @@ struct Rng {
 };
 
 // A vocabulary llama.cpp accepts: <unk> <s> </s>, the 256 byte tokens, then placeholder pieces.
-VocabData synthetic_vocab(int64_t n) {
+VocabData synthetic_vocab(int64_t n, bool phi3) {
   VocabData v;
   v.model = "llama";
   v.tokens.resize((size_t)n);
@@ -48,6 +48,10 @@ VocabData synthetic_vocab(int64_t n) {
   v.unk = 0;
   v.bos = 1;
   v.eos = 2;
+  if (phi3 && n > 3 + 256) {  // llama.cpp's vocabulary loader looks this control token up by name in Phi-3 files
+    v.tokens[3 + 256] = "<|endoftext|>";
+    v.types[3 + 256] = 3;
+  }
   return v;
 }
 
@@ -93,7 +97,7 @@ Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, 
   hp.rms_eps = sh.rms_eps;
   hp.rope_freq_base = sh.rope_freq_base;
   GgufWriter w;
-  write_llama_metadata(w, hp, synthetic_vocab(V), opts.type);
+  write_llama_metadata(w, hp, synthetic_vocab(V, phi3), opts.type);
   const int64_t window = opts.window_override > 0 ? opts.window_override : sh.sliding_window;
   if (window > 0) w.set(a + ".attention.sliding_window", GgufValue::make_u32((uint32_t)window));
   if (a == "gemma2") {  // Gemma 2's published caps
