@@ -76,6 +76,14 @@ void add_f32(GgufWriter& w, const std::string& name, const std::vector<float>& v
   ASSERT_TRUE(w.add_tensor(name, TensorType::F32, {(int64_t)v.size()}, std::move(b)).is_ok());
 }
 
+// A Rewrite::tensor that adds an F32 tensor (beside output_norm.weight) and keeps every other tensor.
+std::function<bool(const TensorView&, GgufWriter&)> adding(const std::string& name, std::vector<float> values) {
+  return [name, values](const TensorView& t, GgufWriter& w) {
+    if (t.name == "output_norm.weight") add_f32(w, name, values);
+    return false;
+  };
+}
+
 std::string load_error(const std::string& path) {
   auto m = Model::load(path);
   EXPECT_FALSE(m.is_ok()) << path << " loaded";
@@ -199,14 +207,8 @@ TEST(Families, FusedPhi3TensorsEqualTheirParts) {
 TEST(Families, RopeFactorsOfOneChangeNothingAndOthersDo) {
   const std::string base = write_tiny(tiny("llama"), "llama.gguf"), ones = test::temp_path("ones.gguf"), twos = test::temp_path("twos.gguf");
   Rewrite r1, r2;
-  r1.tensor = [&](const TensorView& t, GgufWriter& w) {
-    if (t.name == "output_norm.weight") add_f32(w, "rope_freqs.weight", std::vector<float>(8, 1.0f));
-    return false;
-  };
-  r2.tensor = [&](const TensorView& t, GgufWriter& w) {
-    if (t.name == "output_norm.weight") add_f32(w, "rope_freqs.weight", std::vector<float>(8, 2.0f));
-    return false;
-  };
+  r1.tensor = adding("rope_freqs.weight", std::vector<float>(8, 1.0f));
+  r2.tensor = adding("rope_freqs.weight", std::vector<float>(8, 2.0f));
   rewrite(base, ones, r1);
   rewrite(base, twos, r2);
   auto a = test::load_engine(base);
@@ -272,10 +274,7 @@ TEST(Families, FilesAFamilyDoesNotUnderstandAreRefused) {
   }
   {
     Rewrite r;
-    r.tensor = [&](const TensorView& t, GgufWriter& w) {
-      if (t.name == "output_norm.weight") add_f32(w, "blk.0.attn_q_norm.weight", std::vector<float>(16, 1.0f));
-      return false;
-    };
+    r.tensor = adding("blk.0.attn_q_norm.weight", std::vector<float>(16, 1.0f));
     expect_error(llama, r, "tensor 'blk.0.attn_q_norm.weight': not used by architecture 'llama'");
   }
   {
@@ -303,18 +302,12 @@ TEST(Families, FilesAFamilyDoesNotUnderstandAreRefused) {
   }
   {
     Rewrite r;
-    r.tensor = [&](const TensorView& t, GgufWriter& w) {
-      if (t.name == "output_norm.weight") add_f32(w, "rope_factors_short.weight", std::vector<float>(8, 1.0f));
-      return false;
-    };
+    r.tensor = adding("rope_factors_short.weight", std::vector<float>(8, 1.0f));
     expect_error(phi, r, "tensor 'rope_factors_long.weight': required tensor is missing (LongRoPE needs both factor sets)");
   }
   {
     Rewrite r;
-    r.tensor = [&](const TensorView& t, GgufWriter& w) {
-      if (t.name == "output_norm.weight") add_f32(w, "rope_freqs.weight", std::vector<float>(8, 0.0f));
-      return false;
-    };
+    r.tensor = adding("rope_freqs.weight", std::vector<float>(8, 0.0f));
     expect_error(llama, r, "tensor 'rope_freqs.weight': RoPE frequency factors must be finite and > 0");
   }
   for (const std::string& p : {llama, g3, phi, q3, bad}) std::remove(p.c_str());
