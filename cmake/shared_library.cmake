@@ -11,14 +11,14 @@ if(NOT ANDROID)
   set_target_properties(pocket_shared PROPERTIES VERSION ${POCKET_ABI_VERSION}.${PROJECT_VERSION_MINOR}.${PROJECT_VERSION_PATCH}
     SOVERSION ${POCKET_ABI_VERSION})
 endif()
-target_link_libraries(pocket_shared PRIVATE Threads::Threads PkgConfig::PCRE2)
+target_link_libraries(pocket_shared PRIVATE Threads::Threads PkgConfig::PCRE2 PkgConfig::UTF8PROC)
 target_link_options(pocket_shared PRIVATE "-Wl,--version-script=${CMAKE_SOURCE_DIR}/src/api/libpocket.map" -Wl,--no-undefined)
 target_include_directories(pocket_shared INTERFACE $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 install(TARGETS pocket_shared EXPORT PocketTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT PocketTargets NAMESPACE Pocket:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pocket)
 
 install(FILES include/pocket/pocket.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pocket)
-# The static archive holds the same objects (C API included); its users also link libstdc++, PCRE2, threads.
+# The static archive holds the same objects (C API included); its users also link libstdc++, PCRE2, utf8proc, threads.
 install(FILES $<TARGET_FILE:pocket> DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY devices/ DESTINATION ${CMAKE_INSTALL_DATADIR}/pocket/devices FILES_MATCHING PATTERN "*.json")
 

@@ -5,7 +5,7 @@
 # --fuzz: clang with libFuzzer, for scripts/fuzz.sh.
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config git
-          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libboost-dev libcpp-httplib-dev
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libutf8proc-dev libboost-dev libcpp-httplib-dev
           python3-pytest openjdk-17-jdk-headless  # the Python and JNI bindings' tests (scripts/test_api.sh)
           tmux)  # drives pocket chat in a real terminal (scripts/test_chat.sh)
 if [ "${1:-}" = "--fuzz" ]; then
@@ -15,7 +15,7 @@ if [ "${1:-}" = "--browser" ]; then
   PACKAGES=(chromium)
 fi
 if [ "${1:-}" = "--arm64" ]; then
-  PACKAGES=(g++-aarch64-linux-gnu qemu-user libpcre2-dev:arm64 libgtest-dev:arm64)
+  PACKAGES=(g++-aarch64-linux-gnu qemu-user libpcre2-dev:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64)
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     [ "$(id -u)" -eq 0 ] && dpkg --add-architecture arm64 || sudo dpkg --add-architecture arm64
   fi

@@ -16,6 +16,8 @@ fi
 # tests/clients: the OpenAI clients the agent API is tested with.
 (cd tests/jinja && npm ci --no-audit --no-fund --silent)
 (cd tests/clients && npm ci --no-audit --no-fund --silent)
+# tests/tokenizers: @huggingface/tokenizers, the reference pocket's tokenizers are compared with.
+(cd tests/tokenizers && npm ci --no-audit --no-fund --silent)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure

@@ -34,7 +34,10 @@ void write_llama_metadata(GgufWriter& w, const LlamaHParams& hp, const VocabData
   w.set(a + "rope.freq_base", GgufValue::make_f32(hp.rope_freq_base));
   w.set(a + "attention.layer_norm_rms_epsilon", GgufValue::make_f32(hp.rms_eps));
   w.set(a + "vocab_size", GgufValue::make_u32((uint32_t)v.tokens.size()));
+  write_vocab_metadata(w, v);
+}
 
+void write_vocab_metadata(GgufWriter& w, const VocabData& v) {
   w.set("tokenizer.ggml.model", GgufValue::make_string(v.model));
   if (!v.pre.empty()) w.set("tokenizer.ggml.pre", GgufValue::make_string(v.pre));
   w.set("tokenizer.ggml.tokens", GgufValue::make_str_array(v.tokens));

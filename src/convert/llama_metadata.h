@@ -40,6 +40,8 @@ struct ConvertOptions {
 };
 
 void write_llama_metadata(GgufWriter& w, const LlamaHParams& hp, const VocabData& vocab, TensorType file_type);
+// The tokenizer.ggml.* keys alone (write_llama_metadata writes them too).
+void write_vocab_metadata(GgufWriter& w, const VocabData& vocab);
 
 // Converts one weight (rows of ne[0] values in src_type) to its output type and adds it.
 // 1-D tensors are always F32. 2-D tensors use `out` (falling back to F32 when ne[0] does not fit

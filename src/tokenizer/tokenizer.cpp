@@ -5,6 +5,7 @@
 
 #include "tokenizer/bpe_bytes.h"
 #include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/unicode_text.h"
 #include "tokenizer/utf8.h"
 
 namespace pocket {
@@ -17,12 +18,19 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(Vocab vocab) {
   if (t->vocab_.kind == TokenizerKind::kBpe) { POCKET_ASSIGN_OR_RETURN(t->pre_, PreTokenizer::create(t->vocab_.pre)); }
   for (int32_t i = 0; i < t->vocab_.n_tokens(); ++i) {
     const TokenAttr a = t->vocab_.attrs[(size_t)i];
-    if ((a == TokenAttr::kControl || a == TokenAttr::kUserDefined || a == TokenAttr::kUnknown) && !t->vocab_.tokens[(size_t)i].empty())
-      t->special_ids_.push_back(i);
+    const std::string& text = t->vocab_.tokens[(size_t)i];
+    if (text.empty()) continue;
+    if (a == TokenAttr::kControl || a == TokenAttr::kUserDefined || a == TokenAttr::kUnknown) t->all_texts_.add(text, i);
+    if (a == TokenAttr::kUserDefined) t->user_texts_.add(text, i);
   }
-  std::stable_sort(t->special_ids_.begin(), t->special_ids_.end(),
-                   [&](int32_t a, int32_t b) { return t->vocab_.tokens[(size_t)a].size() > t->vocab_.tokens[(size_t)b].size(); });
   return t;
+}
+
+void Tokenizer::TokenTexts::add(const std::string& text, int32_t token) {
+  if (!id.emplace(text, token).second) return;  // the lowest id of a repeated text wins
+  std::vector<size_t>& lens = lengths[(unsigned char)text[0]];
+  if (std::find(lens.begin(), lens.end(), text.size()) != lens.end()) return;
+  lens.insert(std::upper_bound(lens.begin(), lens.end(), text.size(), std::greater<size_t>()), text.size());
 }
 
 namespace {
@@ -33,29 +41,36 @@ struct Fragment {
 };
 }  // namespace
 
-std::vector<int32_t> Tokenizer::encode(const std::string& text, bool add_special, bool parse_special) const {
-  // Split out special tokens (longest first), leaving raw-text fragments between them.
+std::vector<int32_t> Tokenizer::encode(const std::string& raw, bool add_special, bool parse_special) const {
+  const std::string text = utf8_replace_invalid(raw);
+  // Split out token texts (leftmost, then longest), leaving plain-text fragments between them.
+  const TokenTexts& texts = parse_special ? all_texts_ : user_texts_;
   std::vector<Fragment> frags;
-  if (!text.empty()) frags.push_back({false, -1, text});
-  for (int32_t id : special_ids_) {
-    const TokenAttr a = vocab_.attrs[(size_t)id];
-    if (!parse_special && a != TokenAttr::kUserDefined) continue;
-    const std::string& st = vocab_.tokens[(size_t)id];
-    std::vector<Fragment> next;
-    for (Fragment& f : frags) {
-      if (f.is_token) {
-        next.push_back(std::move(f));
-        continue;
+  size_t plain = 0;  // start of the current plain fragment
+  std::string key;
+  for (size_t pos = 0; pos < text.size();) {
+    int32_t hit = -1;
+    size_t hit_len = 0;
+    for (size_t len : texts.lengths[(unsigned char)text[pos]]) {
+      if (len > text.size() - pos) continue;
+      key.assign(text, pos, len);
+      auto it = texts.id.find(key);
+      if (it != texts.id.end()) {
+        hit = it->second;
+        hit_len = len;
+        break;
       }
-      size_t pos = 0;
-      for (size_t hit; (hit = f.text.find(st, pos)) != std::string::npos; pos = hit + st.size()) {
-        if (hit > pos) next.push_back({false, -1, f.text.substr(pos, hit - pos)});
-        next.push_back({true, id, {}});
-      }
-      if (pos < f.text.size()) next.push_back({false, -1, f.text.substr(pos)});
     }
-    frags.swap(next);
+    if (hit < 0) {
+      ++pos;
+      continue;
+    }
+    if (pos > plain) frags.push_back({false, -1, text.substr(plain, pos - plain)});
+    frags.push_back({true, hit, {}});
+    pos += hit_len;
+    plain = pos;
   }
+  if (plain < text.size()) frags.push_back({false, -1, text.substr(plain)});
 
   std::vector<int32_t> out;
   if (add_special && vocab_.add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
@@ -66,7 +81,7 @@ std::vector<int32_t> Tokenizer::encode(const std::string& text, bool add_special
       prev_special = true;
       continue;
     }
-    encode_fragment(f.text, prev_special, &out);
+    encode_fragment(vocab_.nfc ? utf8_nfc(f.text) : f.text, prev_special, &out);
     prev_special = false;
   }
   if (add_special && vocab_.add_eos && vocab_.eos >= 0) out.push_back(vocab_.eos);
@@ -86,8 +101,11 @@ std::string Tokenizer::token_to_piece(int32_t id, bool special) const {
   const std::string& t = vocab_.tokens[(size_t)id];
   switch (vocab_.attrs[(size_t)id]) {
     case TokenAttr::kControl: return special ? t : std::string();
-    case TokenAttr::kUnknown: return vocab_.kind == TokenizerKind::kSpm ? "\xe2\x96\x85" : t;  // U+2585, as llama.cpp renders <unk>
-    case TokenAttr::kUserDefined: return t;
+    case TokenAttr::kUnknown:  // its text when control tokens are rendered; else U+2585 for SentencePiece, as llama.cpp shows it
+      return special || vocab_.kind != TokenizerKind::kSpm ? t : "\xe2\x96\x85";
+    case TokenAttr::kUserDefined:
+      if (vocab_.kind == TokenizerKind::kSpm) break;  // SentencePiece-style added tokens ("▁▁") decode their U+2581 as spaces, as HF does
+      return t;
     case TokenAttr::kUnused: return {};
     case TokenAttr::kByte:
       if (t.size() == 6 && t.compare(0, 3, "<0x") == 0) return std::string(1, (char)std::strtol(t.substr(3, 2).c_str(), nullptr, 16));

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tokenizer/vocab.h"
@@ -17,7 +18,9 @@ class Tokenizer {
   ~Tokenizer();
 
   // add_special: BOS/EOS as the vocabulary asks. parse_special: control-token texts in `text`
-  // (e.g. "<s>") become those tokens; user-defined tokens are always matched.
+  // (e.g. "<s>") become those tokens; user-defined tokens are always matched. Token texts are found
+  // leftmost first, the longest at a position winning (as Hugging Face tokenizers match added tokens).
+  // Invalid UTF-8 is replaced by U+FFFD first; NFC applies between token texts where the vocabulary asks.
   std::vector<int32_t> encode(const std::string& text, bool add_special, bool parse_special) const;
   // Bytes of one token. Control tokens give "" unless `special`.
   std::string token_to_piece(int32_t id, bool special = false) const;
@@ -33,8 +36,15 @@ class Tokenizer {
   void spm_encode(const std::string& text, std::vector<int32_t>* out) const;
   void bpe_encode(const std::string& text, std::vector<int32_t>* out) const;
 
+  // Texts matched as whole tokens: by text, and the distinct lengths (longest first) per first byte.
+  struct TokenTexts {
+    std::unordered_map<std::string, int32_t> id;
+    std::vector<size_t> lengths[256];
+    void add(const std::string& text, int32_t token);
+  };
   Vocab vocab_;
-  std::vector<int32_t> special_ids_;  // control and user-defined tokens, longest text first
+  TokenTexts all_texts_;   // control, unknown and user-defined tokens
+  TokenTexts user_texts_;  // user-defined only (parse_special off)
   std::unique_ptr<PreTokenizer> pre_;
 };
 

@@ -71,6 +71,8 @@ Result<Vocab> read_vocab(const GgufFile& f) {
       v.merge_rank.emplace(m, (int32_t)r);
     }
   }
+  // Qwen2/2.5/3's tokenizer.json normalizes to NFC (GGUF carries no normalizer; llama.cpp skips it).
+  v.nfc = v.kind == TokenizerKind::kBpe && (v.pre == "qwen2" || v.pre == "deepseek-r1-qwen");
   if (v.kind == TokenizerKind::kBpe) {
     v.add_bos = false;
     v.add_space_prefix = false;

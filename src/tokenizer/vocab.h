@@ -29,6 +29,7 @@ struct Vocab {
   bool add_bos = true;
   bool add_eos = false;
   bool add_space_prefix = true;
+  bool nfc = false;          // NFC between token texts: the Qwen2 family's tokenizer.json normalizer
   int32_t byte_tokens[256];  // SPM: id of <0xXX>, -1 if absent
 
   int32_t n_tokens() const { return (int32_t)tokens.size(); }

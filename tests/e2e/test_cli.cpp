@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
@@ -56,6 +57,82 @@ struct BadCase {
   int exit_code;
   const char* message;
 };
+
+// pocket tokenize on a GGUF and on a tokenizer.json directory; the tokenizer.json layouts we do not
+// implement are refused by field (the corpus comparison with @huggingface/tokenizers is
+// Tokenizers.MatchHuggingFace).
+TEST(Cli, TokenizeAndItsBadInputs) {
+  const auto g = run_command(test::cli() + " tokenize -m " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " --ids 'Hello world'");
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_EQ(g.out, "1 15043 3186\n");
+  const std::string hf = test::shared("models/TinyStories-656K");
+  const auto t = run_command(test::cli() + " tokenize -m " + hf + " 'Once upon a time'");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.out.rfind("1\t\"<|start_story|>\"\n", 0), 0u) << t.out;
+  const auto ids = run_command(test::cli() + " tokenize -m " + hf + "/tokenizer.json --ids --no-bos 'Once upon a time'");
+  ASSERT_EQ(ids.exit_code, 0) << ids.err;
+  const auto back = run_command(test::cli() + " tokenize -m " + hf + " --from-ids '" + ids.out.substr(0, ids.out.size() - 1) + "'");
+  EXPECT_EQ(back.out, "Once upon a time\n") << back.err;
+
+  nlohmann::json base = nlohmann::json::parse(test::read_file(hf + "/tokenizer.json"));
+  struct Layout {
+    const char* name;
+    std::function<void(nlohmann::json&)> edit;
+    const char* message;
+  };
+  const std::vector<Layout> layouts = {
+      {"byte-level with NFKC",
+       [](nlohmann::json& j) {
+         j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+         j["normalizer"] = {{"type", "NFKC"}};
+       },
+       "normalizer: 'NFKC' is not supported with the gpt-2 pre-tokenizer"},
+      {"ignore_merges without llama-bpe",
+       [](nlohmann::json& j) {
+         j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+         j["normalizer"] = nullptr;
+         j["model"]["ignore_merges"] = true;
+       },
+       "model.ignore_merges: true with the gpt-2 pre-tokenizer"},
+      {"Metaspace pre-tokenizer",
+       [](nlohmann::json& j) {
+         j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}};
+       },
+       "pre_tokenizer: 'Metaspace' is not supported"},
+      {"lowercasing normalizer",
+       [](nlohmann::json& j) {
+         j["normalizer"]["normalizers"].push_back({{"type", "Lowercase"}});
+       },
+       "normalizer: step 'Lowercase' is not supported"},
+      {"added token with lstrip", [](nlohmann::json& j) { j["added_tokens"][1]["lstrip"] = true; },
+       "added_tokens[1].lstrip: true is not supported (token '<|start_story|>')"},
+      {"word suffix", [](nlohmann::json& j) { j["model"]["end_of_word_suffix"] = "</w>"; }, "model.end_of_word_suffix: '</w>' is not supported"},
+      {"not BPE", [](nlohmann::json& j) { j["model"]["type"] = "Unigram"; }, "model.type: only BPE tokenizers are supported"},
+  };
+  const std::string dir = test::temp_path("tokjson");
+  ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+  for (const Layout& l : layouts) {
+    nlohmann::json j = base;
+    l.edit(j);
+    std::ofstream(dir + "/tokenizer.json") << j.dump();
+    const auto r = run_command(test::cli() + " tokenize -m " + dir + " hi");
+    EXPECT_EQ(r.exit_code, 1) << l.name << "\n" << r.out;
+    EXPECT_NE(r.err.find(dir + "/tokenizer.json: " + l.message), std::string::npos) << l.name << ": " << r.err;
+  }
+  const std::vector<BadCase> cases = {
+      {"tokenize: two inputs", "tokenize -m " + hf + " hi -f " + hf + "/config.json", 1, "give exactly one of TEXT, -f/--file, --from-ids"},
+      {"tokenize: an id outside the vocabulary", "tokenize -m " + hf + " --from-ids 1,2048", 1,
+       "--from-ids: '2048' is not a token id of this model (0..2047)"},
+      {"tokenize: a json that is not tokenizer.json", "tokenize -m " + hf + "/config.json hi", 1, "must be named tokenizer.json"},
+      {"tokenize: --split-nul without a file", "tokenize -m " + hf + " --split-nul hi", 1, "--split-nul reads documents from -f/--file"},
+  };
+  for (const BadCase& c : cases) {
+    const auto r = run_command(test::cli() + " " + c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.name << "\n" << r.err;
+    EXPECT_NE((r.err + r.out).find(c.message), std::string::npos) << c.name << ": " << r.err;
+  }
+  std::system(("rm -rf " + dir).c_str());
+}
 
 TEST(Cli, BadInputsTable) {
   const std::string bad_gguf = test::temp_path("bad.gguf");

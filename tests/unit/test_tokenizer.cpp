@@ -5,6 +5,7 @@
 #include "format/gguf_reader.h"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode_text.h"
 
 namespace pocket {
 namespace {
@@ -50,15 +51,39 @@ TEST(Tokenizer, ArbitraryBytesNeverCrash) {
     for (char& c : s) c = (char)(rng() % 256);
     const auto a = spm->encode(s, true, true);
     const auto b = bpe->encode(s, true, true);
-    // Byte fallback and byte-level BPE both preserve every byte. (SentencePiece reads U+2581 as a
-    // space, so the SentencePiece round trip is checked on text without the byte 0xE2.)
+    // Invalid UTF-8 becomes U+FFFD (maximal subparts); byte fallback and byte-level BPE then preserve
+    // every byte. (SentencePiece reads U+2581 as a space, so the SentencePiece round trip is checked on
+    // text without the byte 0xE2.)
     std::string no_e2 = s;
     for (char& c : no_e2)
       if ((unsigned char)c == 0xe2) c = 'x';
-    EXPECT_EQ(spm->decode(spm->encode(no_e2, false, false)), no_e2);
-    EXPECT_EQ(bpe->decode(b), s);
+    EXPECT_EQ(spm->decode(spm->encode(no_e2, false, false)), utf8_replace_invalid(no_e2));
+    EXPECT_EQ(bpe->decode(b), utf8_replace_invalid(s));
     (void)a;
   }
+}
+
+// The Unicode Standard's example (chapter 3, "U+FFFD substitution of maximal subparts") and the edges
+// of each sequence length: overlong, surrogate, above U+10FFFF, truncated at the end.
+TEST(Tokenizer, InvalidUtf8BecomesReplacementPerMaximalSubpart) {
+  const std::string r = "\xef\xbf\xbd";
+  EXPECT_EQ(utf8_replace_invalid("\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64"), "a" + r + r + r + "b" + r + "c" + r + r + "d");
+  EXPECT_EQ(utf8_replace_invalid("\xc0\xaf"), r + r);                  // overlong 2-byte
+  EXPECT_EQ(utf8_replace_invalid("\xe0\x80\xaf"), r + r + r);          // overlong 3-byte
+  EXPECT_EQ(utf8_replace_invalid("\xed\xa0\x80"), r + r + r);          // surrogate U+D800
+  EXPECT_EQ(utf8_replace_invalid("\xf4\x90\x80\x80"), r + r + r + r);  // U+110000
+  EXPECT_EQ(utf8_replace_invalid("x\xe2\x82"), "x" + r);               // truncated at the end
+  EXPECT_EQ(utf8_replace_invalid("\xf0\x9f\x98"), r);
+  const std::string ok = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbf\xf4\x8f\xbf\xbf";
+  EXPECT_EQ(utf8_replace_invalid(ok), ok);
+  EXPECT_EQ(utf8_replace_invalid(""), "");
+}
+
+TEST(Tokenizer, NfcComposes) {
+  EXPECT_EQ(utf8_nfc("e\xcc\x81"), "\xc3\xa9");                     // e + combining acute -> é
+  EXPECT_EQ(utf8_nfc("\xe1\x84\x80\xe1\x85\xa1"), "\xea\xb0\x80");  // Hangul jamo -> 가
+  EXPECT_EQ(utf8_nfc("\xe2\x84\xab"), "\xc3\x85");                  // Angstrom sign -> Å (singleton)
+  EXPECT_EQ(utf8_nfc("plain ascii"), "plain ascii");
 }
 
 TEST(Tokenizer, StreamDecoderHoldsIncompleteUtf8) {

@@ -10,9 +10,7 @@
 #include "engine/engine.h"
 
 namespace pocket::cli {
-namespace {
 
-// "1,2,3" or whitespace-separated ids; every id a non-negative integer below n_vocab.
 Result<std::vector<int32_t>> parse_ids(const std::string& text, const std::string& where, int64_t n_vocab) {
   std::vector<int32_t> ids;
   std::string tok;
@@ -39,8 +37,6 @@ Result<std::vector<int32_t>> parse_ids(const std::string& text, const std::strin
   if (ids.empty()) return error(ErrorCode::kInvalidArgument, where + ": no token ids");
   return ids;
 }
-
-}  // namespace
 
 Runner register_logits(CLI::App& app) {
   struct Args {

@@ -32,6 +32,10 @@ Runner register_template(CLI::App& app);
 Runner register_chat(CLI::App& app);
 Runner register_grammar(CLI::App& app);
 Runner register_logits(CLI::App& app);
+Runner register_tokenize(CLI::App& app);
+
+// "1,2,3" or whitespace-separated token ids, each below n_vocab; an error names `where` and the id.
+Result<std::vector<int32_t>> parse_ids(const std::string& text, const std::string& where, int64_t n_vocab);
 
 // --kv-type (both), --kv-type-k, --kv-type-v: KV cache element types (f32, f16, q8, q4).
 struct KvFlags {

@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
   add(pocket::cli::register_chat, "chat");
   add(pocket::cli::register_grammar, "grammar");
   add(pocket::cli::register_logits, "logits");
+  add(pocket::cli::register_tokenize, "tokenize");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) { return app.exit(e) == 0 ? 0 : 2; }
