@@ -6,7 +6,10 @@
 # bench/compare_logits.mjs's top-1 agreement and KL(reference || pocket) per file.
 # usage: bench/compare_families.sh [TYPES="f32 q8_0 q4_k_m"] [SHAPES="..."]
 # env: POCKET (build/pocket), POSITIONS (320), LAYERS (6), WINDOW (128), THREADS (2), OUT (/tmp/pocket-families),
-#      NODE_LLAMA_CPP_DIR (installed there once, default /tmp/pocket-node-llama-cpp)
+#      NODE_LLAMA_CPP_DIR (installed there once, default /tmp/pocket-node-llama-cpp),
+#      WRITER=gguf-py: the files are written by llama.cpp's gguf-py instead (bench/gguf_py_model.py; numpy
+#      weights; types f32 and q8_0; GGUF_PY=the gguf-py directory of a llama.cpp checkout; Debian
+#      python3-numpy and python3-sentencepiece)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TYPES=${1:-"f32 q8_0 q4_k_m"}
@@ -16,6 +19,7 @@ POSITIONS=${POSITIONS:-320}
 LAYERS=${LAYERS:-6}
 WINDOW=${WINDOW:-128}
 THREADS=${THREADS:-2}
+WRITER=${WRITER:-pocket}
 OUT=${OUT:-/tmp/pocket-families}
 NLC=${NODE_LLAMA_CPP_DIR:-/tmp/pocket-node-llama-cpp}
 if [ ! -d "$NLC/node_modules/node-llama-cpp" ]; then
@@ -28,14 +32,17 @@ for shape in $SHAPES; do
   [ -n "$vocab" ] || { echo "compare_families: unknown shape $shape" >&2; exit 1; }
   # ids from 300 up: never the synthetic vocabulary's special or byte tokens
   /usr/bin/python3 -c "import random; random.seed(7); print(','.join(str(random.randrange(300, $vocab)) for _ in range($POSITIONS)))" > "$OUT/$shape.ids"
-  "$POCKET" synth --shape "$shape" --layers "$LAYERS" --window "$WINDOW" --type f16 -o "$OUT/$shape-f16.gguf" --force 2> /dev/null
+  [ "$WRITER" = gguf-py ] || "$POCKET" synth --shape "$shape" --layers "$LAYERS" --window "$WINDOW" --type f16 -o "$OUT/$shape-f16.gguf" --force 2> /dev/null
   for type in $TYPES; do
     model=$OUT/$shape-$type.gguf
-    case $type in
+    if [ "$WRITER" = gguf-py ]; then
+      model=$OUT/$shape-$type.gguf-py.gguf
+      GGUF_PY=${GGUF_PY:?set GGUF_PY to the gguf-py directory of a llama.cpp checkout} /usr/bin/python3 bench/gguf_py_model.py "$shape" "$model" --layers "$LAYERS" --window "$WINDOW" --type "$type"
+    else case $type in
       f16) ;;
       f32 | q8_0 | q4_0) "$POCKET" synth --shape "$shape" --layers "$LAYERS" --window "$WINDOW" --type "$type" -o "$model" --force 2> /dev/null ;;
       *) "$POCKET" quantize "$OUT/$shape-f16.gguf" "$model" --type "$type" --force > /dev/null 2>&1 ;;
-    esac
+    esac; fi
     "$POCKET" logits -m "$model" --ids-file "$OUT/$shape.ids" -o "$OUT/$shape-$type.f32" -t "$THREADS"
     floor=()
     if [ "$type" != f32 ]; then  # the noise floor: the same file through the reference kernels
@@ -43,7 +50,8 @@ for shape in $SHAPES; do
       floor=("$OUT/$shape-$type.ref.f32")
     fi
     NODE_LLAMA_CPP_DIR=$NLC node bench/compare_logits.mjs "$model" "$OUT/$shape.ids" "$OUT/$shape-$type.f32" "$THREADS" "${floor[@]}" |
-      sed "s/^{/{\"shape\":\"$shape\",\"type\":\"$type\",/"
+      sed "s/^{/{\"shape\":\"$shape\",\"type\":\"$type\",\"writer\":\"$WRITER\",/"
     rm -f "$OUT/$shape-$type.f32" "$OUT/$shape-$type.ref.f32"
+    [ "$WRITER" != gguf-py ] || rm -f "$model"
   done
 done

@@ -89,9 +89,11 @@ struct Runner {
     }
     const int rope_set = c.layers[(size_t)l].rope;
     for (int t = 0; t < n; ++t) {
-      const float* cs = s.rope_cs.data() + ((size_t)rope_set * s.max_batch + t) * c.rope_dim;
-      rope_apply(c, cs, s.q.data() + (size_t)t * c.q_dim(), c.n_head);
-      rope_apply(c, cs, s.k.data() + (size_t)t * c.kv_dim(), c.n_head_kv);
+      if (rope_set != LayerAttention::kNoRope) {
+        const float* cs = s.rope_cs.data() + ((size_t)rope_set * s.max_batch + t) * c.rope_dim;
+        rope_apply(c, cs, s.q.data() + (size_t)t * c.q_dim(), c.n_head);
+        rope_apply(c, cs, s.k.data() + (size_t)t * c.kv_dim(), c.n_head_kv);
+      }
       kv.store(l, e[t].seq, e[t].pos, s.k.data() + (size_t)t * c.kv_dim(), s.v.data() + (size_t)t * c.kv_dim());
     }
     dump(l, "q_rope", n, s.q.data(), c.q_dim(), entry0);

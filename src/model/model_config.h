@@ -30,7 +30,8 @@ struct RopeParams {
 // What one layer's attention sees and how its positions rotate (Gemma's interleaved local/global layers).
 struct LayerAttention {
   int64_t window = 0;  // attends to its last `window` positions (itself included); 0: every position
-  int rope = 0;        // index into ModelConfig::rope_sets
+  int rope = 0;        // index into ModelConfig::rope_sets; kNoRope: q and k are not rotated (SmolLM3's NoPE layers)
+  static constexpr int kNoRope = -1;
 };
 
 struct ModelConfig {

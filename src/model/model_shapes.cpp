@@ -22,6 +22,7 @@ const std::vector<ModelShape>& known_shapes() {
        0, 0, 0.0f, RopeExtra::kLongRope},
       {"phi-4-mini", "phi3", 200064, 3072, 32, 24, 8, 8192, 131072, 10000.0f, 1e-5f, true, false, "microsoft/Phi-4-mini-instruct config.json", 0, 96,
        0, 0.0f, RopeExtra::kLongRope},
+      {"smollm3-3b", "smollm3", 128256, 2048, 36, 16, 4, 11008, 65536, 5000000.0f, 1e-6f, true, false, "HuggingFaceTB/SmolLM3-3B config.json"},
       {"smollm2-1.7b", "llama", 49152, 2048, 24, 32, 32, 8192, 8192, 130000.0f, 1e-5f, true, false, "HuggingFaceTB/SmolLM2-1.7B config.json"},
       {"tinyllama-1.1b", "llama", 32000, 2048, 22, 32, 4, 5632, 2048, 10000.0f, 1e-5f, false, false,
        "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T config.json"},

@@ -169,7 +169,8 @@ void attend_positions(const KernelTable& kt, const ModelConfig& c, int layer, co
   const int64_t hd = c.head_dim;
   alignas(32) float buf[kMaxHeadDim];
   alignas(32) float cs[kMaxHeadDim];
-  if (n_sinks > 0) rope_table(c, c.layers[(size_t)layer].rope, c.rope_factors_for(kv.n_ctx()), shift, cs);
+  const int rope_set = c.layers[(size_t)layer].rope;  // a NoPE layer's sink keys need no re-rotation
+  if (n_sinks > 0 && rope_set != LayerAttention::kNoRope) rope_table(c, rope_set, c.rope_factors_for(kv.n_ctx()), shift, cs);
   const KvHeadRows kh = view.k_head(g), vh = view.v_head(g);
   auto row = [&](bool is_k, int p) -> const float* {
     int r = 0;
@@ -183,7 +184,7 @@ void attend_positions(const KernelTable& kt, const ModelConfig& c, int layer, co
   for (int p = 0; p < n_sinks; ++p, ++n) {
     const float* k = row(true, p);
     if (k != buf) std::memcpy(buf, k, (size_t)hd * sizeof(float));
-    rope_apply(c, cs, buf, 1);
+    if (rope_set != LayerAttention::kNoRope) rope_apply(c, cs, buf, 1);
     sc[n] = kt.dot_f32(qh, buf, hd) * scale;
   }
   for (int p = first; p <= pos; ++p, ++n) sc[n] = kt.dot_f32(qh, row(true, p), hd) * scale;

@@ -141,6 +141,35 @@ TEST(Families, GemmaLayerPatternsAndScales) {
   std::remove(p3.c_str());
 }
 
+// SmolLM3 is Llama with no rotation in layers 3, 7, 11, ...: relabelled as llama, a 3-layer file gives
+// the same bits; a 4-layer one the same bits at position 0 (where RoPE is the identity) and others after.
+TEST(Families, SmolLm3SkipsRopeInEveryFourthLayer) {
+  const std::string p8 = write_tiny(tiny("smollm3", 8), "s3-8.gguf");
+  auto m = Model::load(p8);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  for (int l = 0; l < 8; ++l) EXPECT_EQ(m.value()->config().layers[(size_t)l].rope, l % 4 == 3 ? LayerAttention::kNoRope : 0) << l;
+  for (int layers : {3, 4}) {
+    SCOPED_TRACE(layers);
+    const std::string s3 = write_tiny(tiny("smollm3", layers), "s3.gguf"), as_llama = test::temp_path("s3-llama.gguf");
+    Rewrite r;
+    r.from_prefix = "smollm3.";
+    r.to_prefix = "llama.";
+    rewrite(s3, as_llama, r);
+    auto a = test::load_engine(s3);
+    auto b = test::load_engine(as_llama);
+    ASSERT_TRUE(a && b);
+    const int64_t nv = 512;
+    const std::vector<float> la = test::all_logits(*a, ids(12)), lb = test::all_logits(*b, ids(12));
+    for (int p = 0; p < 12; ++p) {
+      const bool same = std::equal(la.begin() + p * nv, la.begin() + (p + 1) * nv, lb.begin() + p * nv);
+      EXPECT_EQ(same, layers == 3 || p == 0) << "position " << p;
+    }
+    std::remove(s3.c_str());
+    std::remove(as_llama.c_str());
+  }
+  std::remove(p8.c_str());
+}
+
 TEST(Families, LocalWindowChangesOnlyPositionsPastIt) {
   // The same weights with local windows of 8 and of 1000: equal before position 8, different after.
   for (const char* arch : {"gemma2", "gemma3"}) {
@@ -260,7 +289,7 @@ TEST(Families, FilesAFamilyDoesNotUnderstandAreRefused) {
     Rewrite r;
     r.from_prefix = "llama.";
     r.to_prefix = "falcon.";
-    expect_error(llama, r, "unsupported architecture 'falcon' (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3)");
+    expect_error(llama, r, "unsupported architecture 'falcon' (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3, smollm3)");
   }
   {
     Rewrite r;

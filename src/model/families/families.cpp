@@ -7,7 +7,7 @@ constexpr Family kFamilies[] = {
     {"llama", RopeLayout::kNormal, read_llama_family}, {"mistral", RopeLayout::kNormal, read_llama_family},
     {"qwen2", RopeLayout::kNeox, read_qwen2_family},   {"qwen3", RopeLayout::kNeox, read_qwen3_family},
     {"gemma2", RopeLayout::kNeox, read_gemma2_family}, {"gemma3", RopeLayout::kNeox, read_gemma3_family},
-    {"phi3", RopeLayout::kNeox, read_phi3_family},
+    {"phi3", RopeLayout::kNeox, read_phi3_family},     {"smollm3", RopeLayout::kNormal, read_smollm3_family},
 };
 
 }  // namespace

@@ -23,6 +23,7 @@ const Family* find_family(const std::string& arch);
 std::string family_names();  // "llama, mistral, ...", for errors
 
 Status read_llama_family(const GgufFile& f, ModelConfig* c);
+Status read_smollm3_family(const GgufFile& f, ModelConfig* c);
 Status read_qwen2_family(const GgufFile& f, ModelConfig* c);
 Status read_qwen3_family(const GgufFile& f, ModelConfig* c);
 Status read_gemma2_family(const GgufFile& f, ModelConfig* c);

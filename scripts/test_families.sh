@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# CI: architectures against the llama.cpp of 2026 (node-llama-cpp@3.21.1, installed by
+# bench/compare_families.sh into NODE_LLAMA_CPP_DIR), F32 files of pocket synth in three families' real
+# shapes (Qwen3 with q/k norms, Gemma 3 with local/global layers and the fp16 GELU, Phi-3.5 with fused
+# tensors and LongRoPE), 2 layers, 256 positions. Fails unless every position's top token agrees and the
+# mean KL is under docs/correctness.md's F32 bound (1e-8; Gemma 1e-6). The full table: README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/pocket-families-ci}
+mkdir -p "$OUT"
+LAYERS=${LAYERS:-2} POSITIONS=${POSITIONS:-256} OUT=$OUT bash bench/compare_families.sh f32 "${SHAPES:-qwen3-0.6b gemma-3-1b phi-3.5-mini}" |
+  tee "$OUT/results.jsonl"
+node -e '
+const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+let bad = 0;
+for (const r of lines) {
+  const bound = r.shape.startsWith("gemma") ? 1e-6 : 1e-8;
+  const ok = r.top1_agreement === 1 && r.kl_mean < bound;
+  console.log(`${ok ? "ok  " : "FAIL"} ${r.shape} ${r.type}: top-1 ${(100 * r.top1_agreement).toFixed(1)} %, mean KL ${r.kl_mean.toExponential(2)} (bound ${bound})`);
+  if (!ok) bad++;
+}
+if (lines.length < 3) { console.log("FAIL: expected 3 results, got " + lines.length); bad++; }
+process.exit(bad ? 1 : 0);' "$OUT/results.jsonl"
