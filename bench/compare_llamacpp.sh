@@ -28,7 +28,14 @@ for spec in "${specs[@]}"; do
   shape=${spec%%:*}
   type=${spec##*:}
   model="$SYNTH_DIR/$shape-$type.gguf"
-  [ -f "$model" ] || "$POCKET" synth --shape "$shape" --type "$type" -o "$model"
+  if [ ! -f "$model" ]; then
+    case $type in
+      f32 | f16 | q8_0 | q4_0 | q4_1) "$POCKET" synth --shape "$shape" --type "$type" -o "$model" ;;
+      *)  # a llama-quantize mix (q4_k_m, q6_k, iq4_xs, ...): from an F16 synth file, by pocket quantize
+        [ -f "$SYNTH_DIR/$shape-f16.gguf" ] || "$POCKET" synth --shape "$shape" --type f16 -o "$SYNTH_DIR/$shape-f16.gguf"
+        "$POCKET" quantize "$SYNTH_DIR/$shape-f16.gguf" "$model" --type "$type" > /dev/null ;;
+    esac
+  fi
   echo "### $shape $type"
   "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS"
   [ "${POCKET_JSON:-1}" = 0 ] || "$POCKET" bench -m "$model" -p "$PP" -n "$TG" -t "$THREADS" -r "$REPS" -o json --no-bandwidth > "$SYNTH_DIR/$shape-$type.pocket.json"

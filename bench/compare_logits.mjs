@@ -43,6 +43,9 @@ const out = await sequence.controlledEvaluate(ids.map((t) => [t, {generateNext: 
 
 let outsideMax = 0, zeroMax = 0, massMax = 0;
 let agree = 0, klSum = 0, klMax = 0, massMin = 1, dTopMax = 0, klMaxPos = -1;
+// Where the top tokens differ: how far apart the two candidates are in the reference's own distribution
+// (log-probability of its top token minus that of pocket's): a near tie is a flip, not a difference.
+let tieGapMax = 0;
 for (let p = 0; p < ids.length; ++p) {
   const probs = out[p]?.next?.probabilities;
   if (!probs) throw new Error(`reference gave no distribution at position ${p}`);
@@ -64,6 +67,7 @@ for (let p = 0; p < ids.length; ++p) {
   outsideMax = Math.max(outsideMax, 1 - support);
   const [refTop, refTopP] = probs.entries().next().value;
   if (refTop === arg) ++agree;
+  else tieGapMax = Math.max(tieGapMax, Math.log(refTopP) - Math.log(probs.get(arg) ?? 0));
   const refMass = [...probs.values()].reduce((a, q) => a + q, 0);
   dTopMax = Math.max(dTopMax, Math.abs(Math.log(refTopP / refMass) - (row[refTop] - lz)));
   // The reference's probabilities are normalized by a float32 sum over the vocabulary, in decreasing
@@ -114,7 +118,7 @@ if (floorPath) {
   floor.floor_top1_agreement = same / ids.length;
   floor.floor_kl_mean = kl / ids.length;
 }
-console.log(JSON.stringify({model: path.basename(modelPath), positions: ids.length, n_vocab: nVocab, top1_agreement: agree / ids.length,
+console.log(JSON.stringify({model: path.basename(modelPath), positions: ids.length, n_vocab: nVocab, top1_agreement: agree / ids.length, top1_tie_gap_max: tieGapMax,
   kl_mean: klSum / ids.length, kl_max: klMax, kl_max_pos: klMaxPos, ref_mass_min: massMin, ref_mass_max: massMax, top_logprob_diff_max: dTopMax, ref_zero_tokens_max: zeroMax, pocket_mass_off_ref_support_max: outsideMax, ...floor}));
 await context.dispose();
 await model.dispose();
