@@ -67,15 +67,26 @@ float qdot_q5_1(int64_t n, const void* w, const void* x) {
   return hsum256(acc) + macc;
 }
 
-// The mins' term of a Q4_K/Q5_K super-block: sum over sub-blocks of min_j times the activations' sum there.
+// The mins' term of a Q4_K/Q5_K super-block: sum over sub-blocks of min_j times the activations' sum
+// there; the eight 6-bit scales go to sc. All eight pairs are unpacked at once from the 12 bytes as
+// 32-bit words (k_scale_min's layout, four bytes per operation) and the term is one 16-bit
+// multiply-add: exact integers, so the result is the per-sub-block loop's.
 inline int32_t k_min_term(const uint8_t* scales, const int16_t* bsums, uint8_t* sc) {
-  int32_t imin = 0;
-  for (int j = 0; j < 8; ++j) {
-    uint8_t m;
-    k_scale_min(j, scales, &sc[j], &m);
-    imin += m * (bsums[2 * j] + bsums[2 * j + 1]);
-  }
-  return imin;
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t u[3];
+  std::memcpy(u, scales, 12);
+  const uint32_t sc_lo = u[0] & kLow6, mins_lo = u[1] & kLow6;           // j = 0..3
+  const uint32_t sc_hi = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);  // j = 4..7
+  const uint32_t mins_hi = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
+  std::memcpy(sc, &sc_lo, 4);
+  std::memcpy(sc + 4, &sc_hi, 4);
+  const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)(mins_lo | (uint64_t)mins_hi << 32)));
+  const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums)),
+                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8)));  // bsums[2j] + bsums[2j+1]
+  __m128i p = _mm_madd_epi16(mins, pairs);
+  p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
+  p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
+  return _mm_cvtsi128_si32(p);
 }
 
 template <class UDot, bool kQ5>
@@ -97,6 +108,11 @@ float qdot_q45_k(int64_t n, const void* w, const void* x) {
     }
     uint8_t sc[8];
     const int32_t imin = k_min_term(scales, xb[b].bsums, sc);
+    // The scales as 16-bit lanes in both halves, to be picked per pair of sub-blocks by pshufb.
+    uint64_t sc8;
+    std::memcpy(&sc8, sc, 8);
+    const __m128i sc16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc8));
+    const __m256i sc16x2 = _mm256_broadcastsi128_si256(sc16);
     const int8_t* a = xb[b].qs;
     __m256i hbits = kQ5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh)) : _mm256_setzero_si256();
     __m256i acc = _mm256_setzero_si256();
@@ -111,8 +127,13 @@ float qdot_q45_k(int64_t n, const void* w, const void* x) {
       }
       const __m256i p0 = UDot::lanes(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
       const __m256i p1 = UDot::lanes(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32)));
-      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
-      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
+      // |lane| <= 4 * 31 * 128 < 2^15: both sub-blocks' lanes fit one vector of 16-bit values (packs keeps
+      // p0's four then p1's four per half), and one multiply-add applies each one's scale.
+      const __m256i pick =
+          _mm256_setr_epi8(4 * j, 4 * j + 1, 4 * j, 4 * j + 1, 4 * j, 4 * j + 1, 4 * j, 4 * j + 1, 4 * j + 2, 4 * j + 3, 4 * j + 2, 4 * j + 3,
+                           4 * j + 2, 4 * j + 3, 4 * j + 2, 4 * j + 3, 4 * j, 4 * j + 1, 4 * j, 4 * j + 1, 4 * j, 4 * j + 1, 4 * j, 4 * j + 1,
+                           4 * j + 2, 4 * j + 3, 4 * j + 2, 4 * j + 3, 4 * j + 2, 4 * j + 3, 4 * j + 2, 4 * j + 3);
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_packs_epi32(p0, p1), _mm256_shuffle_epi8(sc16x2, pick)));
     }
     const int32_t isum = hsum_i32(acc);
     s = std::fma(xb[b].d, std::fma(h2f(d), (float)isum, -(h2f(dmin) * (float)imin)), s);
