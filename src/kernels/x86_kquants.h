@@ -141,6 +141,15 @@ float qdot_q45_k(int64_t n, const void* w, const void* x) {
   return s;
 }
 
+// A pshufb control that spreads 16-bit lanes: lane a to the low half's first four, b to its last four,
+// c and d likewise in the high half.
+inline __m256i spread16(int a, int b, int c, int d) {
+  auto lo = [](int i) { return (char)(2 * i); };
+  auto hi = [](int i) { return (char)(2 * i + 1); };
+  return _mm256_setr_epi8(lo(a), hi(a), lo(a), hi(a), lo(a), hi(a), lo(a), hi(a), lo(b), hi(b), lo(b), hi(b), lo(b), hi(b), lo(b), hi(b), lo(c),
+                          hi(c), lo(c), hi(c), lo(c), hi(c), lo(c), hi(c), lo(d), hi(d), lo(d), hi(d), lo(d), hi(d), lo(d), hi(d));
+}
+
 template <class UDot>
 float qdot_q6_k(int64_t n, const void* w, const void* x) {
   const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w);
@@ -152,9 +161,15 @@ float qdot_q6_k(int64_t n, const void* w, const void* x) {
     const uint8_t* qh = wb[b].qh;
     const int8_t* sc = wb[b].scales;
     const int8_t* a = xb[b].qs;
-    // The -32 offset through the activations' 16-sums: sum sc_k (q - 32) a = sum sc_k q a - 32 sum sc_k bsum_k.
-    int32_t offset = 0;
-    for (int k = 0; k < 16; ++k) offset += sc[k] * xb[b].bsums[k];
+    // The -32 offset through the activations' 16-sums: sum sc_k (q - 32) a = sum sc_k q a - 32 sum sc_k bsum_k
+    // (16-bit multiply-adds: |sc| <= 128, |bsum| <= 2048).
+    const __m128i sc_lo = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc)));
+    const __m128i sc_hi = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8)));
+    __m128i off = _mm_add_epi32(_mm_madd_epi16(sc_lo, _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb[b].bsums))),
+                                _mm_madd_epi16(sc_hi, _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb[b].bsums + 8))));
+    off = _mm_add_epi32(off, _mm_shuffle_epi32(off, 0x4e));
+    off = _mm_add_epi32(off, _mm_shuffle_epi32(off, 0xb1));
+    const int32_t offset = _mm_cvtsi128_si32(off);
     __m256i acc = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, a += 128) {
       const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
@@ -166,11 +181,15 @@ float qdot_q6_k(int64_t n, const void* w, const void* x) {
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),
       };
-      for (int k = 0; k < 4; ++k) {
-        // 32 elements = sub-blocks 2k (elements 0..15: lanes 0..3) and 2k+1 (16..31: lanes 4..7).
-        const __m256i p = UDot::lanes(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * k)));
-        const __m256i scv = _mm256_set_m128i(_mm_set1_epi32(sc[2 * k + 1]), _mm_set1_epi32(sc[2 * k]));
-        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, scv));
+      const __m256i sc16 = _mm256_broadcastsi128_si256(half ? sc_hi : sc_lo);  // this half's 8 scales
+      for (int k = 0; k < 4; k += 2) {
+        // 32 elements = sub-blocks 2k (elements 0..15: lanes 0..3) and 2k+1 (16..31: lanes 4..7), and the
+        // same for k+1. |lane| <= 4 * 63 * 128 < 2^15, so both fit one vector of 16-bit values (packs: per
+        // half, k's four lanes then k+1's), and one multiply-add applies the four sub-blocks' scales.
+        const __m256i p0 = UDot::lanes(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * k)));
+        const __m256i p1 = UDot::lanes(q[k + 1], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * (k + 1))));
+        const __m256i scv = _mm256_shuffle_epi8(sc16, spread16(2 * k, 2 * k + 2, 2 * k + 1, 2 * k + 3));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_packs_epi32(p0, p1), scv));
       }
     }
     const int32_t isum = hsum_i32(acc) - 32 * offset;
