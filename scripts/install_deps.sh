@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config git
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libutf8proc-dev libboost-dev libcpp-httplib-dev
           python3-pytest openjdk-17-jdk-headless  # the Python and JNI bindings' tests (scripts/test_api.sh)
+          python3-numpy  # the transformers-semantics reference of the HF converter test (tests/convert/hf_reference.py)
           tmux)  # drives pocket chat in a real terminal (scripts/test_chat.sh)
 if [ "${1:-}" = "--fuzz" ]; then
   PACKAGES=(clang libclang-rt-14-dev)

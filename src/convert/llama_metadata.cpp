@@ -65,7 +65,7 @@ Result<TensorType> resolve_outtype(const std::string& outtype, TensorType source
 }
 
 Status add_converted_weight(GgufWriter& w, const std::string& name, const std::vector<int64_t>& ne, TensorType src_type, const uint8_t* src,
-                            TensorType out, int64_t permute_heads) {
+                            TensorType out, int64_t permute_heads, float offset) {
   const TypeTraits& st = traits(src_type);
   int64_t n = 1;
   for (int64_t d : ne) n *= d;
@@ -73,10 +73,13 @@ Status add_converted_weight(GgufWriter& w, const std::string& name, const std::v
   const int64_t rows = n / cols;
   TensorType target = ne.size() == 1 ? TensorType::F32 : out;
   if (cols % traits(target).block_size != 0) target = TensorType::F32;
-  if (target == src_type && permute_heads == 0) return w.add_tensor_view(name, target, ne, src, (size_t)(n / st.block_size) * st.block_bytes);
+  if (target == src_type && permute_heads == 0 && offset == 0.0f)
+    return w.add_tensor_view(name, target, ne, src, (size_t)(n / st.block_size) * st.block_bytes);
 
   std::vector<float> f((size_t)n);
   st.to_float(src, f.data(), n);
+  if (offset != 0.0f)
+    for (float& x : f) x += offset;
   if (permute_heads > 0) {
     // HF rotate-half rows (per head: first half, second half) -> interleaved pairs (i, i + hd/2).
     if (rows % permute_heads != 0 || (rows / permute_heads) % 2 != 0)

@@ -46,9 +46,10 @@ void write_vocab_metadata(GgufWriter& w, const VocabData& vocab);
 // Converts one weight (rows of ne[0] values in src_type) to its output type and adds it.
 // 1-D tensors are always F32. 2-D tensors use `out` (falling back to F32 when ne[0] does not fit
 // the block size). permute_heads > 0 reorders rows from HF's rotate-half RoPE layout to
-// adjacent pairs, for that many heads.
+// adjacent pairs, for that many heads. `offset` is added to every value first (Gemma's norms: HF
+// stores w of (1 + w), GGUF the 1 + w).
 Status add_converted_weight(GgufWriter& w, const std::string& name, const std::vector<int64_t>& ne, TensorType src_type, const uint8_t* src,
-                            TensorType out, int64_t permute_heads = 0);
+                            TensorType out, int64_t permute_heads = 0, float offset = 0.0f);
 
 // Resolves an --outtype string against the source type.
 Result<TensorType> resolve_outtype(const std::string& outtype, TensorType source_type);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "convert/hf_config.h"
 #include "convert/llama_metadata.h"
 #include "format/gguf_writer.h"
 
@@ -53,24 +54,6 @@ VocabData synthetic_vocab(int64_t n, bool phi3) {
     v.types[3 + 256] = 3;
   }
   return v;
-}
-
-// Llama 3.1's "llama3" RoPE scaling as convert_hf_to_gguf turns it into rope_freqs.weight.
-std::vector<float> llama3_rope_factors(float base, int64_t rope_dim) {
-  const double factor = 32, low = 1, high = 4, old_ctx = 8192, kPi = 3.14159265358979323846;
-  std::vector<float> f;
-  for (int64_t i = 0; i < rope_dim; i += 2) {
-    const double freq = 1.0 / std::pow((double)base, (double)i / (double)rope_dim), wavelen = 2 * kPi / freq;
-    if (wavelen < old_ctx / high)
-      f.push_back(1.0f);
-    else if (wavelen > old_ctx / low)
-      f.push_back((float)factor);
-    else {
-      const double smooth = (old_ctx / wavelen - low) / (high - low);
-      f.push_back((float)(1.0 / ((1 - smooth) / factor + smooth)));
-    }
-  }
-  return f;
 }
 
 }  // namespace
@@ -161,7 +144,8 @@ Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, 
   POCKET_RETURN_IF_ERROR(matrix("token_embd.weight", V, D, sh.tied_output ? inv_sqrt(D) : 1.0f));
   POCKET_RETURN_IF_ERROR(vec("output_norm.weight", D, 4.0f, 2.0f));
   if (!sh.tied_output) POCKET_RETURN_IF_ERROR(matrix("output.weight", V, D, inv_sqrt(D)));
-  if (sh.rope_extra == RopeExtra::kLlama3) POCKET_RETURN_IF_ERROR(values("rope_freqs.weight", llama3_rope_factors(sh.rope_freq_base, rd)));
+  if (sh.rope_extra == RopeExtra::kLlama3)
+    POCKET_RETURN_IF_ERROR(values("rope_freqs.weight", llama3_rope_factors(sh.rope_freq_base, rd, 32, 1, 4, 8192)));
   if (sh.rope_extra == RopeExtra::kLongRope) {
     POCKET_RETURN_IF_ERROR(vec("rope_factors_long.weight", rd / 2, 20.0f, 19.0f));
     POCKET_RETURN_IF_ERROR(vec("rope_factors_short.weight", rd / 2, 1.25f, 0.25f));

@@ -25,11 +25,11 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
   if (n_threads < 1 || n_threads > 256) return field_error("n_threads", "must be in 1..256");
   if (opts.max_batch < 1 || opts.max_batch > 4096) return field_error("max_batch", "must be in 1..4096");
   if (opts.n_ctx < 0) return field_error("n_ctx", "must be >= 0");
-  // Paged caches keep every position (no ring): a model's own window is not applied there.
+  // Paged caches keep every position (no ring); a model's own window is then its per-layer mask alone.
   const int window = opts.n_parallel > 0 ? 0 : opts.kv_window > 0 ? opts.kv_window : opts.kv_window == 0 ? (int)c.sliding_window : 0;
   if (opts.n_parallel < 0 || opts.n_parallel > 256) return field_error("n_parallel", "must be in 1..256");
   if (opts.n_parallel > 0 && opts.kv_window > 0) return field_error("n_parallel", "(paged KV cache) does not combine with kv_window");
-  if (window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
+  if (opts.kv_window > 0 && (opts.kv_sinks < 0 || opts.kv_sinks >= window))
     return field_error("kv_sinks", "must be in 0.." + std::to_string(window - 1) + " (below the window)");
   EnginePlan p;
   p.n_ctx = opts.n_ctx > 0 ? opts.n_ctx : window > 0 ? kUnlimitedWindowCtx : (int)std::min<int64_t>(c.n_ctx_train, kDefaultMaxCtx);
@@ -50,7 +50,7 @@ Result<EnginePlan> plan_engine(const ModelConfig& c, size_t weight_bytes, const 
     p.kv_blocks = per_seq * opts.n_parallel;
   } else if (window > 0 && window < p.n_ctx) {
     kc.window = window;
-    kc.sinks = opts.kv_sinks;
+    kc.sinks = opts.kv_window > 0 ? opts.kv_sinks : 0;  // the model's own window is trained without sinks
     kc.slack = opts.max_batch - 1;
   }
   size_t kv_data = 0, kv_scales = 0;

@@ -66,7 +66,10 @@ Result<ModelConfig> read_model_config(const GgufFile& f) {
   c.rope_attn_factor = (float)attn_factor;
   c.rope_sets[0] = RopeParams{c.rope_freq_base, 1.0f};
   c.attn_scale = 1.0f / std::sqrt((float)c.head_dim);
-  c.layers.assign((size_t)c.n_layer, LayerAttention{});
+  // A model's own sliding window (Mistral, Phi-3) is attention to the last `window` positions in every
+  // layer, exactly: a mask per layer (any cache, paged ones too); the contiguous cache may also keep
+  // only that ring (memory_plan.cpp). Gemma's families replace this with their local layers.
+  c.layers.assign((size_t)c.n_layer, LayerAttention{c.sliding_window, 0});
   // Vocabulary size: from the key if present, else from the token list.
   if (f.find(p + "vocab_size")) {
     POCKET_RETURN_IF_ERROR(get_dim(p + "vocab_size", &c.n_vocab));

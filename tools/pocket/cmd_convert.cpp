@@ -1,4 +1,4 @@
-// pocket convert: llama2.c checkpoints and Hugging Face Llama directories to GGUF.
+// pocket convert: llama2.c checkpoints and Hugging Face directories (Llama, Mistral, Qwen2/3, Gemma 2/3, Phi-3, SmolLM3) to GGUF.
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -35,8 +35,11 @@ int convert(const ConvertArgs& a) {
 
 Runner register_convert(CLI::App& app) {
   auto a = std::make_shared<ConvertArgs>();
-  CLI::App* sub = app.add_subcommand("convert", "convert a llama2.c checkpoint or a Hugging Face Llama directory to GGUF");
-  sub->add_option("input", a->input, "llama2.c .bin checkpoint, or HF directory (config.json, model.safetensors, tokenizer.json)")->required();
+  CLI::App* sub = app.add_subcommand(
+      "convert",
+      "convert a llama2.c checkpoint or a Hugging Face directory (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3, smollm3) to GGUF");
+  sub->add_option("input", a->input, "llama2.c .bin checkpoint, or HF directory (config.json, model.safetensors or its shards, tokenizer.json)")
+      ->required();
   sub->add_option("-o,--output", a->output, "output GGUF path")->required();
   sub->add_option("--tokenizer", a->tokenizer, "llama2.c tokenizer.bin (for .bin checkpoints)");
   sub->add_option("--outtype", a->opts.outtype, "weight type: auto (keep), f32, f16, bf16, q8_0, q4_0, q4_1");

@@ -23,6 +23,7 @@ Status read_gemma_common(const GgufFile& f, ModelConfig* c, int64_t n_layer_27b,
   POCKET_ASSIGN_OR_RETURN(const uint64_t window, optional_uint(f, wk, default_window));
   if (window == 0 || window > (uint64_t(1) << 24)) return bad_key(f, wk, "must be in 1..2^24");
   c->sliding_window = 0;  // per layer below, not a ring over every layer as Mistral's
+  for (LayerAttention& l : c->layers) l.window = 0;
   c->local_window = (int64_t)window;
   POCKET_ASSIGN_OR_RETURN(const double final_cap, optional_float(f, arch_key(*c, "final_logit_softcapping"), c->final_softcap));
   POCKET_ASSIGN_OR_RETURN(const double attn_cap, optional_float(f, arch_key(*c, "attn_logit_softcapping"), c->attn_softcap));
