@@ -32,15 +32,17 @@ for shape in $SHAPES; do
   [ -n "$vocab" ] || { echo "compare_families: unknown shape $shape" >&2; exit 1; }
   # ids from 300 up: never the synthetic vocabulary's special or byte tokens
   /usr/bin/python3 -c "import random; random.seed(7); print(','.join(str(random.randrange(300, $vocab)) for _ in range($POSITIONS)))" > "$OUT/$shape.ids"
-  [ "$WRITER" = gguf-py ] || "$POCKET" synth --shape "$shape" --layers "$LAYERS" --window "$WINDOW" --type f16 -o "$OUT/$shape-f16.gguf" --force 2> /dev/null
+  # the local window of the shapes that have one (Gemma); the others have none
+  win=(); case $shape in gemma*) win=(--window "$WINDOW") ;; esac
+  [ "$WRITER" = gguf-py ] || "$POCKET" synth --shape "$shape" --layers "$LAYERS" "${win[@]}" --type f16 -o "$OUT/$shape-f16.gguf" --force 2> /dev/null
   for type in $TYPES; do
     model=$OUT/$shape-$type.gguf
     if [ "$WRITER" = gguf-py ]; then
       model=$OUT/$shape-$type.gguf-py.gguf
-      GGUF_PY=${GGUF_PY:?set GGUF_PY to the gguf-py directory of a llama.cpp checkout} /usr/bin/python3 bench/gguf_py_model.py "$shape" "$model" --layers "$LAYERS" --window "$WINDOW" --type "$type"
+      GGUF_PY=${GGUF_PY:?set GGUF_PY to the gguf-py directory of a llama.cpp checkout} /usr/bin/python3 bench/gguf_py_model.py "$shape" "$model" --layers "$LAYERS" "${win[@]}" --type "$type"
     else case $type in
       f16) ;;
-      f32 | q8_0 | q4_0) "$POCKET" synth --shape "$shape" --layers "$LAYERS" --window "$WINDOW" --type "$type" -o "$model" --force 2> /dev/null ;;
+      f32 | q8_0 | q4_0) "$POCKET" synth --shape "$shape" --layers "$LAYERS" "${win[@]}" --type "$type" -o "$model" --force 2> /dev/null ;;
       *) "$POCKET" quantize "$OUT/$shape-f16.gguf" "$model" --type "$type" --force > /dev/null 2>&1 ;;
     esac; fi
     "$POCKET" logits -m "$model" --ids-file "$OUT/$shape.ids" -o "$OUT/$shape-$type.f32" -t "$THREADS"

@@ -57,6 +57,8 @@ def main():
     args = ap.parse_args()
     arch, V, D, L, H, HKV, hd, F, ctx, base, eps, tied, bias, window, extra = SHAPES[args.shape]
     L = args.layers or L
+    if args.window and not window:
+        sys.exit(f"gguf_py_model: --window: shape {args.shape} has no sliding window to shorten")
     window = args.window or window
     rng = np.random.default_rng(args.seed)
     gemma, phi3 = arch in ("gemma2", "gemma3"), arch == "phi3"

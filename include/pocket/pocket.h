@@ -125,7 +125,7 @@ typedef struct pocket_session_params {
   int32_t n_threads;            /* 0: one per core */
   int32_t n_batch;              /* prompt tokens per forward chunk (default 64) */
   int32_t kv_type_k, kv_type_v; /* pocket_kv_type values (an int: any value a caller sends is checked, not assumed) */
-  int32_t kv_window;            /* sliding window with attention sinks: 0 the model's own (if any), -1 off, > 0 positions */
+  int32_t kv_window;            /* sliding window with attention sinks: 0 the model's own (if any), -1 none, > 0 positions */
   int32_t kv_sinks;             /* with a window: positions that never leave it (default 4) */
   uint64_t mem_budget;          /* bytes that weights + KV + activations + logits must fit in (0: no limit) */
 } pocket_session_params;

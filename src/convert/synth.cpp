@@ -62,6 +62,8 @@ Status write_synthetic_model(const ModelShape& sh, const std::string& out_path, 
   const TypeTraits& tt = traits(opts.type);
   if (tt.from_float == nullptr) return error(ErrorCode::kInvalidArgument, std::string("synth: cannot write type ") + tt.name);
   const std::string a = sh.arch;
+  if (opts.window_override > 0 && sh.sliding_window == 0)
+    return error(ErrorCode::kInvalidArgument, std::string("synth: --window: shape ") + sh.name + " has no sliding window to shorten");
   const int64_t n_layer = opts.n_layer_override > 0 ? opts.n_layer_override : sh.n_layer;
   const int64_t hd = sh.head_dim > 0 ? sh.head_dim : sh.n_embd / sh.n_head, rd = sh.rope_dim > 0 ? sh.rope_dim : hd;
   const int64_t D = sh.n_embd, Q = sh.n_head * hd, KV = sh.n_head_kv * hd, F = sh.n_ff, V = sh.n_vocab;

@@ -15,7 +15,7 @@ struct SynthOptions {
   uint64_t seed = 1;
   bool force = false;
   int64_t n_layer_override = 0;  // > 0: fewer layers (quick tests)
-  int64_t window_override = 0;   // > 0: a shorter sliding window than the real model's (tests reach it in fewer positions)
+  int64_t window_override = 0;   // > 0: a shorter sliding window than the real model's (tests); shapes without one refuse it
 };
 
 Status write_synthetic_model(const ModelShape& shape, const std::string& out_path, const SynthOptions& opts);

@@ -19,9 +19,9 @@ struct EngineOptions {
   KvType kv_k_type = KvType::kF32;  // KV cache element types (kv_row.h)
   KvType kv_v_type = KvType::kF32;
   // Sliding window with attention sinks (StreamingLLM): 0 = the model's own window from GGUF
-  // metadata if it has one (as trained: no sinks, kv_sinks does not apply), else off; -1 = off. With a
-  // window, memory is window + max_batch - 1 positions and n_ctx (0: unlimited, 1,000,000) only bounds
-  // the positions.
+  // metadata if it has one (as trained: no sinks, kv_sinks does not apply), else off; -1 = no ring,
+  // every position is kept (a model's own window still masks, as trained). With a window, memory is
+  // window + max_batch - 1 positions and n_ctx (0: unlimited, 1,000,000) only bounds the positions.
   int kv_window = 0;
   int kv_sinks = 4;
   // Memory budget in bytes (0: none): weights + KV cache + activations + logits must fit, checked

@@ -188,6 +188,22 @@ TEST(Families, LocalWindowChangesOnlyPositionsPastIt) {
   }
 }
 
+TEST(Families, SynthShortensOnlyAWindowTheShapeHas) {
+  // A --window for a shape without one (Qwen3, Llama, Phi) would give it a Mistral-style window that
+  // the real model and llama.cpp do not have: refused, naming the shape.
+  for (const char* arch : {"llama", "qwen3", "phi3"}) {
+    SCOPED_TRACE(arch);
+    const std::string path = test::temp_path("nowindow.gguf");
+    SynthOptions o;
+    o.force = true;
+    o.window_override = 8;
+    const Status st = write_synthetic_model(tiny(arch), path, o);
+    EXPECT_FALSE(st.is_ok());
+    EXPECT_NE(st.message().find("shape tiny has no sliding window to shorten"), std::string::npos) << st.message();
+    std::remove(path.c_str());
+  }
+}
+
 TEST(Families, FusedPhi3TensorsEqualTheirParts) {
   // Phi-3's attn_qkv and gate+up ffn_up, split into separate tensors of a qwen2 file (the same NeoX
   // block otherwise): bit-identical logits, with F32 and with packed Q8_0 weights.

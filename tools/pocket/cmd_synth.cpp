@@ -18,7 +18,8 @@ Runner register_synth(CLI::App& app) {
   sub->add_option("-o,--output", *out, "output GGUF path");
   sub->add_option("--seed", opts->seed, "random seed");
   sub->add_option("--layers", opts->n_layer_override, "fewer layers than the real model (quick tests)")->check(CLI::Range(0, 1000));
-  sub->add_option("--window", opts->window_override, "a shorter sliding window than the real model's (tests)")->check(CLI::Range(0, 1 << 24));
+  sub->add_option("--window", opts->window_override, "a shorter sliding window than the real model's (tests; shapes with a window only)")
+      ->check(CLI::Range(0, 1 << 24));
   sub->add_flag("--force", opts->force, "overwrite an existing output");
   sub->add_flag("--list", *list, "list the known shapes");
   return [=] {

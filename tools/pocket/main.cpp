@@ -114,7 +114,8 @@ void add_kv_flags(CLI::App* sub, KvFlags* f) {
   sub->add_option("--kv-type", f->both, "KV cache type for K and V: f32, f16, q8 (int8 + scale per 32 / head), q4")->check(names);
   sub->add_option("--kv-type-k", f->k, "KV cache type for K only")->check(names);
   sub->add_option("--kv-type-v", f->v, "KV cache type for V only")->check(names);
-  sub->add_option("--kv-window", f->window, "sliding window W: attend to the last W positions (0: the model's own, -1: off)")
+  sub->add_option("--kv-window", f->window,
+                  "sliding window W: attend to the last W positions (0: the model's own, -1: keep every position; a model's own window still masks)")
       ->check(CLI::Range(-1, 1 << 24));
   sub->add_option("--mem-budget", f->mem_budget, "memory budget (e.g. 800M, 2G): weights + KV + activations must fit, checked before allocating");
   sub->add_option("--kv-sinks", f->sinks, "with a window: first positions always kept (attention sinks)")->check(CLI::Range(0, 1 << 20));
