@@ -34,6 +34,11 @@ int64_t width_class_probe_cols(int wc) {
   return cols[std::clamp(wc, 0, kWidthClasses - 1)];
 }
 
+int64_t probe_cols(TensorType t, int wc) {
+  const int64_t bs = traits(t).block_size;
+  return std::max<int64_t>(bs, width_class_probe_cols(wc) / bs * bs);
+}
+
 const char* choice_source_name(ChoiceSource s) {
   switch (s) {
     case ChoiceSource::kNone: return "none";
@@ -46,7 +51,7 @@ const char* choice_source_name(ChoiceSource s) {
 
 namespace {
 
-constexpr int kCacheVersion = 2;  // bump when the file's meaning changes (or a table's vec_dot_r4 / vec_dot_packed is rewritten)
+constexpr int kCacheVersion = 3;  // bump when the file's meaning changes (or a table's vec_dot_r4 / vec_dot_packed is rewritten)
                                   // 2: packed rows measured and chosen
 constexpr const char* kCacheFormat = "pocket kernel choice";
 
@@ -54,7 +59,7 @@ constexpr const char* kCacheFormat = "pocket kernel choice";
 std::vector<TensorType> choosable_types(const KernelTable& kt) {
   std::vector<TensorType> v;
   for (int t = 0; t < kTypeSlots; ++t)
-    if (kt.vec_dot_r4[t] != nullptr && kt.vec_dot[t] != nullptr) v.push_back((TensorType)t);
+    if (kt.vec_dot[t] != nullptr && (kt.vec_dot_r4[t] != nullptr || kt.vec_dot_packed[t] != nullptr)) v.push_back((TensorType)t);
   return v;
 }
 
@@ -211,8 +216,9 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
   std::vector<int32_t> corr;
   for (KernelChoiceEntry& e : c.entries) {
     const TypeTraits& tr = traits(e.type);
-    const int64_t cols = width_class_probe_cols(e.width_class);
+    const int64_t cols = probe_cols(e.type, e.width_class);
     const size_t rb = row_bytes(tr, cols);
+    const bool has_multi = kt.vec_dot_r4[(int)e.type] != nullptr;
     act.resize(act_row_bytes(e.type, cols));
     const void* xa = x.data();
     if (quantize_activations(kt, e.type, x.data(), act.data(), cols)) xa = act.data();
@@ -258,7 +264,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
       if (pbuf.data() != nullptr) {
         groups = (int64_t)(bytes / packed_group_bytes(e.type, cols));
         corr.resize((size_t)cols / 4);
-        packed_corrections(e.type, xa, cols, corr.data());
+        if (packed_needs_corrections(e.type)) packed_corrections(e.type, xa, cols, corr.data());
         if ((int64_t)y.size() < groups * kPackRows) y.resize((size_t)(groups * kPackRows));
       }
     }
@@ -267,13 +273,13 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
       for (int k = 0; k < 3; ++k) {
         const int v = r % 2 == 0 ? k : 2 - k;
         if (v == 0) ts.push_back(time_pass(kt, e.type, false, buf.get(), rb, rows, cols, xa, y.data()));
-        if (v == 1) tm.push_back(time_pass(kt, e.type, true, buf.get(), rb, rows, cols, xa, y.data()));
+        if (v == 1 && has_multi) tm.push_back(time_pass(kt, e.type, true, buf.get(), rb, rows, cols, xa, y.data()));
         if (v == 2 && groups > 0) tp.push_back(time_packed_pass(kt, e.type, pbuf.data(), groups, cols, xa, corr.data(), y.data()));
       }
     }
     const double mb = (double)rows * (double)rb;
     e.single_gbps = mb / std::max(median(ts), 1e-9) / 1e9;
-    e.multi_gbps = mb / std::max(median(tm), 1e-9) / 1e9;
+    e.multi_gbps = has_multi ? mb / std::max(median(tm), 1e-9) / 1e9 : 0.0;
     e.variant = e.multi_gbps >= e.single_gbps * (1.0 + o.margin) ? RowVariant::kMulti : RowVariant::kSingle;
     e.packed_gbps = groups > 0 ? (double)groups * (double)packed_group_bytes(e.type, cols) / std::max(median(tp), 1e-9) / 1e9 : 0.0;
     const double rows_gbps = e.variant == RowVariant::kMulti ? e.multi_gbps : e.single_gbps;

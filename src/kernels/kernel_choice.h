@@ -29,6 +29,8 @@ constexpr int kWidthClasses = 3;
 inline int width_class(int64_t cols) { return cols <= 1024 ? 0 : cols <= 3072 ? 1 : 2; }
 const char* width_class_name(int wc);    // "cols<=1024", "cols<=3072", "cols>3072"
 int64_t width_class_probe_cols(int wc);  // the width the probe times for the class: 576, 2048, 4096
+// That width in whole blocks of type t (Q4_K's 256-element blocks: 512, 2048, 4096).
+int64_t probe_cols(TensorType t, int wc);
 
 // One (weight type, width class) decision and the rates behind it.
 struct KernelChoiceEntry {

@@ -28,7 +28,8 @@ using VecDotR4Fn = void (*)(int64_t n, const void* w, size_t w_stride, const voi
 // token-major output). Each result must equal vec_dot's for that pair bit for bit.
 using VecDotTileFn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x, size_t x_stride, float* out, size_t out_stride);
 // kPackRows (16) rows packed side by side (kernels/packed_rows.h) against n_tok tokens' activations
-// (x_stride bytes apart) and their packed_corrections (corr_stride int32 apart): out[t * out_stride + r]
+// (x_stride bytes apart) and their packed_corrections (corr_stride int32 apart; unused, may be null, for
+// types that need none: packed_needs_corrections): out[t * out_stride + r]
 // for token t and row r. Each result must equal vec_dot's for that pair bit for bit, so whether a matrix
 // was packed never changes the numbers.
 using VecDotPackedFn = void (*)(int64_t n, const uint8_t* w, const void* x, size_t x_stride, const int32_t* corr, size_t corr_stride, int n_tok,

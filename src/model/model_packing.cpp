@@ -19,7 +19,7 @@ void Model::pack_weights(const KernelTable& kt, const KernelChoice& kc, int n_th
     ms.push_back(&weights_.output);
     auto packable = [&](const Matrix* m) {
       return m->data != nullptr && packable_type(m->type) && kt.vec_dot_packed[(int)m->type] != nullptr && kc.use_packed(m->type, m->cols) &&
-             m->rows % kPackRows == 0 && m->cols % 32 == 0;
+             m->rows % kPackRows == 0 && m->cols % traits(m->type).block_size == 0;
     };
     // One buffer for all (64-byte aligned starts): huge pages where the kernel gives them.
     auto bytes_of = [](const Matrix* m) { return ((size_t)(m->rows / kPackRows) * packed_group_bytes(m->type, m->cols) + 63) / 64 * 64; };

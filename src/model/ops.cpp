@@ -27,7 +27,8 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
   std::vector<int32_t>* corr = corr_buf;
   bool need_corr[2] = {false, false};
   for (int i = 0; i < n_mats; ++i)
-    if (ws[i]->packed != nullptr && kt.vec_dot_packed[(int)ws[i]->type] != nullptr) need_corr[ws[i]->type == TensorType::Q4_0 ? 0 : 1] = true;
+    if (ws[i]->packed != nullptr && kt.vec_dot_packed[(int)ws[i]->type] != nullptr && packed_needs_corrections(ws[i]->type))
+      need_corr[ws[i]->type == TensorType::Q4_0 ? 0 : 1] = true;
   const size_t cs = (size_t)cols / 4;
   for (int k = 0; k < 2; ++k)
     if (need_corr[k] && corr[k].size() < (size_t)n_tok * cs) corr[k].resize((size_t)n_tok * cs);
@@ -63,7 +64,7 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
         const VecDotPackedFn packed = w.packed != nullptr ? kt.vec_dot_packed[(int)w.type] : nullptr;
         if (packed != nullptr) {
           const size_t gb = packed_group_bytes(w.type, cols);
-          const int32_t* c = corr[w.type == TensorType::Q4_0 ? 0 : 1].data() + (size_t)t0 * cs;
+          const int32_t* c = packed_needs_corrections(w.type) ? corr[w.type == TensorType::Q4_0 ? 0 : 1].data() + (size_t)t0 * cs : nullptr;
           int64_t g0, g1;
           split_range(w.rows / kPackRows, ith, nth, &g0, &g1);
           for (int64_t g = g0; g < g1; ++g)

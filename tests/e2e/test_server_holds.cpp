@@ -358,9 +358,10 @@ TEST(ServerHolds, OversizedBodiesGetA413AtOnceAndLeaveNothingOpen) {
   EXPECT_TRUE(is_openai_error(big->body)) << big->body;
   EXPECT_LT(announced_took, 1.0) << "the 413 of Content-Length: 1000000000 (no body sent)";
   EXPECT_TRUE(announced.wait_for_close(Clock::now() + 1s)) << "the connection is closed after the 413";
-  // Our ends are still open: the server closed its own, and counts them no more.
+  // Our ends are still open: the server closed its own, and counts them no more (within 5 s: the count
+  // drops when its connection thread ends, which on a loaded 2-core machine took over 1 s once).
   EXPECT_TRUE(wait_for_metric(
-      server.port(), "pocket_http_connections_open", [&](double v) { return v <= *baseline; }, 1s))
+      server.port(), "pocket_http_connections_open", [&](double v) { return v <= *baseline; }, 5s))
       << "baseline " << *baseline << "\n"
       << metrics_text(server.port());
   const Timed health = timed_request(server.port(), "/health");

@@ -189,9 +189,10 @@ TEST_F(KernelChoiceCache, CorruptCacheIsIgnoredAndReplaced) {
       "[1, 2, 3]",
       good.substr(0, good.size() / 2),                                  // truncated
       edited("\"pocket kernel choice\"", "\"something else\""),         // not ours
-      edited("\"version\": 2", "\"version\": 99"),                      // another version
-      edited("\"version\": 2", "\"version\": 1"),                       // the version before packed rows
-      edited("\"version\": 2", "\"version\": \"2\""),                   // wrong JSON type
+      edited("\"version\": 3", "\"version\": 99"),                      // another version
+      edited("\"version\": 3", "\"version\": 1"),                       // the version before packed rows
+      edited("\"version\": 3", "\"version\": 2"),                       // the version before packed Q4_K
+      edited("\"version\": 3", "\"version\": \"3\""),                   // wrong JSON type
       edited("\"packed\": ", "\"packd\": "),                            // a decision missing
       edited("\"packed\": false", "\"packed\": 0"),                     // wrong JSON type
       edited("\"packed_gbps\": 0.0", "\"packed_gbps\": -3.0"),          // impossible rate
@@ -303,7 +304,7 @@ TEST(KernelChoice, EntriesNeverEnableAMissingKernel) {
     KernelChoice f = forced_kernel_choice(*kt, RowVariant::kSingle);
     for (int t = 0; t < kTypeSlots; ++t)
       for (int wc = 0; wc < kWidthClasses; ++wc)
-        EXPECT_EQ(f.pack[t][wc], kt->vec_dot_packed[t] != nullptr && kt->vec_dot_r4[t] != nullptr) << kt->name << " type " << t;
+        EXPECT_EQ(f.pack[t][wc], kt->vec_dot_packed[t] != nullptr && kt->vec_dot[t] != nullptr) << kt->name << " type " << t;
   }
 }
 
@@ -333,12 +334,12 @@ TEST(KernelChoice, ProbeMeasuresEveryVariantAndDecidesByTheRates) {
     for (const KernelChoiceEntry& e : c.entries) {
       const std::string what = std::string(kt->name) + " " + traits(e.type).name + " " + width_class_name(e.width_class);
       EXPECT_GT(e.single_gbps, 0) << what;
-      EXPECT_GT(e.multi_gbps, 0) << what;
+      EXPECT_EQ(e.multi_gbps > 0, kt->vec_dot_r4[(int)e.type] != nullptr) << what;  // Q4_K: packed or single rows
       EXPECT_EQ(e.packed_gbps > 0, kt->vec_dot_packed[(int)e.type] != nullptr) << what;
       EXPECT_EQ(e.variant == RowVariant::kMulti, e.multi_gbps >= e.single_gbps * (1 + o.margin)) << what;
       const double rows = e.variant == RowVariant::kMulti ? e.multi_gbps : e.single_gbps;
       EXPECT_EQ(e.packed, e.packed_gbps > 0 && e.packed_gbps >= rows * (1 - o.pack_margin)) << what;
-      EXPECT_EQ(c.use_packed(e.type, width_class_probe_cols(e.width_class)), e.packed) << what;
+      EXPECT_EQ(c.use_packed(e.type, probe_cols(e.type, e.width_class)), e.packed) << what;
     }
   }
 }

@@ -1,8 +1,9 @@
-// Packed Q4_0 / Q8_0 rows (kernels/packed_rows.h): the layout holds every byte of the file's rows, the
-// corrections are the offset times each lane's activations, and every table's vec_dot_packed equals
-// vec_dot per (row, token) bit for bit: random rows, an all-zero row, an extreme value, a Q8_0 block of
-// -128s and +127s (the unsigned offset at both ends), a NaN scale, 1..5 tokens (both the paired and the
-// single-token pass), zero and extreme activations, widths 0..12 blocks.
+// Packed Q4_0 / Q8_0 / Q4_K rows (kernels/packed_rows.h): the layout holds every byte of the file's rows,
+// the corrections are the offset times each lane's activations, and every table's vec_dot_packed equals
+// vec_dot per (row, token) bit for bit, and for Q4_K the reference table's too: random rows, an all-zero
+// row, an extreme value, a Q8_0 block of -128s and +127s (the unsigned offset at both ends), a NaN scale,
+// Q4_K super-blocks with every scale and min at 63 and every nibble at 15, 1..5 tokens (both the paired
+// and the single-token pass), zero and extreme activations, widths 0..12 blocks (Q4_K: 0..5 super-blocks).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -30,7 +31,10 @@ std::vector<uint8_t> make_rows(TensorType wt, int64_t rows, int64_t n, size_t rb
     if (r == 2 && n > 0) w[0] = 1e30f;
     uint8_t* row = wq.data() + r * rb;
     tr.from_float(w.data(), row, n);
-    if (r == 3 && n >= 64) {
+    if (wt == TensorType::Q4_K && r == 4 && n >= 256) {
+      std::memset(row + 4, 0xff, 12 + 128);  // first super-block: every 6-bit scale and min 63, every nibble 15
+    }
+    if (r == 3 && n >= 2 * tr.block_size) {
       if (wt == TensorType::Q8_0) {
         std::memset(row + 2, 0x80, 32);  // first block: every weight -128
         std::memset(row + tr.block_bytes + 2, 0x7f, 32);
@@ -125,6 +129,76 @@ TEST(PackedRows, PackedDotEqualsSingleDotsBitForBit) {
     }
   }
   if (checked == 0) GTEST_SKIP() << "no table with packed kernels on this CPU";
+}
+
+TEST(PackedRows, Q4KLayoutHoldsEveryByteOfTheRows) {
+  std::mt19937 rng(6);
+  const TensorType wt = TensorType::Q4_K;
+  const int64_t n = 512, rows = 32;
+  const size_t rb = row_bytes(traits(wt), n);
+  ASSERT_EQ(packed_group_bytes(wt, n), kPackRows * rb);
+  ASSERT_FALSE(packed_needs_corrections(wt));
+  const auto wq = make_rows(wt, rows, n, rb, rng);
+  std::vector<uint8_t> p(rows / kPackRows * packed_group_bytes(wt, n));
+  pack_rows(wt, wq.data(), rb, rows, n, p.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < n / 256; ++b) {
+      const uint8_t* src = wq.data() + r * rb + b * sizeof(BlockQ4_K);
+      const uint8_t* blk = p.data() + (r / kPackRows) * packed_group_bytes(wt, n) + b * kPackRows * sizeof(BlockQ4_K);
+      const int lane = (int)(r % kPackRows);
+      ASSERT_EQ(std::memcmp(blk + 2 * lane, src, 2), 0) << "d of row " << r;
+      ASSERT_EQ(std::memcmp(blk + 32 + 2 * lane, src + 2, 2), 0) << "dmin of row " << r;
+      for (int w = 0; w < 3; ++w) ASSERT_EQ(std::memcmp(blk + 64 + 64 * w + 4 * lane, src + 4 + 4 * w, 4), 0) << "scales of row " << r;
+      for (int s = 0; s < 32; ++s)
+        ASSERT_EQ(std::memcmp(blk + 256 + 64 * s + 4 * lane, src + 16 + 4 * s, 4), 0) << "qs step " << s << " of row " << r;
+    }
+}
+
+TEST(PackedRows, PackedQ4KDotEqualsSingleDotsBitForBit) {
+  std::mt19937 rng(44);
+  const TensorType wt = TensorType::Q4_K;
+  int checked = 0;
+  for (const KernelTable* kt : test::kernel_tables()) {
+    if (kt->vec_dot_packed[(int)wt] == nullptr) continue;
+    for (int64_t n = 0; n <= 5 * 256; n += 256) {
+      const size_t rb = row_bytes(traits(wt), n);
+      const auto wq = make_rows(wt, kPackRows, n, rb, rng);
+      std::vector<uint8_t> p(packed_group_bytes(wt, n) + 1);
+      pack_rows(wt, wq.data(), rb, kPackRows, n, p.data() + 1);  // + 1: the kernel must not assume alignment
+      for (int nt = 1; nt <= 5; ++nt) {
+        const size_t xs = act_row_bytes(wt, n) + 8;  // Q8_K rows stay 4-byte aligned (their float d)
+        std::vector<uint8_t> xbuf(nt * xs + 16);
+        uint8_t* x = xbuf.data() + (4 - reinterpret_cast<uintptr_t>(xbuf.data()) % 4) % 4;
+        for (int t = 0; t < nt; ++t) {
+          auto xf = random_vec(n, rng, t == 2 ? 100.0f : 1.0f);
+          if (t == 1) std::fill(xf.begin(), xf.end(), 0.0f);
+          if (t == 3 && n > 0) xf[0] = -1e30f;
+          ASSERT_TRUE(quantize_activations(*kt, wt, xf.data(), x + t * xs, n));
+        }
+        const size_t os = kPackRows + 3;
+        std::vector<float> out(nt * os, -1.0f);
+        kt->vec_dot_packed[(int)wt](n, p.data() + 1, x, xs, nullptr, 0, nt, out.data(), os);
+        for (int t = 0; t < nt; ++t) {
+          for (int r = 0; r < kPackRows; ++r) {
+            const float want = kt->vec_dot[(int)wt](n, wq.data() + r * rb, x + t * xs);
+            const float ref = ref_kernels().vec_dot[(int)wt](n, wq.data() + r * rb, x + t * xs);
+            const float got = out[t * os + r];
+            const std::string where = std::string(kt->name) + " n=" + std::to_string(n) + " row " + std::to_string(r) + " token " + std::to_string(t);
+            if (std::isnan(want)) {
+              ASSERT_TRUE(std::isnan(got)) << where;
+              ASSERT_TRUE(std::isnan(ref)) << where;
+            } else {
+              ASSERT_EQ(got, want) << where << " of " << nt;
+              ASSERT_EQ(got, ref) << where << " (reference table)";
+            }
+          }
+          for (size_t r = kPackRows; r < os; ++r) ASSERT_EQ(out[t * os + r], -1.0f) << "wrote outside the group";
+        }
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no table with packed Q4_K kernels on this CPU";
 }
 
 }  // namespace

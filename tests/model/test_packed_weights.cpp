@@ -1,5 +1,5 @@
 // Packed weights (Model::pack_weights, kernels/packed_rows.h) change speed only: an engine whose Q8_0 /
-// Q4_0 matrices were packed at load and one loaded with POCKET_REPACK=off give bit-identical logits
+// Q4_0 / Q4_K matrices were packed at load and one loaded with POCKET_REPACK=off give bit-identical logits
 // through a whole model: a 70-token prompt (a full 64-token chunk, token pairs and a single token)
 // and 12 decode steps, with 1 and 2 threads. The packed engine's matrices point at packed bytes exactly
 // where the table has packed kernels and the measured kernel choice packs, and none do with
@@ -10,6 +10,7 @@
 #include "kernels/kernel_choice.h"
 #include "kernels/kernel_table.h"
 #include "model/model_support.h"
+#include "quantize/quantize_model.h"
 
 namespace pocket {
 namespace {
@@ -38,13 +39,28 @@ int matrices_to_pack(const Model& m) {
   return n;
 }
 
+// stories15M with Q4_K where its widths allow (ffn_down's 768 columns; 288 is no multiple of 256), Q8_0
+// elsewhere: the Q4_K matrices of a real model, 288 rows (18 packed groups).
+std::string q4_k_model() {
+  const std::string out = test::temp_path("stories15M-q4_k-down.gguf");
+  QuantizeOptions o;
+  o.type = TensorType::Q8_0;
+  o.overrides = {{"ffn_down", TensorType::Q4_K}};
+  o.force = true;
+  auto rep = quantize_model(test::shared("golden/stories15M-f32.llamacpp.gguf"), out, o);
+  EXPECT_TRUE(rep.is_ok()) << rep.status().message();
+  return out;
+}
+
 TEST(PackedWeights, PackedAndFileRowsGiveBitIdenticalLogits) {
   const KernelTable& kt = kernels();
   if (kt.vec_dot_packed[(int)TensorType::Q4_0] == nullptr) GTEST_SKIP() << kt.name << " has no packed kernels";
-  for (const char* f : {"golden/stories15M-q8_0.llamacpp.gguf", "golden/stories15M-q4_0.llamacpp.gguf"}) {
+  const std::string q4k = q4_k_model();
+  for (const std::string& path : {test::shared("golden/stories15M-q8_0.llamacpp.gguf"), test::shared("golden/stories15M-q4_0.llamacpp.gguf"), q4k}) {
+    const char* f = path.c_str();
     for (int threads : {1, 2}) {
-      auto packed = load_with_repack(test::shared(f), threads, "on");
-      auto plain = load_with_repack(test::shared(f), threads, "off");
+      auto packed = load_with_repack(path, threads, "on");
+      auto plain = load_with_repack(path, threads, "off");
       ASSERT_NE(packed, nullptr);
       ASSERT_NE(plain, nullptr);
       const int n_mats = matrices_to_pack(packed->model());
@@ -58,8 +74,14 @@ TEST(PackedWeights, PackedAndFileRowsGiveBitIdenticalLogits) {
       ASSERT_EQ(a.size(), b.size());
       ASSERT_EQ(a.size(), (size_t)(70 + 12) * (size_t)packed->model().config().n_vocab);
       EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << f << " " << threads << " threads";
+      if (path == q4k && kt.vec_dot_packed[(int)TensorType::Q4_K] != nullptr && kernel_choice(kt).use_packed(TensorType::Q4_K, 768)) {
+        int q4k_packed = 0;
+        for (const LayerWeights& L : packed->model().weights().layers) q4k_packed += L.w_down.type == TensorType::Q4_K && L.w_down.packed != nullptr;
+        EXPECT_EQ(q4k_packed, (int)packed->model().config().n_layer) << "every Q4_K ffn_down packed";
+      }
     }
   }
+  std::remove(q4k.c_str());
 }
 
 TEST(PackedWeights, UnknownRepackValueIsAnErrorNamingIt) {

@@ -32,9 +32,11 @@ void print_kernel_choice(const KernelChoice& kc) {
   for (const KernelChoiceEntry& e : kc.entries) {
     const bool packed = e.packed && packing_enabled();
     std::printf("  %-5s %-11s (%4lld cols): %-6s %-6s", traits(e.type).name, width_class_name(e.width_class),
-                (long long)width_class_probe_cols(e.width_class), row_variant_name(e.variant), packed ? "packed" : "rows");
+                (long long)probe_cols(e.type, e.width_class), row_variant_name(e.variant), packed ? "packed" : "rows");
     if (e.single_gbps > 0 && e.multi_gbps > 0)
       std::printf("  single %5.1f GB/s, multi %5.1f GB/s (%+.0f %%)", e.single_gbps, e.multi_gbps, 100.0 * (e.multi_gbps / e.single_gbps - 1.0));
+    else if (e.single_gbps > 0)
+      std::printf("  single %5.1f GB/s, no multi-row kernel      ", e.single_gbps);
     if (e.packed_gbps > 0) std::printf(", packed %5.1f GB/s (%+.0f %%)", e.packed_gbps, 100.0 * (e.packed_gbps / e.single_gbps - 1.0));
     std::printf("\n");
   }
