@@ -7,7 +7,7 @@
 
 namespace pocket {
 
-bool packable_type(TensorType t) { return t == TensorType::Q4_0 || t == TensorType::Q8_0 || t == TensorType::Q4_K; }
+bool packable_type(TensorType t) { return t == TensorType::Q4_0 || t == TensorType::Q8_0 || t == TensorType::Q4_K || t == TensorType::Q6_K; }
 bool packed_needs_corrections(TensorType t) { return t == TensorType::Q4_0 || t == TensorType::Q8_0; }
 
 namespace {
@@ -48,10 +48,31 @@ void pack_group_q4_k(const uint8_t* src, size_t row_bytes, int64_t nb, uint8_t* 
   }
 }
 
+constexpr size_t kQ6KGroupBlock = kPackRows * sizeof(BlockQ6_K);
+
+void pack_group_q6_k(const uint8_t* src, size_t row_bytes, int64_t nb, uint8_t* dst) {
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t* out = dst + (size_t)b * kQ6KGroupBlock;
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(src + (size_t)r * row_bytes)[b];
+      std::memcpy(out + 2 * r, &blk.d, 2);
+      for (int w = 0; w < 4; ++w) std::memcpy(out + 32 + 64 * w + 4 * r, blk.scales + 4 * w, 4);
+      for (int h = 0; h < 2; ++h)
+        for (int k = 0; k < 8; ++k) {
+          uint8_t* step = out + 288 + 192 * (8 * h + k) + 4 * r;
+          std::memcpy(step, blk.ql + 64 * h + 4 * k, 4);
+          std::memcpy(step + 64, blk.ql + 64 * h + 32 + 4 * k, 4);
+          std::memcpy(step + 128, blk.qh + 32 * h + 4 * k, 4);
+        }
+    }
+  }
+}
+
 }  // namespace
 
 size_t packed_group_bytes(TensorType t, int64_t cols) {
   if (t == TensorType::Q4_K) return (size_t)(cols / kQK_K) * kQ4KGroupBlock;
+  if (t == TensorType::Q6_K) return (size_t)(cols / kQK_K) * kQ6KGroupBlock;
   return (size_t)(cols / 32) * packed_block_bytes(t);
 }
 
@@ -62,6 +83,8 @@ void pack_rows(TensorType t, const uint8_t* src, size_t row_bytes, int64_t rows,
     const uint8_t* s = src + (size_t)g * kPackRows * row_bytes;
     if (t == TensorType::Q4_K)
       pack_group_q4_k(s, row_bytes, cols / kQK_K, dst + (size_t)g * gb);
+    else if (t == TensorType::Q6_K)
+      pack_group_q6_k(s, row_bytes, cols / kQK_K, dst + (size_t)g * gb);
     else if (t == TensorType::Q4_0)
       pack_group<BlockQ4_0>(s, row_bytes, cols / 32, 4, 0u, dst + (size_t)g * gb);
     else

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 
@@ -34,13 +35,19 @@ std::vector<uint8_t> make_rows(TensorType wt, int64_t rows, int64_t n, size_t rb
     if (wt == TensorType::Q4_K && r == 4 && n >= 256) {
       std::memset(row + 4, 0xff, 12 + 128);  // first super-block: every 6-bit scale and min 63, every nibble 15
     }
+    if (wt == TensorType::Q6_K && r == 4 && n >= 256) {
+      std::memset(row, 0xff, 128 + 64);  // first super-block: every 6-bit value 63 (+31 after the -32)
+      std::memset(row + 192, 0x80, 8);   // scales -128 and +127
+      std::memset(row + 200, 0x7f, 8);
+    }
     if (r == 3 && n >= 2 * tr.block_size) {
       if (wt == TensorType::Q8_0) {
         std::memset(row + 2, 0x80, 32);  // first block: every weight -128
         std::memset(row + tr.block_bytes + 2, 0x7f, 32);
       }
       const uint16_t nan = 0x7E00;
-      std::memcpy(row + tr.block_bytes, &nan, 2);  // second block: a NaN scale
+      const size_t d_at = wt == TensorType::Q6_K ? offsetof(BlockQ6_K, d) : 0;
+      std::memcpy(row + tr.block_bytes + d_at, &nan, 2);  // second block: a NaN scale
     }
   }
   return wq;
@@ -154,51 +161,79 @@ TEST(PackedRows, Q4KLayoutHoldsEveryByteOfTheRows) {
     }
 }
 
-TEST(PackedRows, PackedQ4KDotEqualsSingleDotsBitForBit) {
+TEST(PackedRows, Q6KLayoutHoldsEveryByteOfTheRows) {
+  std::mt19937 rng(7);
+  const TensorType wt = TensorType::Q6_K;
+  const int64_t n = 512, rows = 32;
+  const size_t rb = row_bytes(traits(wt), n);
+  ASSERT_EQ(packed_group_bytes(wt, n), kPackRows * rb);
+  ASSERT_FALSE(packed_needs_corrections(wt));
+  const auto wq = make_rows(wt, rows, n, rb, rng);
+  std::vector<uint8_t> p(rows / kPackRows * packed_group_bytes(wt, n));
+  pack_rows(wt, wq.data(), rb, rows, n, p.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < n / 256; ++b) {
+      const BlockQ6_K* src = reinterpret_cast<const BlockQ6_K*>(wq.data() + r * rb) + b;
+      const uint8_t* blk = p.data() + (r / kPackRows) * packed_group_bytes(wt, n) + b * kPackRows * sizeof(BlockQ6_K);
+      const int lane = (int)(r % kPackRows);
+      ASSERT_EQ(std::memcmp(blk + 2 * lane, &src->d, 2), 0) << "d of row " << r;
+      for (int w = 0; w < 4; ++w) ASSERT_EQ(std::memcmp(blk + 32 + 64 * w + 4 * lane, src->scales + 4 * w, 4), 0) << "scales of row " << r;
+      for (int h = 0; h < 2; ++h)
+        for (int k = 0; k < 8; ++k) {
+          const uint8_t* step = blk + 288 + 192 * (8 * h + k) + 4 * lane;
+          ASSERT_EQ(std::memcmp(step, src->ql + 64 * h + 4 * k, 4), 0) << "ql low, half " << h << " step " << k << " of row " << r;
+          ASSERT_EQ(std::memcmp(step + 64, src->ql + 64 * h + 32 + 4 * k, 4), 0) << "ql high, half " << h << " step " << k << " of row " << r;
+          ASSERT_EQ(std::memcmp(step + 128, src->qh + 32 * h + 4 * k, 4), 0) << "qh, half " << h << " step " << k << " of row " << r;
+        }
+    }
+}
+
+TEST(PackedRows, PackedKQuantDotEqualsSingleDotsBitForBit) {
   std::mt19937 rng(44);
-  const TensorType wt = TensorType::Q4_K;
   int checked = 0;
-  for (const KernelTable* kt : test::kernel_tables()) {
-    if (kt->vec_dot_packed[(int)wt] == nullptr) continue;
-    for (int64_t n = 0; n <= 5 * 256; n += 256) {
-      const size_t rb = row_bytes(traits(wt), n);
-      const auto wq = make_rows(wt, kPackRows, n, rb, rng);
-      std::vector<uint8_t> p(packed_group_bytes(wt, n) + 1);
-      pack_rows(wt, wq.data(), rb, kPackRows, n, p.data() + 1);  // + 1: the kernel must not assume alignment
-      for (int nt = 1; nt <= 5; ++nt) {
-        const size_t xs = act_row_bytes(wt, n) + 8;  // Q8_K rows stay 4-byte aligned (their float d)
-        std::vector<uint8_t> xbuf(nt * xs + 16);
-        uint8_t* x = xbuf.data() + (4 - reinterpret_cast<uintptr_t>(xbuf.data()) % 4) % 4;
-        for (int t = 0; t < nt; ++t) {
-          auto xf = random_vec(n, rng, t == 2 ? 100.0f : 1.0f);
-          if (t == 1) std::fill(xf.begin(), xf.end(), 0.0f);
-          if (t == 3 && n > 0) xf[0] = -1e30f;
-          ASSERT_TRUE(quantize_activations(*kt, wt, xf.data(), x + t * xs, n));
-        }
-        const size_t os = kPackRows + 3;
-        std::vector<float> out(nt * os, -1.0f);
-        kt->vec_dot_packed[(int)wt](n, p.data() + 1, x, xs, nullptr, 0, nt, out.data(), os);
-        for (int t = 0; t < nt; ++t) {
-          for (int r = 0; r < kPackRows; ++r) {
-            const float want = kt->vec_dot[(int)wt](n, wq.data() + r * rb, x + t * xs);
-            const float ref = ref_kernels().vec_dot[(int)wt](n, wq.data() + r * rb, x + t * xs);
-            const float got = out[t * os + r];
-            const std::string where = std::string(kt->name) + " n=" + std::to_string(n) + " row " + std::to_string(r) + " token " + std::to_string(t);
-            if (std::isnan(want)) {
-              ASSERT_TRUE(std::isnan(got)) << where;
-              ASSERT_TRUE(std::isnan(ref)) << where;
-            } else {
-              ASSERT_EQ(got, want) << where << " of " << nt;
-              ASSERT_EQ(got, ref) << where << " (reference table)";
-            }
+  for (const KernelTable* kt : test::kernel_tables())
+    for (TensorType wt : {TensorType::Q4_K, TensorType::Q6_K}) {
+      if (kt->vec_dot_packed[(int)wt] == nullptr) continue;
+      for (int64_t n = 0; n <= 5 * 256; n += 256) {
+        const size_t rb = row_bytes(traits(wt), n);
+        const auto wq = make_rows(wt, kPackRows, n, rb, rng);
+        std::vector<uint8_t> p(packed_group_bytes(wt, n) + 1);
+        pack_rows(wt, wq.data(), rb, kPackRows, n, p.data() + 1);  // + 1: the kernel must not assume alignment
+        for (int nt = 1; nt <= 5; ++nt) {
+          const size_t xs = act_row_bytes(wt, n) + 8;  // Q8_K rows stay 4-byte aligned (their float d)
+          std::vector<uint8_t> xbuf(nt * xs + 16);
+          uint8_t* x = xbuf.data() + (4 - reinterpret_cast<uintptr_t>(xbuf.data()) % 4) % 4;
+          for (int t = 0; t < nt; ++t) {
+            auto xf = random_vec(n, rng, t == 2 ? 100.0f : 1.0f);
+            if (t == 1) std::fill(xf.begin(), xf.end(), 0.0f);
+            if (t == 3 && n > 0) xf[0] = -1e30f;
+            ASSERT_TRUE(quantize_activations(*kt, wt, xf.data(), x + t * xs, n));
           }
-          for (size_t r = kPackRows; r < os; ++r) ASSERT_EQ(out[t * os + r], -1.0f) << "wrote outside the group";
+          const size_t os = kPackRows + 3;
+          std::vector<float> out(nt * os, -1.0f);
+          kt->vec_dot_packed[(int)wt](n, p.data() + 1, x, xs, nullptr, 0, nt, out.data(), os);
+          for (int t = 0; t < nt; ++t) {
+            for (int r = 0; r < kPackRows; ++r) {
+              const float want = kt->vec_dot[(int)wt](n, wq.data() + r * rb, x + t * xs);
+              const float ref = ref_kernels().vec_dot[(int)wt](n, wq.data() + r * rb, x + t * xs);
+              const float got = out[t * os + r];
+              const std::string where = std::string(kt->name) + " " + traits(wt).name + " n=" + std::to_string(n) + " row " + std::to_string(r) +
+                                        " token " + std::to_string(t);
+              if (std::isnan(want)) {
+                ASSERT_TRUE(std::isnan(got)) << where;
+                ASSERT_TRUE(std::isnan(ref)) << where;
+              } else {
+                ASSERT_EQ(got, want) << where << " of " << nt;
+                ASSERT_EQ(got, ref) << where << " (reference table)";
+              }
+            }
+            for (size_t r = kPackRows; r < os; ++r) ASSERT_EQ(out[t * os + r], -1.0f) << "wrote outside the group";
+          }
+          ++checked;
         }
-        ++checked;
       }
     }
-  }
-  if (checked == 0) GTEST_SKIP() << "no table with packed Q4_K kernels on this CPU";
+  if (checked == 0) GTEST_SKIP() << "no table with packed K-quant kernels on this CPU";
 }
 
 }  // namespace

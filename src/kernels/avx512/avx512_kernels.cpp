@@ -6,6 +6,7 @@
 #include "kernels/kernel_table.h"
 #include "kernels/avx512/avx512_packed.h"
 #include "kernels/avx512/avx512_packed_q4k.h"
+#include "kernels/avx512/avx512_packed_q6k.h"
 #include "kernels/avx512/avx512_qtile.h"
 #include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
@@ -46,6 +47,7 @@ KernelTable make() {
   k.vec_dot_packed[(int)TensorType::Q8_0] = qpacked<false>;
   k.vec_dot_packed[(int)TensorType::Q4_0] = qpacked<true>;
   k.vec_dot_packed[(int)TensorType::Q4_K] = qpacked_q4k;
+  k.vec_dot_packed[(int)TensorType::Q6_K] = qpacked_q6k;
   return k;
 }
 
