@@ -39,13 +39,13 @@ int matrices_to_pack(const Model& m) {
   return n;
 }
 
-// stories15M with Q4_K where its widths allow (ffn_down's 768 columns; 288 is no multiple of 256), Q8_0
-// elsewhere: the Q4_K matrices of a real model, 288 rows (18 packed groups).
+// stories15M with K-quants where its widths allow (ffn_down's 768 columns; 288 is no multiple of 256):
+// Q6_K in layers 1 and 3, Q4_K in the others, Q8_0 elsewhere: 288 rows (18 packed groups) each.
 std::string q4_k_model() {
   const std::string out = test::temp_path("stories15M-q4_k-down.gguf");
   QuantizeOptions o;
   o.type = TensorType::Q8_0;
-  o.overrides = {{"ffn_down", TensorType::Q4_K}};
+  o.overrides = {{"blk.1.ffn_down", TensorType::Q6_K}, {"blk.3.ffn_down", TensorType::Q6_K}, {"ffn_down", TensorType::Q4_K}};
   o.force = true;
   auto rep = quantize_model(test::shared("golden/stories15M-f32.llamacpp.gguf"), out, o);
   EXPECT_TRUE(rep.is_ok()) << rep.status().message();
@@ -74,10 +74,17 @@ TEST(PackedWeights, PackedAndFileRowsGiveBitIdenticalLogits) {
       ASSERT_EQ(a.size(), b.size());
       ASSERT_EQ(a.size(), (size_t)(70 + 12) * (size_t)packed->model().config().n_vocab);
       EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << f << " " << threads << " threads";
-      if (path == q4k && kt.vec_dot_packed[(int)TensorType::Q4_K] != nullptr && kernel_choice(kt).use_packed(TensorType::Q4_K, 768)) {
-        int q4k_packed = 0;
-        for (const LayerWeights& L : packed->model().weights().layers) q4k_packed += L.w_down.type == TensorType::Q4_K && L.w_down.packed != nullptr;
-        EXPECT_EQ(q4k_packed, (int)packed->model().config().n_layer) << "every Q4_K ffn_down packed";
+      if (path == q4k) {
+        int q4, q6, want = 0, got = 0;
+        q4 = q6 = 0;
+        for (const LayerWeights& L : packed->model().weights().layers) {
+          q4 += L.w_down.type == TensorType::Q4_K, q6 += L.w_down.type == TensorType::Q6_K;
+          want += kt.vec_dot_packed[(int)L.w_down.type] != nullptr && kernel_choice(kt).use_packed(L.w_down.type, 768);
+          got += L.w_down.packed != nullptr;
+        }
+        EXPECT_EQ(q4, 4) << "Q4_K ffn_down matrices";
+        EXPECT_EQ(q6, 2) << "Q6_K ffn_down matrices";
+        EXPECT_EQ(got, want) << "K-quant ffn_down matrices packed where the kernel choice packs";
       }
     }
   }
