@@ -5,6 +5,7 @@
 
 #include "core/fp16.h"
 #include "kernels/avx2/avx2_packed.h"
+#include "kernels/avx2/avx2_packed_q4k.h"
 #include "kernels/kernel_table.h"
 #include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
@@ -283,6 +284,7 @@ KernelTable make() {
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, MaddubsDot>;
   k.vec_dot_packed[(int)TensorType::Q8_0] = qpacked_avx2<false>;
   k.vec_dot_packed[(int)TensorType::Q4_0] = qpacked_avx2<true>;
+  k.vec_dot_packed[(int)TensorType::Q4_K] = qpacked_q4k_avx2;
   k.quantize_q8_0 = quantize_q8_0;
   k.dot_f32 = dot_f32;
   k.axpy_f32 = axpy;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dtype/block_formats.h"
+#include "kernels/avx512/avx512_packed_kquant.h"
 #include "kernels/packed_rows.h"
 #include "kernels/x86_simd.h"
 
@@ -91,20 +92,17 @@ inline void packed_q6k_pass(int64_t nb, const uint8_t* g, const BlockQ8_K* const
   for (int j = 0; j < kTok; ++j) _mm512_storeu_ps(out[j], acc[j]);
 }
 
-// KernelTable::vec_dot_packed for Q6_K: one group against n_tok tokens, two at a time (no corrections).
+struct PackedQ6KPass {
+  template <int kTok>
+  static void run(int64_t nb, const uint8_t* g, const BlockQ8_K* const* xb, float* const* out) {
+    packed_q6k_pass<kTok>(nb, g, xb, out);
+  }
+};
+
+// KernelTable::vec_dot_packed for Q6_K: one group against n_tok tokens, two tokens at a time, then one (no
+// corrections). Not four: by register count, four tokens keep 24 accumulators live beside the weights.
 void qpacked_q6k(int64_t n, const uint8_t* w, const void* x, size_t xs, const int32_t* /*corr*/, size_t /*cs*/, int n_tok, float* out, size_t os) {
-  const uint8_t* xa = static_cast<const uint8_t*>(x);
-  int t = 0;
-  for (; t + 2 <= n_tok; t += 2) {
-    const BlockQ8_K* xb[2] = {reinterpret_cast<const BlockQ8_K*>(xa + t * xs), reinterpret_cast<const BlockQ8_K*>(xa + (t + 1) * xs)};
-    float* o[2] = {out + t * os, out + (t + 1) * os};
-    packed_q6k_pass<2>(n / kQK_K, w, xb, o);
-  }
-  if (t < n_tok) {
-    const BlockQ8_K* xb[1] = {reinterpret_cast<const BlockQ8_K*>(xa + t * xs)};
-    float* o[1] = {out + t * os};
-    packed_q6k_pass<1>(n / kQK_K, w, xb, o);
-  }
+  packed_kquant_tokens<PackedQ6KPass, 2>(n, w, x, xs, n_tok, out, os);
 }
 
 }  // namespace
