@@ -51,7 +51,7 @@ const char* choice_source_name(ChoiceSource s) {
 
 namespace {
 
-constexpr int kCacheVersion = 3;  // bump when the file's meaning changes (or a table's vec_dot_r4 / vec_dot_packed is rewritten)
+constexpr int kCacheVersion = 4;  // bump when the file's meaning changes (or a table's vec_dot_r4 / vec_dot_packed is rewritten)
                                   // 2: packed rows measured and chosen
 constexpr const char* kCacheFormat = "pocket kernel choice";
 
@@ -263,7 +263,7 @@ KernelChoice probe_kernel_choice(const KernelTable& kt, const KernelProbeOptions
       }
       if (pbuf.data() != nullptr) {
         groups = (int64_t)(bytes / packed_group_bytes(e.type, cols));
-        corr.resize((size_t)cols / 4);
+        corr.resize((size_t)cols / 32);
         if (packed_needs_corrections(e.type)) packed_corrections(e.type, xa, cols, corr.data());
         if ((int64_t)y.size() < groups * kPackRows) y.resize((size_t)(groups * kPackRows));
       }

@@ -23,10 +23,6 @@ using VecDotX4Fn = void (*)(int64_t n, const void* w, const void* x, size_t x_st
 // loaded once for 4 rows and the 4 accumulations run side by side. Each result must equal vec_dot's
 // for that row bit for bit, so how rows are grouped (threads, tails) never changes the numbers.
 using VecDotR4Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x, float* out4);
-// Four weight rows (w_stride bytes apart) against KernelTable::tile_tokens tokens' activations
-// (x_stride bytes apart), the prefill tile: out[t * out_stride + r] for token t and row r (the matmul's
-// token-major output). Each result must equal vec_dot's for that pair bit for bit.
-using VecDotTileFn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x, size_t x_stride, float* out, size_t out_stride);
 // kPackRows (16) rows packed side by side (kernels/packed_rows.h) against n_tok tokens' activations
 // (x_stride bytes apart) and their packed_corrections (corr_stride int32 apart; unused, may be null, for
 // types that need none: packed_needs_corrections): out[t * out_stride + r]
@@ -41,8 +37,6 @@ struct KernelTable {
   VecDotFn vec_dot[kTypeSlots] = {};               // indexed by TensorType value; nullptr: unsupported
   VecDotX4Fn vec_dot_x4[kTypeSlots] = {};          // optional; nullptr: vec_dot per token
   VecDotR4Fn vec_dot_r4[kTypeSlots] = {};          // optional; nullptr: vec_dot per row
-  VecDotTileFn vec_dot_tile[kTypeSlots] = {};      // optional 4 rows x tile_tokens; nullptr: vec_dot_x4 or vec_dot
-  int tile_tokens = 0;                             // tokens per vec_dot_tile call (a multiple of 4)
   VecDotPackedFn vec_dot_packed[kTypeSlots] = {};  // optional, for packable_type()s; nullptr: not packed
   QuantizeActFn quantize_q8_0 = nullptr;           // activations -> Q8_0 blocks (same rounding as the reference)
   QuantizeActFn quantize_q8_k = nullptr;           // activations -> Q8_K blocks (the K-quants'; same rounding as the reference)

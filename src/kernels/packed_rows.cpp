@@ -96,11 +96,11 @@ void packed_corrections(TensorType t, const void* act_row, int64_t cols, int32_t
   POCKET_CHECK(packed_needs_corrections(t));
   const int32_t offset = t == TensorType::Q4_0 ? 8 : 128;
   const BlockQ8_0* x = static_cast<const BlockQ8_0*>(act_row);
-  for (int64_t b = 0; b < cols / 32; ++b)
-    for (int l = 0; l < 8; ++l) {
-      const int8_t* q = x[b].qs + 4 * l;
-      out[b * 8 + l] = -offset * ((int32_t)q[0] + q[1] + q[2] + q[3]);
-    }
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) sum += x[b].qs[i];
+    out[b] = -offset * sum;
+  }
 }
 
 }  // namespace pocket

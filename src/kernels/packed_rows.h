@@ -21,8 +21,8 @@
 // A group takes exactly the bytes of its 16 rows in the file (18, 34, 144 or 210 bytes per row and block).
 //
 // The kernels (KernelTable::vec_dot_packed) use unsigned weight bytes against signed activations, so
-// each lane's integer sum is offset: Q4_0 stores q = w + 8, Q8_0 stores w + 128. The offset times the
-// lane's 4 activations is taken off again through packed_corrections, per token. Q4_K's nibbles are
+// each block's integer sum is offset: Q4_0 stores q = w + 8, Q8_0 stores w + 128. The offset times the
+// block's 32 activations is taken off again through packed_corrections, per token. Q4_K's nibbles are
 // unsigned as stored (its mins are a term of their own), as are Q6_K's 6-bit values (its -32 goes through
 // the activations' 16-sums), and need no corrections.
 #pragma once
@@ -45,8 +45,8 @@ size_t packed_group_bytes(TensorType t, int64_t cols);
 void pack_rows(TensorType t, const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst);
 // Whether the packed kernels of type t read packed_corrections (Q4_0, Q8_0; not the K-quants).
 bool packed_needs_corrections(TensorType t);
-// Per activation row (Q8_0 blocks, cols / 32 of them) the start of each lane's integer sum for a packed
-// weight type: -offset * (x[4l] + ... + x[4l+3]) for lane l = 0..7 of every block, cols / 4 int32 in all.
+// Per activation row (Q8_0 blocks, cols / 32 of them) the start of each block's integer sum for a packed
+// weight type: -offset * (x[0] + ... + x[31]) of block b at out[b], cols / 32 int32 in all.
 void packed_corrections(TensorType t, const void* act_row, int64_t cols, int32_t* out);
 
 }  // namespace pocket

@@ -29,7 +29,7 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
   for (int i = 0; i < n_mats; ++i)
     if (ws[i]->packed != nullptr && kt.vec_dot_packed[(int)ws[i]->type] != nullptr && packed_needs_corrections(ws[i]->type))
       need_corr[ws[i]->type == TensorType::Q4_0 ? 0 : 1] = true;
-  const size_t cs = (size_t)cols / 4;
+  const size_t cs = (size_t)cols / 32;
   for (int k = 0; k < 2; ++k)
     if (need_corr[k] && corr[k].size() < (size_t)n_tok * cs) corr[k].resize((size_t)n_tok * cs);
   if (at != TensorType::F32) {
@@ -74,39 +74,30 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
         }
         const VecDotFn dot = kt.vec_dot[(int)w.type];
         const VecDotX4Fn dot4 = kt.vec_dot_x4[(int)w.type];
-        const VecDotTileFn tile = kt.vec_dot_tile[(int)w.type];
         int64_t r0, r1;
         split_range(w.rows, ith, nth, &r0, &r1);
         float out4[4];
-        // Tokens in groups of 4 use the tile kernel over groups of 4 rows, else the 4-token kernel;
-        // the rest (decode: all of them) use the 4-row kernel over groups of 4 rows where it was
-        // measured faster on this machine for this type and width (kernel_choice), else vec_dot row by
-        // row. Every result equals vec_dot's, whatever the grouping.
-        // [t0, tt): tiles of kt.tile_tokens; [tt, t4): groups of 4; [t4, t1): one token at a time.
-        const int tt = tile != nullptr ? t0 + (t1 - t0) / kt.tile_tokens * kt.tile_tokens : t0;
-        const int t4 = dot4 != nullptr ? tt + (t1 - tt) / 4 * 4 : tt;
+        // Tokens in groups of 4 use the 4-token kernel; the rest (decode: all of them) use the 4-row
+        // kernel over groups of 4 rows where it was measured faster on this machine for this type and
+        // width (kernel_choice), else vec_dot row by row. Every result equals vec_dot's, whatever the
+        // grouping. [t0, t4): groups of 4; [t4, t1): one token at a time.
+        const int t4 = dot4 != nullptr ? t0 + (t1 - t0) / 4 * 4 : t0;
         const VecDotR4Fn dotr4 = t4 < t1 && kc.use_multi(w.type, cols) ? kt.vec_dot_r4[(int)w.type] : nullptr;
         int64_t r = r0;
-        // Four rows at a time: the tile over the token groups (else the 4-token kernel per row), the
-        // 4-row kernel over the other tokens (else vec_dot per row).
-        if (tile != nullptr || dotr4 != nullptr) {
+        // Four rows at a time where the 4-row kernel runs: the 4-token kernel per row over the token
+        // groups, the 4-row kernel over the other tokens.
+        if (dotr4 != nullptr) {
           for (; r + 4 <= r1; r += 4) {
             const uint8_t* wr = w.row(r);
-            for (int t = t0; t < tt; t += kt.tile_tokens)
-              tile(cols, wr, w.row_bytes, xa + (size_t)t * arow, arow, y + (size_t)t * w.rows + r, (size_t)w.rows);
-            for (int t = tt; t < t4; t += 4) {
+            for (int t = t0; t < t4; t += 4) {
               for (int64_t j = 0; j < 4; ++j) {
                 dot4(cols, wr + j * w.row_bytes, xa + (size_t)t * arow, arow, out4);
                 for (int q = 0; q < 4; ++q) y[(size_t)(t + q) * w.rows + r + j] = out4[q];
               }
             }
             for (int t = t4; t < t1; ++t) {
-              if (dotr4 != nullptr) {
-                dotr4(cols, wr, w.row_bytes, xa + (size_t)t * arow, out4);
-                for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = out4[q];
-              } else {
-                for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = dot(cols, wr + q * w.row_bytes, xa + (size_t)t * arow);
-              }
+              dotr4(cols, wr, w.row_bytes, xa + (size_t)t * arow, out4);
+              for (int q = 0; q < 4; ++q) y[(size_t)t * w.rows + r + q] = out4[q];
             }
           }
         }

@@ -189,10 +189,11 @@ TEST_F(KernelChoiceCache, CorruptCacheIsIgnoredAndReplaced) {
       "[1, 2, 3]",
       good.substr(0, good.size() / 2),                                  // truncated
       edited("\"pocket kernel choice\"", "\"something else\""),         // not ours
-      edited("\"version\": 3", "\"version\": 99"),                      // another version
-      edited("\"version\": 3", "\"version\": 1"),                       // the version before packed rows
-      edited("\"version\": 3", "\"version\": 2"),                       // the version before packed Q4_K
-      edited("\"version\": 3", "\"version\": \"3\""),                   // wrong JSON type
+      edited("\"version\": 4", "\"version\": 99"),                      // another version
+      edited("\"version\": 4", "\"version\": 1"),                       // the version before packed rows
+      edited("\"version\": 4", "\"version\": 2"),                       // the version before packed Q4_K
+      edited("\"version\": 4", "\"version\": 3"),                       // the version before one fma per block
+      edited("\"version\": 4", "\"version\": \"4\""),                   // wrong JSON type
       edited("\"packed\": ", "\"packd\": "),                            // a decision missing
       edited("\"packed\": false", "\"packed\": 0"),                     // wrong JSON type
       edited("\"packed_gbps\": 0.0", "\"packed_gbps\": -3.0"),          // impossible rate

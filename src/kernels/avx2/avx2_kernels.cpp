@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/fp16.h"
+#include "kernels/avx2/avx2_attention.h"
 #include "kernels/avx2/avx2_packed.h"
 #include "kernels/avx2/avx2_packed_q4k.h"
 #include "kernels/kernel_table.h"
@@ -159,33 +160,6 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-// Fused attention for one head: one pass over the cache with an online softmax (running max m,
-// running sum l, accumulator rescaled only when the max grows), no score buffer.
-void attn_head(const float* q, const float* k, const float* v, int64_t stride, int n_pos, int64_t hd, float scale, float* out, float* /*scores*/) {
-  float m = -INFINITY, l = 0.0f;
-  for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
-  for (int p = 0; p < n_pos; ++p) {
-    const float s = dot_f32(q, k + (size_t)p * stride, hd) * scale;
-    if (s > m) {
-      const float corr = std::exp(m - s);  // 0 on the first position (m = -inf)
-      l *= corr;
-      const __m256 cv = _mm256_set1_ps(corr);
-      int64_t i = 0;
-      for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(out + i), cv));
-      for (; i < hd; ++i) out[i] *= corr;
-      m = s;
-    }
-    const float w = std::exp(s - m);
-    l += w;
-    axpy(w, v + (size_t)p * stride, out, hd);
-  }
-  const float inv = 1.0f / l;
-  const __m256 iv = _mm256_set1_ps(inv);
-  int64_t i = 0;
-  for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(out + i), iv));
-  for (; i < hd; ++i) out[i] *= inv;
-}
-
 // One position's head slice of a KV row as floats: F16 by F16C, Q8 and Q4 by sign extension and one
 // multiply per group (Q4 groups not a multiple of 16 through the reference decoder); F32 in place.
 const float* decode_kv(const KvHeadRows& r, int p, int64_t hd, float* buf) {
@@ -235,7 +209,7 @@ const float* decode_kv(const KvHeadRows& r, int p, int64_t hd, float* buf) {
   return buf;
 }
 
-// attn_head over any KV type: the same online softmax, rows decoded one at a time.
+// Attention over any KV type: an online softmax position by position, rows decoded one at a time.
 void attn_head_kv(const float* q, const KvHeadRows& k, const KvHeadRows& v, int n_pos, int64_t hd, float scale, float* out, float* /*scores*/) {
   alignas(32) float kb[kMaxHeadDim], vb[kMaxHeadDim];
   float m = -INFINITY, l = 0.0f;
@@ -288,7 +262,7 @@ KernelTable make() {
   k.quantize_q8_0 = quantize_q8_0;
   k.dot_f32 = dot_f32;
   k.axpy_f32 = axpy;
-  k.attn_head_f32 = attn_head;
+  k.attn_head_f32 = attn_head_blocked;
   k.attn_head_kv = attn_head_kv;
   return k;
 }

@@ -1,13 +1,14 @@
 // Packed Q8_0 / Q4_0 rows (kernels/packed_rows.h) on AVX2: the 16-row groups AVX-512 uses, run as two
-// halves of 8 rows (one ymm lane per row; 16 accumulators would not fit AVX2's 16 registers). Per
-// block and lane l (elements 4l..4l+3) the int32 lane sum is qdot's (x86_qdot.h) exactly:
-//   Q4_0: maddubs(q, x) + madd pairs, q the stored nibble 0..15 (products and pair sums far from
-//         int16's limits), plus the token's correction -8 * sum x;
-//   Q8_0: the weight back to signed (stored + 128), then qdot's own |w| x sign(x, w) maddubs + madd,
-//         which needs no correction (and cannot saturate: |w| <= 128, |x| <= 127).
-// Then qdot's float arithmetic in its order: dw * dx rounded to float, one fma per block and lane into 8
-// accumulators, hsum256's tree as vertical adds. Every result equals vec_dot's bit for bit. Included
-// only by avx2_kernels.cpp (internal linkage, compiled for AVX2).
+// halves of 8 rows (one ymm lane per row). Per block and row the int32 block sum is qdot's (x86_qdot.h)
+// exactly:
+//   Q4_0: maddubs(q, x) of the block's 8 steps summed in int16 (q the stored nibble 0..15: a pair is at
+//         most 2 * 15 * 128 = 3840 in magnitude, 8 of them 30720 < 2^15, so nothing saturates or wraps),
+//         one madd against ones, plus the token's block correction -8 * sum x;
+//   Q8_0: the weight back to signed (stored + 128), then |w| x sign(x, w) maddubs + madd per step (no
+//         correction; |w| <= 128, |x| <= 127 cannot saturate), summed in int32.
+// Then the x86 float order of x86_qdot.h: dw * dx rounded to float, one fma per block into chain b mod 4,
+// (c0 + c2) + (c1 + c3). Every result equals vec_dot's bit for bit. Included only by avx2_kernels.cpp
+// (internal linkage, compiled for AVX2).
 #pragma once
 
 #include <cstring>
@@ -28,40 +29,53 @@ template <bool kQ4>
 inline void packed_half(int64_t nb, const uint8_t* g, int half, const BlockQ8_0* xb, const int32_t* corr, float* out) {
   constexpr int kSteps = kQ4 ? 4 : 8;
   constexpr size_t kBlock = kPackRows * 2 + kSteps * 64;
-  __m256 f[8];
+  __m256 f[4];
   for (__m256& v : f) v = _mm256_setzero_ps();
   const __m256i low = _mm256_set1_epi8(0x0f);
   const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < nb; ++b) {
+  auto block = [&](int64_t b, __m256& chain) {
     const uint8_t* p = g + (size_t)b * kBlock;
     if (half == 0)
       for (size_t o = 0; o < kBlock; o += 64)
         _mm_prefetch(reinterpret_cast<const char*>(p + kPackedPrefetchBlocksAvx2<kQ4> * kBlock + o), _MM_HINT_T0);
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * half)));
-    const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(h2f(xb[b].d)));
     const uint8_t* q = p + kPackRows * 2 + 32 * half;
-    auto acc = [&](int l, __m256i s) { f[l] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), f[l]); };
     auto xdword = [&](int l) {
       int32_t v;
       std::memcpy(&v, xb[b].qs + 4 * l, 4);
       return _mm256_set1_epi32(v);
     };
-    for (int s = 0; s < kSteps; ++s) {
-      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * s));
-      if constexpr (kQ4) {
-        const __m256i wl = _mm256_and_si256(raw, low);
-        acc(s, _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wl, xdword(s)), ones), _mm256_set1_epi32(corr[b * 8 + s])));
-        const __m256i wh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-        acc(s + 4, _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wh, xdword(s + 4)), ones), _mm256_set1_epi32(corr[b * 8 + s + 4])));
-      } else {
-        const __m256i w = _mm256_xor_si256(raw, _mm256_set1_epi8((char)0x80));
-        acc(s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xdword(s), w)), ones));
+    __m256i sum;
+    if constexpr (kQ4) {
+      __m256i s16 = _mm256_setzero_si256();
+      for (int s = 0; s < kSteps; ++s) {
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * s));
+        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(raw, low), xdword(s)));
+        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low), xdword(s + 4)));
       }
+      sum = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(corr[b]));
+    } else {
+      __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+      for (int s = 0; s < kSteps; ++s) {
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * s));
+        const __m256i w = _mm256_xor_si256(raw, _mm256_set1_epi8((char)0x80));
+        const __m256i l = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xdword(s), w)), ones);
+        if (s % 2 == 0)
+          s0 = _mm256_add_epi32(s0, l);
+        else
+          s1 = _mm256_add_epi32(s1, l);
+      }
+      sum = _mm256_add_epi32(s0, s1);
     }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * half)));
+    chain = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(h2f(xb[b].d))), _mm256_cvtepi32_ps(sum), chain);
+  };
+  for (int64_t b = 0; b < nb; b += 4) {
+    block(b, f[0]);
+    if (b + 1 < nb) block(b + 1, f[1]);
+    if (b + 2 < nb) block(b + 2, f[2]);
+    if (b + 3 < nb) block(b + 3, f[3]);
   }
-  const __m256 a = _mm256_add_ps(_mm256_add_ps(f[0], f[4]), _mm256_add_ps(f[2], f[6]));
-  const __m256 c = _mm256_add_ps(_mm256_add_ps(f[1], f[5]), _mm256_add_ps(f[3], f[7]));
-  _mm256_storeu_ps(out, _mm256_add_ps(a, c));
+  _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(f[0], f[2]), _mm256_add_ps(f[1], f[3])));
 }
 
 // KernelTable::vec_dot_packed: one group against n_tok tokens, one token and one half at a time.

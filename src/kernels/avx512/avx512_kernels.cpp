@@ -7,7 +7,6 @@
 #include "kernels/avx512/avx512_packed.h"
 #include "kernels/avx512/avx512_packed_q4k.h"
 #include "kernels/avx512/avx512_packed_q6k.h"
-#include "kernels/avx512/avx512_qtile.h"
 #include "kernels/x86_kquants.h"
 #include "kernels/x86_qdot.h"
 #include "kernels/x86_simd.h"
@@ -19,9 +18,6 @@ namespace {
 struct VnniDot {
   static __m256i lanes(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
 };
-
-// Token pairs per prefill tile: 4 x 8 measured 7-10 % faster than 4 x 4 on TinyLlama pp128 (README).
-constexpr int kTilePairs = 4;
 
 KernelTable make() {
   KernelTable k = *avx2_kernels();
@@ -41,9 +37,6 @@ KernelTable make() {
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q4_0] = qdot_r4<true, VnniDot>;
-  k.vec_dot_tile[(int)TensorType::Q8_0] = qtile<false, kTilePairs>;
-  k.vec_dot_tile[(int)TensorType::Q4_0] = qtile<true, kTilePairs>;
-  k.tile_tokens = 2 * kTilePairs;
   k.vec_dot_packed[(int)TensorType::Q8_0] = qpacked<false>;
   k.vec_dot_packed[(int)TensorType::Q4_0] = qpacked<true>;
   k.vec_dot_packed[(int)TensorType::Q4_K] = qpacked_q4k;
