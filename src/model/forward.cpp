@@ -52,8 +52,23 @@ struct Runner {
     for (int t = 0; t < n; ++t) (*hook)(name, entry0 + t, data + (size_t)t * width, width);
   }
 
-  void rmsnorm_rows(const float* x, const std::vector<float>& w, float* y, int n) const {
-    for (int t = 0; t < n; ++t) kt.rmsnorm(x + (size_t)t * c.n_embd, w.data(), y + (size_t)t * c.n_embd, c.n_embd, c.rms_eps);
+  // fn(t) for every token row t < n: split among the threads for prompt batches, in order on this
+  // thread otherwise. A row's arithmetic does not depend on which thread runs it.
+  template <class Fn>
+  void each_row(int n, Fn&& fn) {
+    if (pool.size() > 1 && n >= 2 * pool.size()) {
+      pool.run([&](int ith, int nth) {
+        int64_t t0, t1;
+        split_range(n, ith, nth, &t0, &t1);
+        for (int64_t t = t0; t < t1; ++t) fn((int)t);
+      });
+    } else {
+      for (int t = 0; t < n; ++t) fn(t);
+    }
+  }
+
+  void rmsnorm_rows(const float* x, const std::vector<float>& w, float* y, int n) {
+    each_row(n, [&](int t) { kt.rmsnorm(x + (size_t)t * c.n_embd, w.data(), y + (size_t)t * c.n_embd, c.n_embd, c.rms_eps); });
   }
 
   static void add_bias(float* y, const std::vector<float>& b, int n) {
@@ -117,14 +132,14 @@ struct Runner {
     } else {
       for (int i = 0; i < 2; ++i) matmul(kt, kc, pool, *gu[i], gu_out[i], s.xb.data(), n, s.act.data());
     }
-    for (int t = 0; t < n; ++t) {
+    each_row(n, [&](int t) {
       float* g = s.hb.data() + (size_t)t * c.n_ff;
       const float* u = s.hb2.data() + (size_t)t * c.n_ff;
       if (c.ffn_act == FfnActivation::kGeluTanh)
         gelu_tanh_mul(g, u, c.n_ff);
       else
         kt.silu_mul(g, u, c.n_ff);
-    }
+    });
     dump(l, "ffn_act", n, s.hb.data(), c.n_ff, entry0);
     matmul(kt, kc, pool, L.w_down, s.xb.data(), s.hb.data(), n, s.act.data());
     if (c.post_norms) rmsnorm_rows(s.xb.data(), L.ffn_post_norm, s.xb.data(), n);
