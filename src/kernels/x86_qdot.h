@@ -97,34 +97,52 @@ float qdot(int64_t n, const void* w, const void* x) {
 }
 
 // One weight row against 4 tokens' activations (x_stride bytes apart): each weight block is loaded,
-// unpacked and made absolute once for the 4 tokens; per token the arithmetic is qdot's exactly.
+// unpacked and made absolute once for the 4 tokens; per token the arithmetic is qdot's exactly. The
+// lane sums are folded pairwise as they come (hadd of two blocks), so 16 registers suffice on AVX2.
+// Blocks [b, b + 4) for the 4 tokens (kTail: those past nb as zeros, as in pair_step).
+template <bool kQ4, class UDot, bool kTail>
+inline void x4_step(const void* w, const BlockQ8_0* const* xb, int64_t b, int64_t nb, __m128* acc) {
+  __m256i h[2][4];
+  float d[4][4];
+  for (int pair = 0; pair < 2; ++pair) {
+    __m256i qw[2], aw[2];
+    float dw[2];
+    bool in[2];
+    for (int i = 0; i < 2; ++i) {
+      in[i] = !kTail || b + 2 * pair + i < nb;
+      if (in[i]) {
+        qw[i] = load_weight_block<kQ4>(w, b + 2 * pair + i, &dw[i]);
+      } else {
+        qw[i] = _mm256_setzero_si256();  // sign(x, 0) = 0: the block's lanes are 0
+        dw[i] = 0.0f;
+      }
+      aw[i] = _mm256_sign_epi8(qw[i], qw[i]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      __m256i v[2];
+      for (int i = 0; i < 2; ++i) {
+        const BlockQ8_0& xk = xb[j][in[i] ? b + 2 * pair + i : 0];
+        v[i] = block_lanes<UDot>(qw[i], aw[i], xk);
+        d[j][2 * pair + i] = in[i] ? dw[i] * h2f(xk.d) : 0.0f;
+      }
+      h[pair][j] = _mm256_hadd_epi32(v[0], v[1]);
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m256i t = _mm256_hadd_epi32(h[0][j], h[1][j]);
+    acc[j] = chain_step(acc[j], d[j], _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
+  }
+}
+
 template <bool kQ4, class UDot>
 void qdot_x4(int64_t n, const void* w, const void* x, size_t xs, float* out) {
   const BlockQ8_0* xb[4];
   for (int j = 0; j < 4; ++j) xb[j] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(x) + j * xs);
   const int64_t nb = n / 32;
   __m128 acc[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
-  for (int64_t b = 0; b < nb; b += 4) {
-    __m256i v[4][4];
-    float d[4][4];
-    for (int k = 0; k < 4; ++k) {
-      if (b + k < nb) {
-        float dw;
-        const __m256i qw = load_weight_block<kQ4>(w, b + k, &dw);
-        const __m256i aw = _mm256_sign_epi8(qw, qw);
-        for (int j = 0; j < 4; ++j) {
-          v[j][k] = block_lanes<UDot>(qw, aw, xb[j][b + k]);
-          d[j][k] = dw * h2f(xb[j][b + k].d);
-        }
-      } else {
-        for (int j = 0; j < 4; ++j) {
-          v[j][k] = _mm256_setzero_si256();
-          d[j][k] = 0.0f;
-        }
-      }
-    }
-    for (int j = 0; j < 4; ++j) acc[j] = chain_step(acc[j], d[j], block_sums4(v[j][0], v[j][1], v[j][2], v[j][3]));
-  }
+  int64_t b = 0;
+  for (; b + 4 <= nb; b += 4) x4_step<kQ4, UDot, false>(w, xb, b, nb, acc);
+  if (b < nb) x4_step<kQ4, UDot, true>(w, xb, b, nb, acc);
   for (int j = 0; j < 4; ++j) out[j] = chains_result(acc[j]);
 }
 
