@@ -30,6 +30,11 @@ using VecDotR4Fn = void (*)(int64_t n, const void* w, size_t w_stride, const voi
 // was packed never changes the numbers.
 using VecDotPackedFn = void (*)(int64_t n, const uint8_t* w, const void* x, size_t x_stride, const int32_t* corr, size_t corr_stride, int n_tok,
                                 float* out, size_t out_stride);
+// One weight row against n_tok tokens (1..kMaxXnTokens; x_stride bytes apart), out[t] for token t:
+// the weight row read once for up to 8 tokens (verification of a speculative draft, short prompts).
+// Each result must equal vec_dot's for that token bit for bit.
+using VecDotXnFn = void (*)(int64_t n, const void* w, const void* x, size_t x_stride, int n_tok, float* out);
+constexpr int kMaxXnTokens = 8;
 constexpr int kTypeSlots = 32;
 
 struct KernelTable {
@@ -37,6 +42,7 @@ struct KernelTable {
   VecDotFn vec_dot[kTypeSlots] = {};               // indexed by TensorType value; nullptr: unsupported
   VecDotX4Fn vec_dot_x4[kTypeSlots] = {};          // optional; nullptr: vec_dot per token
   VecDotR4Fn vec_dot_r4[kTypeSlots] = {};          // optional; nullptr: vec_dot per row
+  VecDotXnFn vec_dot_xn[kTypeSlots] = {};          // optional; nullptr: vec_dot_x4 / vec_dot per token
   VecDotPackedFn vec_dot_packed[kTypeSlots] = {};  // optional, for packable_type()s; nullptr: not packed
   QuantizeActFn quantize_q8_0 = nullptr;           // activations -> Q8_0 blocks (same rounding as the reference)
   QuantizeActFn quantize_q8_k = nullptr;           // activations -> Q8_K blocks (the K-quants'; same rounding as the reference)

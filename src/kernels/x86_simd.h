@@ -10,6 +10,14 @@
 namespace pocket {
 namespace {
 
+// The scalar tail of an F32 dot product, s += a[i] * b[i] for i in [i0, n), each step one fused
+// multiply-add, written out so that the compiler's contraction choice (which differs between call
+// sites) can never make two kernels that must agree bit for bit disagree.
+inline float dot_tail_f32(const float* a, const float* b, int64_t i0, int64_t n, float s) {
+  for (int64_t i = i0; i < n; ++i) s = __builtin_fmaf(a[i], b[i], s);
+  return s;
+}
+
 // F16C conversion: one instruction, exactly the value fp16_to_float gives.
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 

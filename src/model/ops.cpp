@@ -50,6 +50,17 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
     }
     xa = act;
   }
+  // A batch of 2 or 3 tokens (speculative verification, short appends) runs the 4-token kernel over
+  // `pad`: its rows copied beside zero rows, whose results are dropped. The per-token dot is latency
+  // bound on short rows, so k single dots cost k times one, where one 4-token call costs little more
+  // than one dot (stories15M F32 verification: 72 % of the time in single dots before).
+  static thread_local std::vector<uint8_t> pad_buf;
+  const uint8_t* pad = nullptr;
+  if (n_tok == 2 || n_tok == 3) {
+    pad_buf.assign(4 * arow, 0);
+    std::memcpy(pad_buf.data(), xa, (size_t)n_tok * arow);
+    pad = pad_buf.data();
+  }
   // Tokens in chunks whose activations stay in L2; within a chunk each weight row is read once and,
   // where the table has a 4-token kernel, unpacked once per 4 tokens.
   constexpr int kTokenChunk = 64;
@@ -72,17 +83,37 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
                    (size_t)w.rows);
           continue;
         }
-        const VecDotFn dot = kt.vec_dot[(int)w.type];
-        const VecDotX4Fn dot4 = kt.vec_dot_x4[(int)w.type];
         int64_t r0, r1;
         split_range(w.rows, ith, nth, &r0, &r1);
+        // Two or more tokens, where the table has an n-token kernel: each row read once per 8 tokens.
+        const VecDotXnFn dotn = t1 - t0 >= 2 ? kt.vec_dot_xn[(int)w.type] : nullptr;
+        if (dotn != nullptr) {
+          float outn[kMaxXnTokens];
+          for (int64_t r = r0; r < r1; ++r)
+            for (int t = t0; t < t1; t += kMaxXnTokens) {
+              const int nt = std::min(kMaxXnTokens, t1 - t);
+              dotn(cols, w.row(r), xa + (size_t)t * arow, arow, nt, outn);
+              for (int q = 0; q < nt; ++q) y[(size_t)(t + q) * w.rows + r] = outn[q];
+            }
+          continue;
+        }
+        const VecDotFn dot = kt.vec_dot[(int)w.type];
+        const VecDotX4Fn dot4 = kt.vec_dot_x4[(int)w.type];
         float out4[4];
-        // Tokens in groups of 4 use the 4-token kernel; the rest (decode: all of them) use the 4-row
-        // kernel over groups of 4 rows where it was measured faster on this machine for this type and
-        // width (kernel_choice), else vec_dot row by row. Every result equals vec_dot's, whatever the
-        // grouping. [t0, t4): groups of 4; [t4, t1): one token at a time.
+        // Tokens in groups of 4 use the 4-token kernel; so do the 1 to 3 left over in a chunk of 2 or
+        // more tokens: the chunk's last 4 tokens again (the repeated ones get the same values), or `pad`.
+        // A single token (decode) uses the 4-row kernel over groups of 4 rows where it was measured faster
+        // on this machine for this type and width (kernel_choice), else vec_dot row by row. Every result
+        // equals vec_dot's, whatever the grouping. [t0, t4): groups of 4; [t4, t1): the rest.
         const int t4 = dot4 != nullptr ? t0 + (t1 - t0) / 4 * 4 : t0;
-        const VecDotR4Fn dotr4 = t4 < t1 && kc.use_multi(w.type, cols) ? kt.vec_dot_r4[(int)w.type] : nullptr;
+        const bool tail4 = dot4 != nullptr && t4 < t1 && (t1 - t0 >= 4 || pad != nullptr);
+        auto dot_tail4 = [&](const uint8_t* wr, int64_t r) {
+          const uint8_t* xt = t1 - t0 >= 4 ? xa + (size_t)(t1 - 4) * arow : pad;
+          const int first = t1 - t0 >= 4 ? t1 - 4 : t0;
+          dot4(cols, wr, xt, arow, out4);
+          for (int t = t4; t < t1; ++t) y[(size_t)t * w.rows + r] = out4[t - first];
+        };
+        const VecDotR4Fn dotr4 = t4 < t1 && !tail4 && kc.use_multi(w.type, cols) ? kt.vec_dot_r4[(int)w.type] : nullptr;
         int64_t r = r0;
         // Four rows at a time where the 4-row kernel runs: the 4-token kernel per row over the token
         // groups, the 4-row kernel over the other tokens.
@@ -109,6 +140,10 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
               dot4(cols, wr, xa + (size_t)t * arow, arow, out4);
               for (int j = 0; j < 4; ++j) y[(size_t)(t + j) * w.rows + r] = out4[j];
             }
+          if (tail4) {
+            dot_tail4(wr, r);
+            continue;
+          }
           for (; t < t1; ++t) y[(size_t)t * w.rows + r] = dot(cols, wr, xa + (size_t)t * arow);
         }
       }

@@ -267,6 +267,51 @@ TEST(Kernels, FourTokenDotEqualsSingleDotsBitForBit) {
 namespace pocket {
 namespace {
 
+TEST(Kernels, TokenBlockDotEqualsSingleDotsBitForBit) {
+  // vec_dot_xn against vec_dot for 1..kMaxXnTokens tokens: widths 0..300 (every 16-, 8- and scalar
+  // tail), a zero token, an extreme weight (overflow to inf) and a NaN in one token. Compared as bits
+  // (NaN included) so that nothing but an identical result passes.
+  std::mt19937 rng(41);
+  int checked = 0;
+  auto same = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); };
+  for (const KernelTable* kt : test::kernel_tables()) {
+    for (TensorType wt : {TensorType::F32, TensorType::Q8_0, TensorType::Q4_0}) {
+      if (kt->vec_dot_xn[(int)wt] == nullptr) continue;
+      const TypeTraits& tr = traits(wt);
+      for (int64_t n = 0; n <= 300; n += (wt == TensorType::F32 ? 3 : 32)) {
+        for (int edge = 0; edge < 3; ++edge) {
+          auto w = random_vec(n, rng);
+          if (edge == 1 && n > 0) w[(size_t)n / 2] = 3e38f;
+          std::vector<uint8_t> wq(row_bytes(tr, n) + 4);
+          tr.from_float(w.data(), wq.data() + 4, n);  // a row not 64-byte aligned
+          const size_t xs = act_row_bytes(wt, n) + 20;
+          std::vector<uint8_t> x(kMaxXnTokens * xs + 4);
+          for (int j = 0; j < kMaxXnTokens; ++j) {
+            auto xf = random_vec(n, rng, 3.0f);
+            if (j == 2) std::fill(xf.begin(), xf.end(), 0.0f);
+            if (edge == 2 && j == 5 && n > 0) xf[(size_t)n - 1] = std::numeric_limits<float>::quiet_NaN();
+            if (act_type_for(wt) == TensorType::Q8_0)
+              kt->quantize_q8_0(xf.data(), x.data() + 4 + j * xs, n);
+            else if (n > 0)
+              std::memcpy(x.data() + 4 + j * xs, xf.data(), (size_t)n * sizeof(float));
+          }
+          for (int nt = 1; nt <= kMaxXnTokens; ++nt) {
+            float out[kMaxXnTokens];
+            kt->vec_dot_xn[(int)wt](n, wq.data() + 4, x.data() + 4, xs, nt, out);
+            for (int j = 0; j < nt; ++j) {
+              const float want = kt->vec_dot[(int)wt](n, wq.data() + 4, x.data() + 4 + j * xs);
+              ASSERT_TRUE(same(out[j], want)) << kt->name << " " << tr.name << " n=" << n << " tokens=" << nt << " token " << j << ": " << out[j]
+                                              << " vs " << want;
+              ++checked;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no table with an n-token kernel on this machine";
+}
+
 TEST(Kernels, FourRowDotEqualsSingleDotsBitForBit) {
   std::mt19937 rng(37);
   int checked = 0;

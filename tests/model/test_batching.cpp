@@ -22,14 +22,20 @@ std::vector<float> token_by_token(Engine& e, const std::vector<int32_t>& tokens)
 }
 
 TEST(Batching, OneBatchChunksAndSingleTokensAgreeBitForBit) {
-  const std::string m = test::shared("golden/stories15M-q8_0.llamacpp.gguf");
-  auto big = test::load_engine(m, 1, 512);
-  auto small = test::load_engine(m, 1, 7);
-  const std::vector<int32_t> tokens = big->tokenizer().encode(kStory, true, false);
-  ASSERT_GT(tokens.size(), 30u);
-  const std::vector<float> a = test::all_logits(*big, tokens);
-  EXPECT_EQ(a, test::all_logits(*small, tokens));
-  EXPECT_EQ(a, token_by_token(*big, tokens));
+  // Chunks of 7, 5, 3 and 2 tokens reach every multi-token path of matmul_group: groups of 4 and their
+  // tail (the last 4 again), 2 or 3 tokens padded to 4, and the n-token kernels (F32 on AVX-512).
+  for (const char* file : {"golden/stories15M-q8_0.llamacpp.gguf", "golden/stories15M-f32.llamacpp.gguf"}) {
+    const std::string m = test::shared(file);
+    auto big = test::load_engine(m, 1, 512);
+    const std::vector<int32_t> tokens = big->tokenizer().encode(kStory, true, false);
+    ASSERT_GT(tokens.size(), 30u);
+    const std::vector<float> a = test::all_logits(*big, tokens);
+    for (int chunk : {7, 5, 3, 2}) {
+      auto small = test::load_engine(m, 1, chunk);
+      EXPECT_EQ(a, test::all_logits(*small, tokens)) << file << " chunks of " << chunk;
+    }
+    EXPECT_EQ(a, token_by_token(*big, tokens)) << file;
+  }
 }
 
 TEST(Batching, ThreadCountDoesNotChangeLogits) {

@@ -29,9 +29,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
     s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
     i += 8;
   }
-  float s = hsum256(_mm256_add_ps(s0, s1));
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
+  return dot_tail_f32(a, b, i, n, hsum256(_mm256_add_ps(s0, s1)));
 }
 
 void vec_dot_f32_x4(int64_t n, const void* wv, const void* xv, size_t xs, float* out) {
@@ -54,11 +52,7 @@ void vec_dot_f32_x4(int64_t n, const void* wv, const void* xv, size_t xs, float*
     for (int j = 0; j < 4; ++j) s0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), s0[j]);
     i += 8;
   }
-  for (int j = 0; j < 4; ++j) {
-    float s = hsum256(_mm256_add_ps(s0[j], s1[j]));
-    for (int64_t k = i; k < n; ++k) s += w[k] * x[j][k];
-    out[j] = s;
-  }
+  for (int j = 0; j < 4; ++j) { out[j] = dot_tail_f32(w, x[j], i, n, hsum256(_mm256_add_ps(s0[j], s1[j]))); }
 }
 
 float vec_dot_f32(int64_t n, const void* w, const void* x) { return dot_f32(static_cast<const float*>(w), static_cast<const float*>(x), n); }

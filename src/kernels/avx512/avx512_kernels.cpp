@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernel_table.h"
+#include "kernels/avx512/avx512_f32_rows.h"
 #include "kernels/avx512/avx512_packed.h"
 #include "kernels/avx512/avx512_packed_q4k.h"
 #include "kernels/avx512/avx512_packed_q6k.h"
@@ -37,6 +38,7 @@ KernelTable make() {
   k.vec_dot_x4[(int)TensorType::Q4_0] = qdot_x4<true, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q8_0] = qdot_r4<false, VnniDot>;
   k.vec_dot_r4[(int)TensorType::Q4_0] = qdot_r4<true, VnniDot>;
+  k.vec_dot_xn[(int)TensorType::F32] = vec_dot_f32_tokens;
   k.vec_dot_packed[(int)TensorType::Q8_0] = qpacked<false>;
   k.vec_dot_packed[(int)TensorType::Q4_0] = qpacked<true>;
   k.vec_dot_packed[(int)TensorType::Q4_K] = qpacked_q4k;
