@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -19,6 +21,7 @@ MapMode map_mode() {
     if (env == nullptr || *env == 0 || std::strcmp(env, "default") == 0) return MapMode::kDefault;
     if (std::strcmp(env, "willneed") == 0) return MapMode::kWillNeed;
     if (std::strcmp(env, "populate") == 0) return MapMode::kPopulate;
+    if (std::strcmp(env, "copy") == 0) return MapMode::kCopy;
     return MapMode::kInvalid;
   }();
   return mode;
@@ -27,7 +30,7 @@ MapMode map_mode() {
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   if (map_mode() == MapMode::kInvalid)
     return error(ErrorCode::kInvalidArgument,
-                 std::string("POCKET_MMAP: unknown mode '") + std::getenv("POCKET_MMAP") + "' (default, willneed, populate)");
+                 std::string("POCKET_MMAP: unknown mode '") + std::getenv("POCKET_MMAP") + "' (default, willneed, populate, copy)");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return error(ErrorCode::kIoError, path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
@@ -43,7 +46,17 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   std::unique_ptr<MappedFile> f(new MappedFile());
   f->path_ = path;
   f->size_ = (size_t)st.st_size;
+  if (f->size_ > 0 && map_mode() == MapMode::kCopy) {
+    Status st_copy = f->read_into_huge_pages(fd);
+    if (!st_copy.is_ok()) {
+      ::close(fd);
+      return st_copy;
+    }
+    f->fd_ = fd;
+    return f;
+  }
   if (f->size_ > 0) {
+    f->mapped_ = f->size_;
     void* p = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE | (map_mode() == MapMode::kPopulate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       const int e = errno;
@@ -59,15 +72,72 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   return f;
 }
 
+// Copy mode: a 2 MiB-aligned anonymous region (so whole huge pages cover it), madvised for THP, filled
+// with pread and then made read-only.
+Status MappedFile::read_into_huge_pages(int fd) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t len = (size_ + kHuge - 1) / kHuge * kHuge;
+  void* raw = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED)
+    return error(ErrorCode::kResourceLimit, path_ + ": POCKET_MMAP=copy: cannot allocate " + std::to_string(len) + " bytes: " + std::strerror(errno));
+  const uintptr_t r = (uintptr_t)raw, a = (r + kHuge - 1) / kHuge * kHuge;
+  if (a > r) munmap(raw, a - r);  // trim to the aligned region
+  if (r + len + kHuge > a + len) munmap(reinterpret_cast<void*>(a + len), r + len + kHuge - (a + len));
+  uint8_t* dst = reinterpret_cast<uint8_t*>(a);
+#ifdef MADV_HUGEPAGE
+  madvise(dst, len, MADV_HUGEPAGE);  // advice only: without THP the copy works the same
+#endif
+  size_t done = 0;
+  while (done < size_) {
+    const ssize_t got = pread(fd, dst + done, std::min(size_ - done, size_t(64) << 20), (off_t)done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      const std::string why = got < 0 ? std::strerror(errno) : "file shrank while read";
+      munmap(dst, len);
+      return error(ErrorCode::kIoError, path_ + ": POCKET_MMAP=copy: read failed at byte " + std::to_string(done) + ": " + why);
+    }
+    done += (size_t)got;
+  }
+  mprotect(dst, len, PROT_READ);
+  data_ = dst;
+  mapped_ = len;
+  return Status::ok();
+}
+
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), mapped_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void MappedFile::release_pages(const uint8_t* p, size_t n) const {
   if (data_ == nullptr || p < data_ || p + n > data_ + size_ || n == 0) return;
   const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
   const uintptr_t b = ((uintptr_t)p + page - 1) / page * page, e = ((uintptr_t)p + n) / page * page;
-  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+  if (e <= b) return;
+  if (fd_ < 0) {
+    madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+    return;
+  }
+  // Copy mode: the file's own pages over the copy (same offsets, as data_ maps offset 0), so the bytes
+  // read the same and the anonymous pages are freed. A failed MAP_FIXED may leave the range unmapped:
+  // then the bytes are read back into fresh anonymous pages, and if even that fails the process stops
+  // with the reason rather than fault later on a hole.
+  void* const at = reinterpret_cast<void*>(b);
+  const off_t off = (off_t)(b - (uintptr_t)data_);
+  if (mmap(at, e - b, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd_, off) != MAP_FAILED) return;
+  const std::string why = std::strerror(errno);
+  bool restored = mmap(at, e - b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED;
+  for (size_t done = 0; restored && done < e - b;) {
+    const ssize_t got = pread(fd_, static_cast<uint8_t*>(at) + done, e - b - done, off + (off_t)done);
+    if (got < 0 && errno == EINTR) continue;
+    restored = got > 0;
+    done += got > 0 ? (size_t)got : 0;
+  }
+  if (!restored) {
+    std::fprintf(stderr, "pocket: %s: POCKET_MMAP=copy: cannot map pages back from the file (%s)\n", path_.c_str(), why.c_str());
+    std::abort();
+  }
+  mprotect(at, e - b, PROT_READ);
 }
 
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes) {

@@ -12,8 +12,11 @@ namespace pocket {
 
 // How a file is mapped, from POCKET_MMAP (measured in README "Measured speed": load and time to first
 // token from a cold page cache): default (pages fault in on first touch), willneed (madvise read-ahead),
-// populate (MAP_POPULATE: read whole at open). An unknown value makes every open an error naming it.
-enum class MapMode { kDefault, kWillNeed, kPopulate, kInvalid };
+// populate (MAP_POPULATE: read whole at open), copy (read whole at open into anonymous memory on 2 MiB
+// transparent huge pages: no TLB miss per 4 KiB page while weights stream, at the price of anonymous
+// memory the kernel cannot drop and re-read under pressure). An unknown value makes every open an error
+// naming it.
+enum class MapMode { kDefault, kWillNeed, kPopulate, kCopy, kInvalid };
 MapMode map_mode();
 
 class MappedFile {
@@ -28,12 +31,17 @@ class MappedFile {
   const std::string& path() const { return path_; }
   // Drops this process's pages of [p, p + n) (the whole pages inside it) when the range lies in the
   // mapping: they come back from the file on the next touch. For bytes copied elsewhere (packed weights).
+  // (In copy mode the range is mapped from the file again in place of the copy.)
   void release_pages(const uint8_t* p, size_t n) const;
+  bool copied() const { return fd_ >= 0; }  // read into anonymous memory (POCKET_MMAP=copy)
 
  private:
   MappedFile() = default;
+  Status read_into_huge_pages(int fd);
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  size_t mapped_ = 0;  // bytes mapped at data_ (copy mode: rounded up to 2 MiB)
+  int fd_ = -1;        // copy mode: the file, for release_pages
   std::string path_;
 };
 

@@ -254,14 +254,29 @@ TEST(Cli, MapModesLoadTheSameModelAndABadOneIsAnError) {
   const std::string base = " run -m " + test::shared("golden/stories260K-f32.llamacpp.gguf") + " -n 12 --temp 0";
   const auto plain = run_command(test::cli() + base);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  for (const char* mode : {"willneed", "populate", "default"}) {
+  for (const char* mode : {"willneed", "populate", "copy", "default"}) {
     const auto r = run_command(std::string("POCKET_MMAP=") + mode + " " + test::cli() + base);
     ASSERT_EQ(r.exit_code, 0) << mode << ": " << r.err;
     EXPECT_EQ(r.out, plain.out) << mode;
   }
   const auto bad = run_command("POCKET_MMAP=eager " + test::cli() + base);
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("POCKET_MMAP: unknown mode 'eager' (default, willneed, populate)"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("POCKET_MMAP: unknown mode 'eager' (default, willneed, populate, copy)"), std::string::npos) << bad.err;
+}
+
+// Copy mode under packing: a tied Q4_0 head is packed, its rows' copied pages are replaced by the file's
+// (release_pages), and the embedding lookups read those rows again: the text must not change.
+TEST(Cli, CopyModeKeepsReleasedRowsReadable) {
+  const std::string q4 = test::temp_path("tied-q4_0.gguf");
+  const auto qz = run_command(test::cli() + " quantize " + test::shared("golden/stories15M-f32.llamacpp.gguf") + " " + q4 + " --type q4_0");
+  ASSERT_EQ(qz.exit_code, 0) << qz.err;
+  const std::string base = " run -m " + q4 + " -p \"Once upon a time\" -n 24 --temp 0";
+  const auto plain = run_command("POCKET_KERNEL_CHOICE=single " + test::cli() + base);  // packed wherever the table can
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto copy = run_command("POCKET_KERNEL_CHOICE=single POCKET_MMAP=copy " + test::cli() + base);
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(copy.out, plain.out);
+  EXPECT_GT(plain.out.size(), 20u);
 }
 
 TEST(Cli, SynthWritesALoadableModelOfTheRightShape) {
