@@ -1,6 +1,7 @@
 // A large anonymous allocation (mmap) that asks for transparent huge pages, for bytes built at load
 // that the hot loops stream (packed weights): fewer page faults while it is filled, fewer TLB misses
-// while it is read. Pages are not touched here; the kernel zeroes each on its first write.
+// while it is read. From 2 MiB up it starts on a 2 MiB boundary. Pages are not touched here; the kernel
+// zeroes each on its first write.
 #pragma once
 
 #include <cstddef>

@@ -56,7 +56,6 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
     return f;
   }
   if (f->size_ > 0) {
-    f->mapped_ = f->size_;
     void* p = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE | (map_mode() == MapMode::kPopulate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       const int e = errno;
@@ -72,40 +71,41 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   return f;
 }
 
-// Copy mode: a 2 MiB-aligned anonymous region (so whole huge pages cover it), madvised for THP, filled
-// with pread and then made read-only.
-Status MappedFile::read_into_huge_pages(int fd) {
-  constexpr size_t kHuge = size_t(2) << 20;
-  const size_t len = (size_ + kHuge - 1) / kHuge * kHuge;
-  void* raw = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED)
-    return error(ErrorCode::kResourceLimit, path_ + ": POCKET_MMAP=copy: cannot allocate " + std::to_string(len) + " bytes: " + std::strerror(errno));
-  const uintptr_t r = (uintptr_t)raw, a = (r + kHuge - 1) / kHuge * kHuge;
-  if (a > r) munmap(raw, a - r);  // trim to the aligned region
-  if (r + len + kHuge > a + len) munmap(reinterpret_cast<void*>(a + len), r + len + kHuge - (a + len));
-  uint8_t* dst = reinterpret_cast<uint8_t*>(a);
-#ifdef MADV_HUGEPAGE
-  madvise(dst, len, MADV_HUGEPAGE);  // advice only: without THP the copy works the same
-#endif
-  size_t done = 0;
-  while (done < size_) {
-    const ssize_t got = pread(fd, dst + done, std::min(size_ - done, size_t(64) << 20), (off_t)done);
+namespace {
+
+// Reads n bytes at offset off into dst (retrying short reads and EINTR); on failure *why says why.
+bool pread_all(int fd, uint8_t* dst, size_t n, off_t off, std::string* why) {
+  for (size_t done = 0; done < n;) {
+    const ssize_t got = pread(fd, dst + done, std::min(n - done, size_t(64) << 20), off + (off_t)done);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
-      const std::string why = got < 0 ? std::strerror(errno) : "file shrank while read";
-      munmap(dst, len);
-      return error(ErrorCode::kIoError, path_ + ": POCKET_MMAP=copy: read failed at byte " + std::to_string(done) + ": " + why);
+      *why = "read failed at byte " + std::to_string((size_t)off + done) + ": " + (got < 0 ? std::strerror(errno) : "file shrank while read");
+      return false;
     }
     done += (size_t)got;
   }
-  mprotect(dst, len, PROT_READ);
-  data_ = dst;
-  mapped_ = len;
+  return true;
+}
+
+}  // namespace
+
+// Copy mode: an AnonBuffer (2 MiB-aligned, madvised for THP), filled with pread, then made read-only.
+Status MappedFile::read_into_huge_pages(int fd) {
+  Result<AnonBuffer> buf = AnonBuffer::allocate(size_);
+  if (!buf.is_ok()) return error(ErrorCode::kResourceLimit, path_ + ": POCKET_MMAP=copy: " + buf.status().message());
+  copy_ = std::move(buf.value());
+  std::string why;
+  if (!pread_all(fd, copy_.data(), size_, 0, &why)) {
+    copy_ = AnonBuffer();
+    return error(ErrorCode::kIoError, path_ + ": POCKET_MMAP=copy: " + why);
+  }
+  mprotect(copy_.data(), size_, PROT_READ);
+  data_ = copy_.data();
   return Status::ok();
 }
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), mapped_);
+  if (data_ != nullptr && fd_ < 0) munmap(const_cast<uint8_t*>(data_), size_);  // copy mode: copy_ unmaps itself
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -125,14 +125,9 @@ void MappedFile::release_pages(const uint8_t* p, size_t n) const {
   void* const at = reinterpret_cast<void*>(b);
   const off_t off = (off_t)(b - (uintptr_t)data_);
   if (mmap(at, e - b, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd_, off) != MAP_FAILED) return;
-  const std::string why = std::strerror(errno);
-  bool restored = mmap(at, e - b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED;
-  for (size_t done = 0; restored && done < e - b;) {
-    const ssize_t got = pread(fd_, static_cast<uint8_t*>(at) + done, e - b - done, off + (off_t)done);
-    if (got < 0 && errno == EINTR) continue;
-    restored = got > 0;
-    done += got > 0 ? (size_t)got : 0;
-  }
+  std::string why = std::strerror(errno);
+  const bool restored = mmap(at, e - b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED &&
+                        pread_all(fd_, static_cast<uint8_t*>(at), e - b, off, &why);
   if (!restored) {
     std::fprintf(stderr, "pocket: %s: POCKET_MMAP=copy: cannot map pages back from the file (%s)\n", path_.c_str(), why.c_str());
     std::abort();

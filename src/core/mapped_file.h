@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/anon_buffer.h"
 #include "pocket/status.h"
 
 namespace pocket {
@@ -40,8 +41,8 @@ class MappedFile {
   Status read_into_huge_pages(int fd);
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
-  size_t mapped_ = 0;  // bytes mapped at data_ (copy mode: rounded up to 2 MiB)
-  int fd_ = -1;        // copy mode: the file, for release_pages
+  AnonBuffer copy_;  // copy mode: the bytes data_ points into
+  int fd_ = -1;      // copy mode: the file, for release_pages
   std::string path_;
 };
 

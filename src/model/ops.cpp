@@ -54,9 +54,15 @@ void matmul_group(const KernelTable& kt, const KernelChoice& kc, ThreadPool& poo
   // `pad`: its rows copied beside zero rows, whose results are dropped. The per-token dot is latency
   // bound on short rows, so k single dots cost k times one, where one 4-token call costs little more
   // than one dot (stories15M F32 verification: 72 % of the time in single dots before).
+  // (Only where some matrix takes that path: not packed, no n-token kernel for its type.)
   static thread_local std::vector<uint8_t> pad_buf;
   const uint8_t* pad = nullptr;
-  if (n_tok == 2 || n_tok == 3) {
+  bool x4_path = false;
+  for (int i = 0; i < n_mats; ++i) {
+    const int ty = (int)ws[i]->type;
+    x4_path |= !(ws[i]->packed != nullptr && kt.vec_dot_packed[ty] != nullptr) && kt.vec_dot_xn[ty] == nullptr && kt.vec_dot_x4[ty] != nullptr;
+  }
+  if ((n_tok == 2 || n_tok == 3) && x4_path) {
     pad_buf.assign(4 * arow, 0);
     std::memcpy(pad_buf.data(), xa, (size_t)n_tok * arow);
     pad = pad_buf.data();
